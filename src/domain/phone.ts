@@ -1,0 +1,22 @@
+/**
+ * Phones travel between Altegio (number `79161234567` or string `"+7 (916) 123-45-67"`),
+ * Telegram contacts (`"79161234567"` or `"+7916…"`) and WhatsApp chat ids (`79161234567@c.us`).
+ * Everything inside the engine uses one form: digits only, country code first, no `+`.
+ */
+
+/** Digits with country code, or `null` when the input cannot be a phone number. */
+export function normalizePhone(raw: unknown): string | null {
+  if (typeof raw !== 'string' && typeof raw !== 'number') return null;
+  let digits = String(raw).replace(/@c\.us$/, '').replace(/\D/g, '');
+  // Russian numbers are often written with a trunk prefix 8 instead of the country code 7.
+  if (digits.length === 11 && digits.startsWith('8')) digits = `7${digits.slice(1)}`;
+  if (digits.length < 10 || digits.length > 15) return null;
+  return digits;
+}
+
+/** `79161234567` → `+7***4567`: enough to tell clients apart in logs, not enough to call them. */
+export function maskPhone(raw: unknown): string {
+  const phone = normalizePhone(raw);
+  if (!phone) return '***';
+  return `+${phone.slice(0, phone.length - 10 > 0 ? phone.length - 10 : 1)}***${phone.slice(-4)}`;
+}
