@@ -1,0 +1,218 @@
+/**
+ * Records (appointments), B2B. Writes follow the safe rule of altegio-api.md §3: read the record,
+ * change fields, PUT the whole state back — and skip the PUT when the record already is in the
+ * wanted state, so a step that runs twice after a restart writes once.
+ */
+import { z } from 'zod';
+import { isoFromMs } from './coerce.js';
+import type { AltegioApi, RecordChanges, RecordQuery } from './client.js';
+import { collect, paginate } from './paging.js';
+import {
+  type AltegioRecord,
+  PageMetaSchema,
+  RecordSchema,
+  type RecordWriteSource,
+  RecordWriteSourceSchema,
+} from './schemas.js';
+import type { RequestSpec, Transport } from './transport.js';
+
+type RecordOps = Pick<
+  AltegioApi,
+  | 'iterateRecords'
+  | 'listRecords'
+  | 'getRecord'
+  | 'updateRecord'
+  | 'deleteRecord'
+  | 'setAttendance'
+  | 'setRecordColor'
+>;
+
+function instant(value: Date | number | string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return value;
+  return isoFromMs(typeof value === 'number' ? value : value.getTime());
+}
+
+/** `#F44336` → `f44336`; rejects anything that is not 6 hex digits (or `''` for "default"). */
+export function normalizeColor(hex: string): string {
+  const value = hex.trim().replace(/^#/, '').toLowerCase();
+  if (value !== '' && !/^[0-9a-f]{6}$/.test(value)) throw new Error(`not a hex colour: ${hex}`);
+  return value;
+}
+
+function sameIds(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && [...a].sort().join(',') === [...b].sort().join(',');
+}
+
+/** True when `record` already carries every change (nothing to write). */
+export function hasChanges(record: AltegioRecord, changes: RecordChanges): boolean {
+  if (changes.attendance !== undefined && record.attendance !== changes.attendance) return true;
+  if (changes.customColor !== undefined && record.customColor.toLowerCase() !== normalizeColor(changes.customColor))
+    return true;
+  if (changes.comment !== undefined && record.comment !== changes.comment) return true;
+  if (changes.datetime !== undefined && record.datetime !== changes.datetime) return true;
+  if (changes.staffId !== undefined && record.staffId !== changes.staffId) return true;
+  if (changes.seanceLength !== undefined && record.seanceLength !== changes.seanceLength) return true;
+  if (changes.labelIds !== undefined && !sameIds(record.labelIds, changes.labelIds)) return true;
+  return false;
+}
+
+/** The full-state PUT body: the record as read, with `changes` applied. */
+export function recordPutBody(source: RecordWriteSource, changes: RecordChanges): Record<string, unknown> {
+  const client = source.client;
+  return {
+    staff_id: changes.staffId ?? source.staff_id,
+    services: source.services.map((s) => ({
+      id: s.id,
+      first_cost: s.first_cost,
+      discount: s.discount,
+      cost: s.cost,
+      amount: s.amount,
+    })),
+    ...(client
+      ? {
+          client: {
+            ...(client.id ? { id: client.id } : {}),
+            phone: typeof client.phone === 'number' ? String(client.phone) : (client.phone ?? ''),
+            name: client.name,
+            surname: client.surname,
+            email: client.email,
+          },
+        }
+      : {}),
+    datetime: changes.datetime ?? source.datetime ?? source.date,
+    seance_length: changes.seanceLength ?? source.seance_length,
+    attendance: changes.attendance ?? source.attendance,
+    comment: changes.comment ?? source.comment,
+    custom_color: changes.customColor !== undefined ? normalizeColor(changes.customColor) : source.custom_color,
+    record_labels: changes.labelIds ?? source.record_labels,
+    sms_remain_hours: source.sms_remain_hours,
+    email_remain_hours: source.email_remain_hours,
+    ...(source.api_id ? { api_id: source.api_id } : {}),
+  };
+}
+
+/** @internal */
+export function recordOps(t: Transport): RecordOps {
+  const recordSpec = (companyId: number, recordId: number, signal?: AbortSignal): RequestSpec => ({
+    method: 'GET',
+    endpoint: '/record/{cid}/{rid}',
+    params: { cid: companyId, rid: recordId },
+    auth: 'b2b',
+    retry: 'safe',
+    signal,
+  });
+
+  async function readRaw(companyId: number, recordId: number, signal?: AbortSignal) {
+    const spec = recordSpec(companyId, recordId, signal);
+    const answer = await t.request(spec);
+    const data = Array.isArray(answer.data) ? answer.data[0] : answer.data;
+    return {
+      record: t.parse(RecordSchema, data, spec, answer.status),
+      source: t.parse(RecordWriteSourceSchema, data, spec, answer.status),
+    };
+  }
+
+  function iterateRecords(companyId: number, query: RecordQuery = {}, options: { signal?: AbortSignal | undefined } = {}) {
+    const count = query.count ?? 200;
+    return paginate(count, async (page) => {
+      const spec: RequestSpec = {
+        method: 'GET',
+        endpoint: '/records/{cid}',
+        params: { cid: companyId },
+        query: {
+          page,
+          count,
+          start_date: query.startDate,
+          end_date: query.endDate,
+          changed_after: instant(query.changedAfter),
+          changed_before: instant(query.changedBefore),
+          client_id: query.clientId,
+          staff_id: query.staffId,
+          with_deleted: query.withDeleted,
+        },
+        auth: 'b2b',
+        retry: 'safe',
+        signal: options.signal,
+      };
+      const answer = await t.request(spec);
+      return {
+        items: t.parse(z.array(RecordSchema), answer.data ?? [], spec, answer.status),
+        total: PageMetaSchema.parse(answer.meta).total_count,
+      };
+    });
+  }
+
+  async function updateRecord(
+    companyId: number,
+    recordId: number,
+    changes: RecordChanges,
+    options: { signal?: AbortSignal | undefined } = {},
+  ): Promise<AltegioRecord> {
+    const { record, source } = await readRaw(companyId, recordId, options.signal);
+    if (!hasChanges(record, changes)) return record;
+    const spec: RequestSpec = {
+      method: 'PUT',
+      endpoint: '/record/{cid}/{rid}',
+      params: { cid: companyId, rid: recordId },
+      body: recordPutBody(source, changes),
+      auth: 'b2b',
+      retry: 'safe', // a full-state PUT is idempotent
+      signal: options.signal,
+    };
+    const answer = await t.request(spec);
+    const data = Array.isArray(answer.data) ? answer.data[0] : answer.data;
+    if (data === undefined || data === null) return (await readRaw(companyId, recordId, options.signal)).record;
+    return t.parse(RecordSchema, data, spec, answer.status);
+  }
+
+  return {
+    iterateRecords,
+    listRecords: (companyId, query, options) => collect(iterateRecords(companyId, query, options)),
+
+    async getRecord(companyId, recordId, options) {
+      return (await readRaw(companyId, recordId, options?.signal)).record;
+    },
+
+    updateRecord,
+
+    async deleteRecord(companyId, recordId, options) {
+      await t.request({
+        method: 'DELETE',
+        endpoint: '/record/{cid}/{rid}',
+        params: { cid: companyId, rid: recordId },
+        auth: 'b2b',
+        retry: 'delete',
+        signal: options?.signal,
+      });
+    },
+
+    async setAttendance(companyId, recordId, attendance, options = {}) {
+      if (options.via !== 'visit') {
+        await updateRecord(companyId, recordId, { attendance }, options);
+        return;
+      }
+      const { record } = await readRaw(companyId, recordId, options.signal);
+      if (record.attendance === attendance) return;
+      if (record.visitId === null) {
+        // No visit yet (possible for fresh online records): the record PUT does the same job.
+        await updateRecord(companyId, recordId, { attendance }, options);
+        return;
+      }
+      await t.request({
+        method: 'PUT',
+        endpoint: '/visits/{vid}/{rid}',
+        params: { vid: record.visitId, rid: recordId },
+        // `comment` is required by this endpoint; resend the current one so it is not wiped.
+        body: { attendance, comment: options.comment ?? record.comment },
+        auth: 'b2b',
+        retry: 'safe',
+        signal: options.signal,
+      });
+    },
+
+    setRecordColor(companyId, recordId, hex, options) {
+      return updateRecord(companyId, recordId, { customColor: normalizeColor(hex) }, options);
+    },
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * Reference data: branches, services, categories, staff. These change rarely, which is why
+ * `cache.ts` wraps exactly these operations.
+ */
+import { z } from 'zod';
+import type { AltegioApi } from './client.js';
+import { CompanySchema, type Service, ServiceCategorySchema, ServiceSchema, StaffSchema } from './schemas.js';
+import type { RequestSpec, Transport } from './transport.js';
+
+type ReferenceOps = Pick<AltegioApi, 'getCompany' | 'listCompanies' | 'services' | 'serviceCategories' | 'staff'>;
+
+/** Picks the display name per `records.useWidgetServiceNames`. */
+export function serviceDisplayName(service: Pick<Service, 'title' | 'bookingTitle'>, useWidgetNames: boolean): string {
+  return useWidgetNames && service.bookingTitle.trim() !== '' ? service.bookingTitle : service.title;
+}
+
+/** @internal */
+export function referenceOps(t: Transport): ReferenceOps {
+  async function get<S extends z.ZodType>(spec: RequestSpec, schema: S): Promise<z.output<S>> {
+    const answer = await t.request(spec);
+    return t.parse(schema, answer.data, spec, answer.status);
+  }
+
+  return {
+    getCompany(companyId, options) {
+      // Public clients read the company with the partner token alone (altegio-api.md §8);
+      // that also works for marketplace installs without a user token.
+      return get(
+        {
+          method: 'GET',
+          endpoint: '/company/{cid}',
+          params: { cid: companyId },
+          auth: 'partner',
+          retry: 'safe',
+          signal: options?.signal,
+        },
+        CompanySchema,
+      );
+    },
+
+    listCompanies(query = {}, options) {
+      return get(
+        {
+          method: 'GET',
+          endpoint: '/companies',
+          query: {
+            id: query.id,
+            group_id: query.groupId,
+            my: query.my,
+            active: query.active,
+          },
+          auth: 'partner',
+          retry: 'safe',
+          signal: options?.signal,
+        },
+        z.array(CompanySchema),
+      );
+    },
+
+    async services(companyId, choose = {}, options) {
+      const all = await get(
+        {
+          method: 'GET',
+          endpoint: '/company/{cid}/services',
+          params: { cid: companyId },
+          auth: 'b2b',
+          retry: 'safe',
+          signal: options?.signal,
+        },
+        z.array(ServiceSchema),
+      );
+      const useWidgetNames = choose.useWidgetNames ?? false;
+      const includeOffline = choose.includeOffline ?? true;
+      return all
+        .filter((s) => s.active && (includeOffline || s.online))
+        .map((s) => ({ ...s, name: serviceDisplayName(s, useWidgetNames) }));
+    },
+
+    serviceCategories(companyId, options) {
+      return get(
+        {
+          method: 'GET',
+          endpoint: '/company/{cid}/service_categories',
+          params: { cid: companyId },
+          auth: 'b2b',
+          retry: 'safe',
+          signal: options?.signal,
+        },
+        z.array(ServiceCategorySchema),
+      );
+    },
+
+    staff(companyId, options) {
+      return get(
+        {
+          method: 'GET',
+          endpoint: '/company/{cid}/staff',
+          params: { cid: companyId },
+          auth: 'b2b',
+          retry: 'safe',
+          signal: options?.signal,
+        },
+        z.array(StaffSchema),
+      );
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { UserEvent } from '../../machines/shared/events.js';
+
+export type ChannelName = 'telegram' | 'whatsapp' | 'console';
+
+/** A message from a client, already translated into a machine event. */
+export interface InboundMessage {
+  channel: ChannelName;
+  chatId: string;
+  /** Platform id of the update (Telegram `update_id`), for de-duplication. */
+  updateId?: string;
+  event: UserEvent;
+  /** The menu a choice was made in (see {@link OutboundMessage.menuId}); absent for typed text. */
+  menuId?: string;
+  /** The client's interface language as the platform reports it (Telegram `language_code`). */
+  languageCode?: string;
+}
+
+/** A rendered message: text in the client's language, options with labels. */
+export interface OutboundMessage {
+  text: string;
+  options?: Array<{ value: string; label: string }>;
+  askContact?: boolean;
+  /**
+   * Identifies the menu (the dialogue that sent it). A choice comes back with it, so the runtime can
+   * tell a press in an old menu from one in the current menu.
+   */
+  menuId?: string;
+}
+
+/** The port every messenger adapter implements; a new channel is one file in this folder. */
+export interface Channel {
+  readonly name: ChannelName;
+  /** Starts receiving; each inbound message is handed to `onInbound`, which returns at once. */
+  start(onInbound: (message: InboundMessage) => void): Promise<void>;
+  stop(): Promise<void>;
+  /** Sends one message. Rejects with a {@link ChannelSendError} the dispatcher can act on. */
+  send(chatId: string, message: OutboundMessage): Promise<void>;
+  /** False until started and logged in (WhatsApp), so notifications can skip it. */
+  isRunning(): boolean;
+}
+
+/** A failed send, with what the dispatcher needs to decide: retry later, or give up. */
+export class ChannelSendError extends Error {
+  override readonly name = 'ChannelSendError';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    /** The platform asked to wait this long (Telegram 429 `retry_after`). */
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,28 @@
+import type { AnyStateMachine } from 'xstate';
+import type { Conversation } from '../store/index.js';
+
+/** Language of the bot's own phrases. */
+export type Language = 'en' | 'ru' | 'uk';
+
+/** What a machine's input may be built from when a dialogue starts. */
+export interface StartContext {
+  conversation: Conversation;
+  language: Language;
+  /** The client's name as the messenger shows it, when known. */
+  displayName?: string;
+}
+
+/**
+ * One kind of dialogue the runtime can run. `machine` already has its actors provided (the
+ * runtime's Altegio calls), so the runtime itself knows nothing of booking or reminders.
+ */
+export interface MachineEntry {
+  /** Stable id, stored with every snapshot (`booking`, `reminder`, `feedback`). */
+  id: string;
+  /** Bumped when a change makes old snapshots unsafe to resume; such dialogues end politely. */
+  version: number;
+  machine: AnyStateMachine;
+  input(context: StartContext): unknown;
+}
+
+export type MachineRegistry = Readonly<Record<string, MachineEntry>>;

@@ -1,0 +1,323 @@
+import { randomUUID } from 'node:crypto';
+import { type AnyActorRef, type InspectionEvent, createActor, waitFor } from 'xstate';
+import type { ReplyMessage, UserEvent } from '../../machines/shared/events.js';
+import type { InboundMessage, OutboundMessage } from '../channels/channel.js';
+import type { Clock } from '../domain/clock.js';
+import type { Logger } from '../log.js';
+import type { Conversation, Dialogue, DialogueStatus, NewOutboxMessage, Store, TimerInput } from '../store/index.js';
+import { KeyedQueue } from './keyed-queue.js';
+import type { Language, MachineEntry, MachineRegistry } from './registry.js';
+import { type TimerChange, createTimerRecorder, inertClock } from './timer-recorder.js';
+
+export interface DialogueRuntimeOptions {
+  store: Store;
+  machines: MachineRegistry;
+  /** Which machine `/start` and `/book` begin. */
+  bookingMachineId: string;
+  clock: Clock;
+  logger: Logger;
+  /** Turns a machine's reply into text in the conversation's language. */
+  render(message: ReplyMessage, language: Language): Omit<OutboundMessage, 'menuId'>;
+  /** Language of the bot's phrases when the messenger does not say (settings `variables.language`). */
+  defaultLanguage(): Language;
+  /** Called after a step queued messages, so the outbox worker sends them now. */
+  onOutbox?(): void;
+  /** Called when a step scheduled a deadline, so the sweeper can wake sooner. */
+  onTimersChanged?(): void;
+  /** The longest a step may wait on Altegio before the client is told to try later. */
+  stepTimeoutMs?: number;
+  /** Extra inspection (the XState inspector), with client data already redacted by the caller. */
+  inspect?(event: InspectionEvent): void;
+}
+
+export interface DialogueRuntime {
+  /** Handles a message in its chat's queue; resolves when it is processed (callers need not wait). */
+  handleInbound(message: InboundMessage): Promise<void>;
+  /**
+   * Starts a dialogue the engine initiates (a reminder, a feedback request) in a chat. An active
+   * dialogue there is ended first.
+   */
+  startDialogue(channel: Conversation['channel'], chatId: string, machineId: string, input: unknown): Promise<void>;
+  /** Delivers every deadline due now; returns how many were delivered. */
+  fireDueTimers(): Promise<number>;
+  /** Waits for every queued step to finish. */
+  drain(): Promise<void>;
+}
+
+const SUPPORTED_LANGUAGES: readonly Language[] = ['en', 'ru', 'uk'];
+
+/**
+ * The dialogue runtime: routes each message to its conversation's dialogue, one chat at a time,
+ * and keeps every dialogue in SQLite between messages.
+ *
+ * A step is: hydrate the actor from its snapshot → send the event → wait until no `busy` state
+ * is left (Altegio calls settle before anything is persisted or stopped) → save snapshot, replies
+ * and deadline changes in one transaction → stop the actor. No actor outlives its step, so idle
+ * dialogues cost no memory and a crash can lose at most the step in flight, never a reply of a
+ * step that was saved. Deadlines: see `timer-recorder.ts`.
+ */
+export function createDialogueRuntime(options: DialogueRuntimeOptions): DialogueRuntime {
+  const { store, machines, clock, logger } = options;
+  const queue = new KeyedQueue();
+  const stepTimeoutMs = options.stepTimeoutMs ?? 60_000;
+
+  function languageOf(conversation: Conversation): Language {
+    const stored = conversation.language as Language | null;
+    return stored && SUPPORTED_LANGUAGES.includes(stored) ? stored : options.defaultLanguage();
+  }
+
+  function phraseMessage(key: string): ReplyMessage {
+    return { text: { key } };
+  }
+
+  function outboxRows(
+    conversation: Conversation,
+    replies: readonly ReplyMessage[],
+    keyBase: string,
+    menuId: string | undefined,
+  ): NewOutboxMessage[] {
+    const language = languageOf(conversation);
+    return replies.map((reply, index) => ({
+      channel: conversation.channel,
+      recipient: conversation.chatId,
+      payload: { ...options.render(reply, language), ...(menuId === undefined ? {} : { menuId }) },
+      idempotencyKey: `${keyBase}:${index}`,
+    }));
+  }
+
+  /** Replies outside any dialogue (hints, "menu expired"). */
+  function replyDirectly(conversation: Conversation, key: string, keyBase: string, inbound?: InboundMessage): void {
+    store.transaction(() => {
+      for (const row of outboxRows(conversation, [phraseMessage(key)], keyBase, undefined)) store.outbox.enqueue(row);
+      if (inbound?.updateId) store.inbound.recordIfNew(inbound.channel, inbound.updateId, undefined, clock.now());
+    });
+    options.onOutbox?.();
+  }
+
+  function timerInputs(changes: readonly TimerChange[], now: number): { schedule: TimerInput[]; cancel: string[] } {
+    // Only the last change of each id counts: entering and leaving a state in one step leaves nothing.
+    const last = new Map<string, TimerChange>();
+    for (const change of changes) last.set(change.sendId, change);
+    const schedule: TimerInput[] = [];
+    const cancel: string[] = [];
+    for (const change of last.values()) {
+      if (change.kind === 'schedule') schedule.push({ sendId: change.sendId, event: change.event, dueAt: now + change.delayMs });
+      else cancel.push(change.sendId);
+    }
+    return { schedule, cancel };
+  }
+
+  interface StepResult {
+    snapshot: unknown;
+    status: DialogueStatus;
+    replies: ReplyMessage[];
+    timers: TimerChange[];
+  }
+
+  /** Runs one step of an actor; resolves with what to persist, or undefined when it failed. */
+  async function runStep(entry: MachineEntry, start: { snapshot: unknown } | { input: unknown }, event?: unknown): Promise<StepResult | undefined> {
+    const recorder = createTimerRecorder();
+    const replies: ReplyMessage[] = [];
+    const inspect = options.inspect;
+    const actor: AnyActorRef = createActor(entry.machine, {
+      ...('snapshot' in start ? { snapshot: start.snapshot as never } : { input: start.input }),
+      clock: inertClock,
+      inspect: inspect
+        ? (inspection: InspectionEvent) => {
+            recorder.inspect(inspection);
+            inspect(inspection);
+          }
+        : recorder.inspect,
+    });
+    actor.on('reply', (emitted: { message: ReplyMessage }) => replies.push(emitted.message));
+    let failure: unknown;
+    actor.subscribe({ error: (error: unknown) => (failure = error) });
+    try {
+      actor.start();
+      if (event !== undefined) actor.send(event as never);
+      await waitFor(actor, (snapshot) => snapshot.status !== 'active' || !snapshot.hasTag('busy'), {
+        timeout: stepTimeoutMs,
+      });
+    } catch (error) {
+      failure ??= error;
+    }
+    const snapshot = actor.getSnapshot();
+    if (failure !== undefined || snapshot.status === 'error') {
+      actor.stop();
+      logger.error({ err: failure ?? snapshot.error, machine: entry.id }, 'dialogue step failed');
+      return undefined;
+    }
+    const persisted = actor.getPersistedSnapshot();
+    actor.stop();
+    const status: DialogueStatus =
+      snapshot.status === 'done' ? (snapshot.value === 'timedOut' ? 'expired' : 'done') : 'active';
+    return { snapshot: persisted, status, replies, timers: recorder.take() };
+  }
+
+  /** Persists a step of an existing dialogue with its replies and deadline changes. */
+  function saveStep(
+    dialogue: Dialogue,
+    conversation: Conversation,
+    result: StepResult,
+    keyBase: string,
+    extra: { firedTimerId?: number; inbound?: InboundMessage },
+  ): void {
+    const { schedule, cancel } = timerInputs(result.timers, clock.now());
+    store.transaction(() => {
+      store.saveDialogueStep({
+        dialogueId: dialogue.id,
+        snapshot: result.snapshot,
+        status: result.status,
+        messages: outboxRows(conversation, result.replies, keyBase, String(dialogue.id)),
+        timers: { cancel, schedule, ...(extra.firedTimerId === undefined ? {} : { fired: [extra.firedTimerId] }) },
+      });
+      if (extra.inbound?.updateId) store.inbound.recordIfNew(extra.inbound.channel, extra.inbound.updateId, undefined, clock.now());
+    });
+    if (result.replies.length > 0) options.onOutbox?.();
+    if (schedule.length > 0) options.onTimersChanged?.();
+  }
+
+  /** Ends the conversation's active dialogue (if any) and starts a new one of `entry`. */
+  async function begin(
+    conversation: Conversation,
+    entry: MachineEntry,
+    input: unknown,
+    keyBase: string,
+    inbound?: InboundMessage,
+  ): Promise<void> {
+    const result = await runStep(entry, { input });
+    if (!result) {
+      replyDirectly(conversation, 'common.tryLater', keyBase, inbound);
+      return;
+    }
+    const { schedule } = timerInputs(result.timers, clock.now());
+    store.transaction(() => {
+      const stale = store.dialogues.getActive(conversation.id);
+      if (stale) {
+        store.dialogues.setStatus(stale.id, 'ended');
+        store.timers.deleteForDialogue(stale.id);
+      }
+      const dialogue = store.dialogues.create({
+        conversationId: conversation.id,
+        machineId: entry.id,
+        machineVersion: entry.version,
+        snapshot: result.snapshot,
+      });
+      store.saveDialogueStep({
+        dialogueId: dialogue.id,
+        snapshot: result.snapshot,
+        status: result.status,
+        messages: outboxRows(conversation, result.replies, keyBase, String(dialogue.id)),
+        timers: { schedule },
+      });
+      if (inbound?.updateId) store.inbound.recordIfNew(inbound.channel, inbound.updateId, undefined, clock.now());
+    });
+    options.onOutbox?.();
+    if (schedule.length > 0) options.onTimersChanged?.();
+  }
+
+  /** Sends an event to a stored dialogue; ends it politely when its machine version is gone. */
+  async function advance(
+    dialogue: Dialogue,
+    conversation: Conversation,
+    event: unknown,
+    keyBase: string,
+    extra: { firedTimerId?: number; inbound?: InboundMessage },
+  ): Promise<void> {
+    const entry = machines[dialogue.machineId];
+    if (!entry || entry.version !== dialogue.machineVersion) {
+      store.transaction(() => {
+        store.dialogues.setStatus(dialogue.id, 'ended');
+        store.timers.deleteForDialogue(dialogue.id);
+      });
+      logger.info(
+        { dialogue: dialogue.id, machine: dialogue.machineId, version: dialogue.machineVersion },
+        'ended a dialogue of an older machine version',
+      );
+      replyDirectly(conversation, 'common.dialogueEndedByUpdate', keyBase, extra.inbound);
+      return;
+    }
+    const result = await runStep(entry, { snapshot: dialogue.snapshot }, event);
+    if (!result) {
+      replyDirectly(conversation, 'common.tryLater', keyBase, extra.inbound);
+      return;
+    }
+    saveStep(dialogue, conversation, result, keyBase, extra);
+  }
+
+  async function processInbound(message: InboundMessage): Promise<void> {
+    if (message.updateId && store.inbound.get(message.channel, message.updateId)) {
+      logger.debug({ channel: message.channel, updateId: message.updateId }, 'duplicate update ignored');
+      return;
+    }
+    const language =
+      message.languageCode && SUPPORTED_LANGUAGES.includes(message.languageCode as Language)
+        ? (message.languageCode as Language)
+        : undefined;
+    const event = message.event;
+    const phone = event.type === 'user.contact' ? event.phone : undefined;
+    const conversation = store.conversations.upsert(message.channel, message.chatId, {
+      ...(language ? { language } : {}),
+      ...(phone ? { phone } : {}),
+    });
+    const keyBase = `${message.channel}:${message.chatId}:${message.updateId ?? randomUUID()}`;
+    const active = store.dialogues.getActive(conversation.id);
+
+    if (event.type === 'user.command' && (event.name === 'start' || event.name === 'book')) {
+      const entry = machines[options.bookingMachineId];
+      if (!entry) throw new Error(`no machine registered as "${options.bookingMachineId}"`);
+      await begin(conversation, entry, entry.input({ conversation, language: languageOf(conversation) }), keyBase, message);
+      return;
+    }
+    if (!active) {
+      const key = event.type === 'user.choice' ? 'common.menuExpired' : 'common.noActiveDialogue';
+      replyDirectly(conversation, key, keyBase, message);
+      return;
+    }
+    if (event.type === 'user.choice' && message.menuId !== undefined && message.menuId !== String(active.id)) {
+      replyDirectly(conversation, 'common.menuExpired', keyBase, message);
+      return;
+    }
+    await advance(active, conversation, event satisfies UserEvent, keyBase, { inbound: message });
+  }
+
+  async function fireTimer(timerId: number, dialogueId: number, event: unknown): Promise<void> {
+    const dialogue = store.dialogues.get(dialogueId);
+    const conversation = dialogue ? store.conversations.get(dialogue.conversationId) : undefined;
+    if (!dialogue || !conversation || dialogue.status !== 'active') {
+      store.timers.markFired(timerId, clock.now());
+      return;
+    }
+    // Re-read under the chat's queue: a message handled meanwhile may have cancelled it.
+    const pending = store.timers.pendingForDialogue(dialogueId).some((timer) => timer.id === timerId);
+    if (!pending) return;
+    await advance(dialogue, conversation, event, `timer:${timerId}`, { firedTimerId: timerId });
+  }
+
+  return {
+    handleInbound(message) {
+      return queue.run(`${message.channel}:${message.chatId}`, () => processInbound(message));
+    },
+    startDialogue(channel, chatId, machineId, input) {
+      return queue.run(`${channel}:${chatId}`, async () => {
+        const entry = machines[machineId];
+        if (!entry) throw new Error(`no machine registered as "${machineId}"`);
+        const conversation = store.conversations.upsert(channel, chatId);
+        await begin(conversation, entry, input, `start:${machineId}:${channel}:${chatId}:${randomUUID()}`);
+      });
+    },
+    async fireDueTimers() {
+      const due = store.timers.due(clock.now());
+      await Promise.all(
+        due.map((timer) => {
+          const dialogue = store.dialogues.get(timer.dialogueId);
+          const conversation = dialogue ? store.conversations.get(dialogue.conversationId) : undefined;
+          const key = conversation ? `${conversation.channel}:${conversation.chatId}` : `dialogue:${timer.dialogueId}`;
+          return queue.run(key, () => fireTimer(timer.id, timer.dialogueId, timer.event));
+        }),
+      );
+      return due.length;
+    },
+    drain: () => queue.drain(),
+  };
+}

@@ -1,0 +1,141 @@
+import type { AddressInfo } from 'node:net';
+import { type Env, parseEnv } from './config/env.js';
+import { loadSettingsFile } from './config/settings-file.js';
+import { type Clock, systemClock } from './domain/clock.js';
+import type { Settings } from './domain/settings.js';
+import { registerHealthRoutes } from './http/health.js';
+import { createHttpServer } from './http/server.js';
+import { createLogger, type Logger } from './log.js';
+import { createMetrics } from './metrics.js';
+import { createStore, type Store } from './store/index.js';
+import { openDatabase, migrateDatabase } from './store/db.js';
+import { VERSION } from './version.js';
+
+/** What can be injected when the engine is embedded or tested. Everything is optional. */
+export interface EngineOptions {
+  /** Environment variables to read instead of `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Overrides of single environment-derived values, for embedding without touching env. */
+  databasePath?: string;
+  settingsFile?: string;
+  host?: string;
+  /** 0 picks a free port; `start()` answers the real one. */
+  port?: number;
+  altegioApiUrl?: string;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface EngineInfo {
+  /** Base URL of the HTTP server, e.g. `http://127.0.0.1:3000`. */
+  url: string;
+  mode: 'sandbox' | 'live';
+}
+
+export interface Engine {
+  start(): Promise<EngineInfo>;
+  /** Stops taking work, finishes what is in flight, closes the database. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: reads configuration, opens the store and wires the adapters. Nothing
+ * happens until `start()`, so a caller can create an engine, inject parts and decide when to run.
+ */
+export function createEngine(options: EngineOptions = {}): Engine {
+  const env: Env = parseEnv({
+    ...(options.env ?? process.env),
+    ...(options.databasePath === undefined ? {} : { DATABASE_PATH: options.databasePath }),
+    ...(options.settingsFile === undefined ? {} : { SETTINGS_FILE: options.settingsFile }),
+    ...(options.host === undefined ? {} : { HOST: options.host }),
+    ...(options.port === undefined ? {} : { PORT: String(options.port) }),
+    ...(options.altegioApiUrl === undefined ? {} : { ALTEGIO_API_URL: options.altegioApiUrl }),
+  });
+  const logger = options.logger ?? createLogger({ level: env.logLevel });
+  const clock = options.clock ?? systemClock;
+  const mode = env.sandboxMode ? 'sandbox' : 'live';
+  let running: { stop(): Promise<void> } | undefined;
+  let stopped = false;
+
+  return {
+    async start() {
+      if (running) throw new Error('engine already started');
+      const loaded = await loadSettingsFile(env.settingsFile, { explicit: env.settingsFileExplicit });
+      const settings: Settings = loaded.settings;
+      logger.info(
+        { settingsFile: env.settingsFile },
+        loaded.source === 'defaults' ? 'no settings file found, using defaults' : 'settings loaded',
+      );
+
+      const store: Store = createStore(env.databasePath);
+      logger.info(
+        { database: env.databasePath, applied: store.migrationsApplied },
+        store.migrationsApplied > 0
+          ? `applied ${store.migrationsApplied} database migration(s)`
+          : 'database schema up to date',
+      );
+
+      const metrics = createMetrics();
+      const app = createHttpServer({ logger, metrics });
+      registerHealthRoutes(app, { version: VERSION, mode, startedAt: clock.now(), now: () => clock.now() }, metrics);
+      try {
+        await app.listen({ host: env.host, port: env.port });
+      } catch (error) {
+        store.close();
+        throw new Error(
+          `cannot listen on ${env.host}:${env.port}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+      const address = app.server.address() as AddressInfo;
+      const url = `http://${env.host}:${address.port}`;
+      logger.info({ url, mode, version: VERSION }, `altegio-bot ${VERSION} listening on ${url}`);
+      reportUnconfigured(env, settings, logger);
+
+      running = {
+        async stop() {
+          await app.close();
+          store.close();
+        },
+      };
+      stopped = false;
+      return { url, mode };
+    },
+    async stop() {
+      if (!running || stopped) return;
+      stopped = true;
+      logger.info('stopping');
+      await running.stop();
+      running = undefined;
+      logger.info('stopped');
+    },
+  };
+}
+
+/** One clear log line per part that is switched off, so a newcomer knows what to set. */
+function reportUnconfigured(env: Env, settings: Settings, logger: Logger): void {
+  if (env.sandboxMode) {
+    logger.warn('ALTEGIO_PARTNER_TOKEN is not set: running in sandbox mode against a fake salon');
+  }
+  if (!env.telegramBotToken) logger.warn('TELEGRAM_BOT_TOKEN is not set: Telegram is off');
+  if (!env.whatsappEnabled) logger.info('WHATSAPP_ENABLED is not 1: WhatsApp is off');
+  if (!env.adminToken) logger.info('ADMIN_TOKEN is not set: the admin API is off');
+  if (settings.branches.length === 0 && !env.sandboxMode) {
+    logger.warn('no branches[] in the settings: no branch is served');
+  }
+}
+
+/** `altegio-bot migrate`: apply pending migrations and say what was done. */
+export async function runMigrations(rawEnv: NodeJS.ProcessEnv): Promise<void> {
+  const env = parseEnv(rawEnv);
+  const logger = createLogger({ level: env.logLevel });
+  const opened = openDatabase(env.databasePath);
+  try {
+    const applied = migrateDatabase(opened.db);
+    logger.info(
+      { database: env.databasePath, applied },
+      applied > 0 ? `applied ${applied} migration(s)` : 'database schema up to date',
+    );
+  } finally {
+    opened.close();
+  }
+}

@@ -1,0 +1,32 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+
+/** Altegio's webhook bodies are small; anything larger is refused with 413 before it is parsed. */
+export const BODY_LIMIT_BYTES = 256 * 1024;
+
+export interface HttpServerOptions {
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * The engine's one HTTP server. Routes register themselves on it (health, metrics, webhooks,
+ * admin API); this file only holds what every route shares: body limit, logging, metrics.
+ */
+export function createHttpServer({ logger, metrics }: HttpServerOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: logger.child({ component: 'http' }),
+    disableRequestLogging: true,
+    bodyLimit: BODY_LIMIT_BYTES,
+    forceCloseConnections: true,
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+    request.log.debug(
+      { method: request.method, route: request.routeOptions.url, status: reply.statusCode },
+      'request served',
+    );
+  });
+  return app;
+}

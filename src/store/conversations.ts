@@ -1,0 +1,113 @@
+/**
+ * Conversations: one row per chat per messenger, and the link from a chat to a client's phone.
+ *
+ * @module
+ */
+import { desc, eq, sql } from 'drizzle-orm';
+import type { Db, Now } from './db.js';
+import { type Channel, type Conversation, conversations } from './schema.js';
+
+/** What a channel adapter knows about a chat when a message arrives. */
+export interface ConversationDetails {
+  /** Normalised phone, when the chat reveals it (WhatsApp chat id, a shared contact). */
+  phone?: string | null;
+  /** Language of the bot's phrases (Telegram `language_code` when supported). */
+  language?: string | null;
+}
+
+/** Repository of {@link conversations}; see {@link createConversations}. */
+export interface ConversationsRepo {
+  /**
+   * Finds or creates the conversation of a chat, on every inbound message. A phone or language
+   * given here is stored; one left out (or null) keeps what was stored, so a later message
+   * without a contact does not unlink the phone.
+   */
+  upsert(channel: Channel, chatId: string, details?: ConversationDetails): Conversation;
+  get(id: number): Conversation | undefined;
+  byChat(channel: Channel, chatId: string): Conversation | undefined;
+  /**
+   * Links a chat to a phone: a Telegram contact shared at any step makes notifications for that
+   * client reach this chat. Returns false when there is no such conversation.
+   */
+  linkPhone(id: number, phone: string): boolean;
+  /** Chats linked to a phone, most recently active first: where a notification can go. */
+  findByPhone(phone: string): Conversation[];
+}
+
+/**
+ * Creates the conversations repository.
+ *
+ * @param now - clock for `created_at`/`updated_at`.
+ */
+export function createConversations(db: Db, now: Now = Date.now): ConversationsRepo {
+  // Every inbound message goes through this upsert, so it is prepared once.
+  const upsertStatement = db
+    .insert(conversations)
+    .values({
+      channel: sql.placeholder('channel'),
+      chatId: sql.placeholder('chatId'),
+      phone: sql.placeholder('phone'),
+      language: sql.placeholder('language'),
+      createdAt: sql.placeholder('now'),
+      updatedAt: sql.placeholder('now'),
+    })
+    .onConflictDoUpdate({
+      target: [conversations.channel, conversations.chatId],
+      set: {
+        phone: sql`coalesce(excluded.phone, ${conversations.phone})`,
+        language: sql`coalesce(excluded.language, ${conversations.language})`,
+        updatedAt: sql`excluded.updated_at`,
+      },
+    })
+    .returning()
+    .prepare();
+
+  const byChatStatement = db
+    .select()
+    .from(conversations)
+    .where(
+      sql`${conversations.channel} = ${sql.placeholder('channel')} AND ${conversations.chatId} = ${sql.placeholder('chatId')}`,
+    )
+    .prepare();
+
+  return {
+    upsert(channel, chatId, details = {}) {
+      const row = upsertStatement.get({
+        channel,
+        chatId,
+        phone: details.phone ?? null,
+        language: details.language ?? null,
+        now: now(),
+      });
+      // RETURNING always yields the row for an upsert whose DO UPDATE has no WHERE.
+      if (!row) throw new Error(`conversation upsert returned nothing for ${channel}`);
+      return row;
+    },
+
+    get(id) {
+      return db.select().from(conversations).where(eq(conversations.id, id)).get();
+    },
+
+    byChat(channel, chatId) {
+      return byChatStatement.get({ channel, chatId });
+    },
+
+    linkPhone(id, phone) {
+      const result = db
+        .update(conversations)
+        .set({ phone, updatedAt: now() })
+        .where(eq(conversations.id, id))
+        .run();
+      return result.changes > 0;
+    },
+
+    findByPhone(phone) {
+      return db
+        .select()
+        .from(conversations)
+        .where(eq(conversations.phone, phone))
+        .orderBy(desc(conversations.updatedAt), desc(conversations.id))
+        .all();
+    },
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * Dialogues: persisted XState snapshots, one active per conversation.
+ *
+ * @module
+ */
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { Db, Now } from './db.js';
+import { type Dialogue, type DialogueStatus, dialogues } from './schema.js';
+
+/** What starting a dialogue needs. */
+export interface NewDialogue {
+  conversationId: number;
+  /** Registry key of the machine (`booking`, `reminder`, `feedback`). */
+  machineId: string;
+  machineVersion: number;
+  /** The first persisted snapshot of the started actor. */
+  snapshot: unknown;
+  /** The Altegio record a reminder or feedback dialogue is about. */
+  recordId?: number | null;
+}
+
+/**
+ * Thrown by {@link DialoguesRepo.create} when the conversation already has an active dialogue.
+ * The runtime decides what happens to the old one (close it politely, or keep it); the store
+ * only guarantees there are never two.
+ */
+export class ActiveDialogueExistsError extends Error {
+  override readonly name = 'ActiveDialogueExistsError';
+  constructor(
+    readonly conversationId: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`conversation ${conversationId} already has an active dialogue`, options);
+  }
+}
+
+/** Repository of {@link dialogues}; see {@link createDialogues}. */
+export interface DialoguesRepo {
+  /** Starts a dialogue; throws {@link ActiveDialogueExistsError} if one is active already. */
+  create(input: NewDialogue): Dialogue;
+  get(id: number): Dialogue | undefined;
+  /** The dialogue an inbound message of this conversation goes to, if any. */
+  getActive(conversationId: number): Dialogue | undefined;
+  /**
+   * Stores the snapshot after a step, with the status the step ended in. Returns false when
+   * the dialogue does not exist. Use `saveDialogueStep` of the store to write the step's
+   * messages and timers in the same transaction.
+   */
+  save(id: number, snapshot: unknown, status: DialogueStatus): boolean;
+  /** Ends (or re-labels) a dialogue without touching its snapshot. */
+  setStatus(id: number, status: DialogueStatus): boolean;
+  /** Dialogues about one Altegio record, newest first (a deleted record ends its reminder). */
+  findByRecord(recordId: number): Dialogue[];
+  /** Newest first, for `GET /api/dialogues`. */
+  list(options?: { status?: DialogueStatus; limit?: number }): Dialogue[];
+}
+
+/** Creates the dialogues repository. */
+export function createDialogues(db: Db, now: Now = Date.now): DialoguesRepo {
+  // Load and save run on every inbound message and every timer: prepared once.
+  const getStatement = db
+    .select()
+    .from(dialogues)
+    .where(eq(dialogues.id, sql.placeholder('id')))
+    .prepare();
+  const getActiveStatement = db
+    .select()
+    .from(dialogues)
+    .where(
+      and(eq(dialogues.conversationId, sql.placeholder('conversationId')), eq(dialogues.status, 'active')),
+    )
+    .prepare();
+  const saveStatement = db
+    .update(dialogues)
+    .set({
+      snapshot: sql.placeholder('snapshot'),
+      // update().set() takes placeholders only for columns typed loosely; wrap the others in sql``.
+      status: sql`${sql.placeholder('status')}`,
+      updatedAt: sql`${sql.placeholder('now')}`,
+    })
+    .where(eq(dialogues.id, sql.placeholder('id')))
+    .prepare();
+
+  return {
+    create(input) {
+      const at = now();
+      try {
+        return db
+          .insert(dialogues)
+          .values({
+            conversationId: input.conversationId,
+            machineId: input.machineId,
+            machineVersion: input.machineVersion,
+            snapshot: input.snapshot,
+            status: 'active',
+            recordId: input.recordId ?? null,
+            createdAt: at,
+            updatedAt: at,
+          })
+          .returning()
+          .get();
+      } catch (error) {
+        if (isUniqueViolation(error))
+          throw new ActiveDialogueExistsError(input.conversationId, { cause: error });
+        throw error;
+      }
+    },
+
+    get(id) {
+      return getStatement.get({ id });
+    },
+
+    getActive(conversationId) {
+      return getActiveStatement.get({ conversationId });
+    },
+
+    save(id, snapshot, status) {
+      // The placeholder goes through the JSON column's mapper, so the object is passed as is.
+      return saveStatement.run({ id, snapshot, status, now: now() }).changes > 0;
+    },
+
+    setStatus(id, status) {
+      return (
+        db.update(dialogues).set({ status, updatedAt: now() }).where(eq(dialogues.id, id)).run().changes > 0
+      );
+    },
+
+    findByRecord(recordId) {
+      return db
+        .select()
+        .from(dialogues)
+        .where(eq(dialogues.recordId, recordId))
+        .orderBy(desc(dialogues.id))
+        .all();
+    },
+
+    list(options = {}) {
+      return db
+        .select()
+        .from(dialogues)
+        .where(options.status ? eq(dialogues.status, options.status) : undefined)
+        .orderBy(desc(dialogues.updatedAt), desc(dialogues.id))
+        .limit(options.limit ?? 100)
+        .all();
+    },
+  };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  // drizzle wraps driver errors (DrizzleQueryError) with the SqliteError as `cause`.
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    if ((current as Error & { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') return true;
+  }
+  return false;
+}

@@ -1,0 +1,193 @@
+/**
+ * Outbox: messages waiting for a channel, written in the transaction of the state that made them.
+ *
+ * @module
+ */
+import { and, asc, desc, eq, inArray, min, sql } from 'drizzle-orm';
+import { type Db, type Now, transaction } from './db.js';
+import { type Channel, type OutboxMessage, type OutboxState, outbox } from './schema.js';
+
+/** One message to send. */
+export interface NewOutboxMessage {
+  channel: Channel;
+  /** Chat id in that channel. */
+  recipient: string;
+  /** Channel-neutral message (text, options, ask-for-contact), checked by the dispatcher. */
+  payload: unknown;
+  /**
+   * Identity of the message, e.g. `dialogue:<id>:<step>:<n>` or `job:<dedupe key>`. Enqueuing it
+   * again is ignored, so a step or job that runs twice after a crash sends once.
+   */
+  idempotencyKey: string;
+  /** Not before this time (epoch ms). Default: now. */
+  notBefore?: number;
+}
+
+/** Options of {@link OutboxRepo.claimDue}. */
+export interface ClaimOptions {
+  /** Most rows to take. Default 20. */
+  limit?: number;
+  /**
+   * How long a claimed row stays invisible to other claims. If the process dies while sending,
+   * the row is picked up again after the lease, so a message is never lost (at worst sent twice
+   * when the crash fell between the channel's answer and `markSent`). Default 60 s.
+   */
+  leaseMs?: number;
+}
+
+/** How a failed send continues. */
+export interface SendFailure {
+  /** When to try again. Left out: the message fails now (chat blocked the bot, no such chat). */
+  retryAt?: number;
+  /** Attempts after which the message fails instead of retrying. Default 5. */
+  maxAttempts?: number;
+}
+
+/** Repository of {@link outbox}; see {@link createOutbox}. */
+export interface OutboxRepo {
+  /** Adds a message unless its idempotency key is known; returns whether it was added. */
+  enqueue(message: NewOutboxMessage): boolean;
+  /**
+   * Takes pending messages due at `now`, oldest first, counting an attempt and leasing them
+   * (see {@link ClaimOptions.leaseMs}); one statement, so no two dispatchers take the same row.
+   */
+  claimDue(now: number, options?: ClaimOptions): OutboxMessage[];
+  /** Marks a message sent. Returns false if it was not pending. */
+  markSent(id: number, at?: number): boolean;
+  /**
+   * Records a failed send: retried at `retryAt`, or `failed` for good. Returns the new state, or
+   * null when the message was not pending.
+   */
+  fail(id: number, error: string, failure?: SendFailure): 'pending' | 'failed' | null;
+  get(id: number): OutboxMessage | undefined;
+  byIdempotencyKey(key: string): OutboxMessage | undefined;
+  /** Soonest `next_attempt_at` among pending messages, so the dispatcher can sleep until then. */
+  nextAttemptAt(): number | undefined;
+  /** Newest first, for diagnostics and tests. */
+  list(options?: { state?: OutboxState; recipient?: string; limit?: number }): OutboxMessage[];
+}
+
+/** Creates the outbox repository. */
+export function createOutbox(db: Db, now: Now = Date.now): OutboxRepo {
+  const enqueueStatement = db
+    .insert(outbox)
+    .values({
+      channel: sql.placeholder('channel'),
+      recipient: sql.placeholder('recipient'),
+      payload: sql.placeholder('payload'),
+      idempotencyKey: sql.placeholder('idempotencyKey'),
+      state: 'pending',
+      nextAttemptAt: sql.placeholder('notBefore'),
+      createdAt: sql.placeholder('now'),
+    })
+    .onConflictDoNothing({ target: outbox.idempotencyKey })
+    .prepare();
+
+  const claimStatement = db
+    .update(outbox)
+    .set({
+      attempts: sql`${outbox.attempts} + 1`,
+      nextAttemptAt: sql`${sql.placeholder('leaseUntil')}`,
+    })
+    .where(
+      inArray(
+        outbox.id,
+        db
+          .select({ id: outbox.id })
+          .from(outbox)
+          .where(and(eq(outbox.state, 'pending'), sql`${outbox.nextAttemptAt} <= ${sql.placeholder('now')}`))
+          .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
+          .limit(sql.placeholder('limit')),
+      ),
+    )
+    .returning()
+    .prepare();
+
+  const markSentStatement = db
+    .update(outbox)
+    .set({ state: 'sent', sentAt: sql`${sql.placeholder('at')}`, lastError: null })
+    .where(and(eq(outbox.id, sql.placeholder('id')), eq(outbox.state, 'pending')))
+    .prepare();
+
+  const get = (id: number): OutboxMessage | undefined =>
+    db.select().from(outbox).where(eq(outbox.id, id)).get();
+
+  return {
+    enqueue(message) {
+      const at = now();
+      return (
+        enqueueStatement.run({
+          channel: message.channel,
+          recipient: message.recipient,
+          payload: message.payload,
+          idempotencyKey: message.idempotencyKey,
+          notBefore: message.notBefore ?? at,
+          now: at,
+        }).changes > 0
+      );
+    },
+
+    claimDue(at, options = {}) {
+      const rows = claimStatement.all({
+        now: at,
+        leaseUntil: at + (options.leaseMs ?? 60_000),
+        limit: options.limit ?? 20,
+      });
+      // Oldest first keeps one chat's messages in the order they were written.
+      return rows.sort((a, b) => a.id - b.id);
+    },
+
+    markSent(id, at = now()) {
+      return markSentStatement.run({ id, at }).changes > 0;
+    },
+
+    fail(id, error, failure = {}) {
+      return transaction(db, () => {
+        const message = get(id);
+        if (message?.state !== 'pending') return null;
+        const maxAttempts = failure.maxAttempts ?? 5;
+        const retry = failure.retryAt !== undefined && message.attempts < maxAttempts;
+        db.update(outbox)
+          .set({
+            state: retry ? 'pending' : 'failed',
+            lastError: error,
+            nextAttemptAt: retry && failure.retryAt !== undefined ? failure.retryAt : message.nextAttemptAt,
+          })
+          .where(eq(outbox.id, id))
+          .run();
+        return retry ? 'pending' : 'failed';
+      });
+    },
+
+    get,
+
+    byIdempotencyKey(key) {
+      return db.select().from(outbox).where(eq(outbox.idempotencyKey, key)).get();
+    },
+
+    nextAttemptAt() {
+      return (
+        db
+          .select({ next: min(outbox.nextAttemptAt) })
+          .from(outbox)
+          .where(eq(outbox.state, 'pending'))
+          .get()?.next ?? undefined
+      );
+    },
+
+    list(options = {}) {
+      return db
+        .select()
+        .from(outbox)
+        .where(
+          and(
+            options.state ? eq(outbox.state, options.state) : undefined,
+            options.recipient !== undefined ? eq(outbox.recipient, options.recipient) : undefined,
+          ),
+        )
+        .orderBy(desc(outbox.id))
+        .limit(options.limit ?? 100)
+        .all();
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEngine, type Engine } from '../src/index.js';
+import { createLogger } from '../src/log.js';
+import { tempDir } from './helpers/tmp.js';
+
+function captureLogs() {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, logger: createLogger({ level: 'debug', destination }) };
+}
+
+describe('createEngine', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function startEngine(): Promise<{ engine: Engine; url: string; dir: string; lines: Array<Record<string, unknown>> }> {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const { lines, logger } = captureLogs();
+    const engine = createEngine({
+      env: {},
+      databasePath: join(dir.path, 'data', 'bot.sqlite'),
+      settingsFile: join(dir.path, 'settings.yaml'),
+      port: 0,
+      logger,
+    });
+    cleanups.push(() => engine.stop());
+    const { url } = await engine.start();
+    return { engine, url, dir: dir.path, lines };
+  }
+
+  it('serves /health with version and uptime on a fresh folder', async () => {
+    const { url, dir } = await startEngine();
+    const response = await fetch(`${url}/health`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ status: 'ok', mode: 'sandbox', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(typeof body.uptimeSeconds).toBe('number');
+    expect(existsSync(join(dir, 'data', 'bot.sqlite'))).toBe(true);
+  });
+
+  it('serves Prometheus metrics that count the requests it served', async () => {
+    const { url } = await startEngine();
+    await fetch(`${url}/health`);
+    const text = await (await fetch(`${url}/metrics`)).text();
+    expect(text).toContain('# TYPE altegio_bot_uptime_seconds gauge');
+    expect(text).toMatch(/altegio_bot_http_requests_total\{route="\/health",status="200"\} 1/);
+  });
+
+  it('says in the log what is not configured', async () => {
+    const { lines } = await startEngine();
+    const messages = lines.map((line) => String(line.msg));
+    expect(messages).toContain('TELEGRAM_BOT_TOKEN is not set: Telegram is off');
+    expect(messages.some((message) => message.includes('sandbox mode'))).toBe(true);
+  });
+
+  it('stops: the port is closed afterwards and a second stop is harmless', async () => {
+    const { engine, url } = await startEngine();
+    await engine.stop();
+    await engine.stop();
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+  });
+});

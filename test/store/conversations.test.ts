@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { testClock, useTempDatabases } from './helpers.js';
+
+describe('conversations', () => {
+  const temp = useTempDatabases();
+
+  it('keeps one conversation per (channel, chat) and refreshes it on every message', () => {
+    const clock = testClock();
+    const { conversations } = temp.open(undefined, clock);
+    const first = conversations.upsert('telegram', '100', { language: 'ru' });
+    clock.advance(1000);
+    const again = conversations.upsert('telegram', '100');
+    expect(again.id).toBe(first.id);
+    expect(again.language).toBe('ru');
+    expect(again.updatedAt).toBe(first.createdAt + 1000);
+    expect(again.createdAt).toBe(first.createdAt);
+
+    const otherChannel = conversations.upsert('whatsapp', '100');
+    expect(otherChannel.id).not.toBe(first.id);
+    expect(conversations.byChat('telegram', '100')?.id).toBe(first.id);
+    expect(conversations.byChat('console', '100')).toBeUndefined();
+  });
+
+  it('links a chat to a phone and finds every chat of that phone, latest first', () => {
+    const clock = testClock();
+    const { conversations } = temp.open(undefined, clock);
+    const telegram = conversations.upsert('telegram', '100');
+    clock.advance(10);
+    const whatsapp = conversations.upsert('whatsapp', '79161234567@c.us', { phone: '79161234567' });
+    clock.advance(10);
+    expect(conversations.linkPhone(telegram.id, '79161234567')).toBe(true);
+    expect(conversations.linkPhone(9999, '79161234567')).toBe(false);
+
+    expect(conversations.findByPhone('79161234567').map((c) => c.id)).toEqual([telegram.id, whatsapp.id]);
+    // A later message without a contact does not unlink the phone.
+    expect(conversations.upsert('telegram', '100').phone).toBe('79161234567');
+    expect(conversations.findByPhone('70000000000')).toEqual([]);
+  });
+});

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { testClock, useTempDatabases } from './helpers.js';
+
+describe('inbound ledger', () => {
+  const temp = useTempDatabases();
+
+  it('records an event once and returns false for a duplicate', () => {
+    const { inbound } = temp.open();
+    expect(inbound.recordIfNew('altegio', 'abc', { resource: 'record' })).toBe(true);
+    expect(inbound.recordIfNew('altegio', 'abc', { resource: 'changed' })).toBe(false);
+    // The same id from another source is another event.
+    expect(inbound.recordIfNew('telegram', 'abc')).toBe(true);
+    expect(inbound.get('altegio', 'abc')?.payload).toEqual({ resource: 'record' });
+    expect(inbound.get('telegram', 'abc')?.payload).toBeNull();
+  });
+
+  it('lists stored but unprocessed events for replay, and prunes processed ones', () => {
+    const clock = testClock(1000);
+    const path = 'ledger.sqlite';
+    const store = temp.open(path, clock);
+    store.inbound.recordIfNew('altegio', '1');
+    clock.advance(1000);
+    store.inbound.recordIfNew('altegio', '2');
+    expect(store.inbound.markProcessed('altegio', '1')).toBe(true);
+    expect(store.inbound.markProcessed('altegio', '1')).toBe(false);
+    store.close();
+
+    const restarted = temp.open(path, clock);
+    expect(restarted.inbound.unprocessed().map((e) => e.eventId)).toEqual(['2']);
+    expect(restarted.inbound.recordIfNew('altegio', '1')).toBe(false);
+    expect(restarted.inbound.pruneProcessed(clock.now() + 1)).toBe(1);
+    expect(restarted.inbound.get('altegio', '1')).toBeUndefined();
+    expect(restarted.inbound.get('altegio', '2')).toBeDefined();
+  });
+});
