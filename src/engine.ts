@@ -7,8 +7,8 @@ import { registerHealthRoutes } from './http/health.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
+import { migrateDatabase, openDatabase } from './store/db.js';
 import { createStore, type Store } from './store/index.js';
-import { openDatabase, migrateDatabase } from './store/db.js';
 import { VERSION } from './version.js';
 
 /** What can be injected when the engine is embedded or tested. Everything is optional. */
@@ -61,13 +61,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
     async start() {
       if (running) throw new Error('engine already started');
       const loaded = await loadSettingsFile(env.settingsFile, { explicit: env.settingsFileExplicit });
+      if (!loaded.ok) throw loaded.error;
       const settings: Settings = loaded.settings;
       logger.info(
         { settingsFile: env.settingsFile },
         loaded.source === 'defaults' ? 'no settings file found, using defaults' : 'settings loaded',
       );
 
-      const store: Store = createStore(env.databasePath);
+      const store: Store = createStore(env.databasePath, { clock });
       logger.info(
         { database: env.databasePath, applied: store.migrationsApplied },
         store.migrationsApplied > 0
@@ -77,7 +78,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
       const metrics = createMetrics();
       const app = createHttpServer({ logger, metrics });
-      registerHealthRoutes(app, { version: VERSION, mode, startedAt: clock.now(), now: () => clock.now() }, metrics);
+      registerHealthRoutes(
+        app,
+        { version: VERSION, mode, startedAt: clock.now(), now: () => clock.now() },
+        metrics,
+      );
       try {
         await app.listen({ host: env.host, port: env.port });
       } catch (error) {

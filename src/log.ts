@@ -33,7 +33,8 @@ export function createLogger(options: { level?: string; destination?: pino.Desti
       paths: [...paths(PHONE_KEYS), ...paths(SECRET_KEYS), 'req.headers.authorization', 'req.url'],
       censor: (value, path) => {
         const key = path[path.length - 1] ?? '';
-        if (key === 'url' && typeof value === 'string') return value.replace(/\/webhooks\/altegio\/[^/?]+/, '/webhooks/altegio/***');
+        if (key === 'url' && typeof value === 'string')
+          return value.replace(/\/webhooks\/altegio\/[^/?]+/, '/webhooks/altegio/***');
         if (PHONE_KEYS.includes(key) && value != null) return maskPhone(value);
         return '[redacted]';
       },

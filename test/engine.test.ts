@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -23,10 +23,16 @@ describe('createEngine', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function startEngine(): Promise<{ engine: Engine; url: string; dir: string; lines: Array<Record<string, unknown>> }> {
+  async function startEngine(): Promise<{
+    engine: Engine;
+    url: string;
+    dir: string;
+    lines: Array<Record<string, unknown>>;
+  }> {
     const dir = tempDir();
     cleanups.push(dir.cleanup);
     const { lines, logger } = captureLogs();
+    writeFileSync(join(dir.path, 'settings.yaml'), 'general:\n  timezone: Europe/Moscow\n');
     const engine = createEngine({
       env: {},
       databasePath: join(dir.path, 'data', 'bot.sqlite'),
@@ -44,7 +50,11 @@ describe('createEngine', () => {
     const response = await fetch(`${url}/health`);
     expect(response.status).toBe(200);
     const body = (await response.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ status: 'ok', mode: 'sandbox', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(body).toMatchObject({
+      status: 'ok',
+      mode: 'sandbox',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+    });
     expect(typeof body.uptimeSeconds).toBe('number');
     expect(existsSync(join(dir, 'data', 'bot.sqlite'))).toBe(true);
   });

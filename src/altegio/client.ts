@@ -15,8 +15,8 @@ import { referenceOps } from './ops-reference.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { RetryOptions } from './retry.js';
 import type {
-  Attendance,
   AltegioRecord,
+  Attendance,
   BookDates,
   BookedRecord,
   BookServices,
@@ -219,11 +219,24 @@ export interface AltegioApi {
     options?: CallOptions & { via?: 'record' | 'visit'; comment?: string },
   ): Promise<void>;
   /** Writes `custom_color` as hex without `#`. */
-  setRecordColor(companyId: number, recordId: number, hex: string, options?: CallOptions): Promise<AltegioRecord>;
+  setRecordColor(
+    companyId: number,
+    recordId: number,
+    hex: string,
+    options?: CallOptions,
+  ): Promise<AltegioRecord>;
   // clients
   getClient(companyId: number, clientId: number, options?: CallOptions): Promise<ClientCard>;
-  iterateClients(companyId: number, query?: ClientSearchQuery, options?: CallOptions): AsyncIterable<ClientSummary>;
-  searchClients(companyId: number, query?: ClientSearchQuery, options?: CallOptions): Promise<ClientSummary[]>;
+  iterateClients(
+    companyId: number,
+    query?: ClientSearchQuery,
+    options?: CallOptions,
+  ): AsyncIterable<ClientSummary>;
+  searchClients(
+    companyId: number,
+    query?: ClientSearchQuery,
+    options?: CallOptions,
+  ): Promise<ClientSummary[]>;
   /** Client labels (`/labels/{cid}/1`), deleted ones dropped. */
   clientCategories(companyId: number, options?: CallOptions): Promise<Label[]>;
 }

@@ -90,7 +90,10 @@ export function parseAltegioTime(value: unknown): number | null {
   const match = DATE_TIME.exec(n.trim());
   if (!match) return null;
   const [, date, hm = '00:00', ss = '00', rawOffset = 'Z'] = match;
-  const offset = rawOffset === 'Z' || rawOffset.includes(':') ? rawOffset : `${rawOffset.slice(0, 3)}:${rawOffset.slice(3)}`;
+  const offset =
+    rawOffset === 'Z' || rawOffset.includes(':')
+      ? rawOffset
+      : `${rawOffset.slice(0, 3)}:${rawOffset.slice(3)}`;
   const ms = Date.parse(`${date}T${hm}:${ss}${offset}`);
   return Number.isNaN(ms) ? null : ms;
 }

@@ -142,7 +142,10 @@ export class AltegioApiError extends Error {
   }
 
   /** Builds the error from a failed response body, reading code and message defensively. */
-  static fromBody(info: AltegioCallInfo & { httpStatus: number; retryAfterMs?: number | undefined }, body: unknown) {
+  static fromBody(
+    info: AltegioCallInfo & { httpStatus: number; retryAfterMs?: number | undefined },
+    body: unknown,
+  ) {
     return new AltegioApiError({
       ...info,
       code: extractErrorCode(body),
@@ -215,7 +218,10 @@ function describeCause(cause: unknown): string {
 export type AltegioError = AltegioApiError | AltegioNetworkError;
 
 /** Narrowing helper: `isAltegioError(e, 'slot-taken')`. */
-export function isAltegioError(error: unknown, kind?: AltegioErrorKind | AltegioNetworkErrorKind): error is AltegioError {
+export function isAltegioError(
+  error: unknown,
+  kind?: AltegioErrorKind | AltegioNetworkErrorKind,
+): error is AltegioError {
   if (!(error instanceof AltegioApiError) && !(error instanceof AltegioNetworkError)) return false;
   return kind === undefined || error.kind === kind;
 }

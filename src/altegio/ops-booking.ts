@@ -19,9 +19,9 @@ import { AltegioApiError, AltegioNetworkError } from './errors.js';
 import { sleep } from './retry.js';
 import {
   type AltegioRecord,
+  BookDatesSchema,
   type BookedRecord,
   BookedRecordSchema,
-  BookDatesSchema,
   BookServicesSchema,
   BookStaffSchema,
   BookTimeSchema,
@@ -69,7 +69,9 @@ export function matchBooking(
 ): BookedRecord[] | null {
   const phone = normalizePhone(input.phone);
   const candidates = records.filter(
-    (r) => !r.deleted && ((input.apiId && r.apiId === input.apiId) || (phone !== null && r.client?.phone === phone)),
+    (r) =>
+      !r.deleted &&
+      ((input.apiId && r.apiId === input.apiId) || (phone !== null && r.client?.phone === phone)),
   );
   const used = new Set<number>();
   const found: BookedRecord[] = [];
@@ -91,7 +93,12 @@ export function bookingOps(
   records: Pick<AltegioApi, 'listRecords'>,
   safety: BookingSafety,
 ): BookingOps {
-  const online = (endpoint: string, cid: number, extra: Partial<RequestSpec>, options?: CallOptions): RequestSpec => ({
+  const online = (
+    endpoint: string,
+    cid: number,
+    extra: Partial<RequestSpec>,
+    options?: CallOptions,
+  ): RequestSpec => ({
     method: 'GET',
     endpoint,
     params: { cid },
@@ -128,7 +135,12 @@ export function bookingOps(
     options?: CallOptions,
   ): Promise<BookedRecord[] | null> {
     await sleep(safety.settleMs, options?.signal).catch((cause: unknown) => {
-      throw new AltegioNetworkError({ endpoint: '/book_record/{cid}', method: 'POST', kind: 'aborted', cause });
+      throw new AltegioNetworkError({
+        endpoint: '/book_record/{cid}',
+        method: 'POST',
+        kind: 'aborted',
+        cause,
+      });
     });
     try {
       return await findBooking(companyId, input, options);
@@ -242,11 +254,17 @@ export function bookingOps(
           lostBefore = true;
           const found = await lookupAfterLoss(companyId, withId, error, options);
           if (found) {
-            safety.logger?.warn({ companyId, apiId, send }, 'book_record answer lost; found the record, not resending');
+            safety.logger?.warn(
+              { companyId, apiId, send },
+              'book_record answer lost; found the record, not resending',
+            );
             return found;
           }
           if (takenByUs || send >= safety.maxSends) throw error;
-          safety.logger?.warn({ companyId, apiId, send }, 'book_record answer lost; no record found, sending again');
+          safety.logger?.warn(
+            { companyId, apiId, send },
+            'book_record answer lost; no record found, sending again',
+          );
         }
       }
     },

@@ -4,8 +4,8 @@
  * wanted state, so a step that runs twice after a restart writes once.
  */
 import { z } from 'zod';
-import { isoFromMs } from './coerce.js';
 import type { AltegioApi, RecordChanges, RecordQuery } from './client.js';
+import { isoFromMs } from './coerce.js';
 import { collect, paginate } from './paging.js';
 import {
   type AltegioRecord,
@@ -47,7 +47,10 @@ function sameIds(a: readonly number[], b: readonly number[]): boolean {
 /** True when `record` already carries every change (nothing to write). */
 export function hasChanges(record: AltegioRecord, changes: RecordChanges): boolean {
   if (changes.attendance !== undefined && record.attendance !== changes.attendance) return true;
-  if (changes.customColor !== undefined && record.customColor.toLowerCase() !== normalizeColor(changes.customColor))
+  if (
+    changes.customColor !== undefined &&
+    record.customColor.toLowerCase() !== normalizeColor(changes.customColor)
+  )
     return true;
   if (changes.comment !== undefined && record.comment !== changes.comment) return true;
   if (changes.datetime !== undefined && record.datetime !== changes.datetime) return true;
@@ -84,7 +87,8 @@ export function recordPutBody(source: RecordWriteSource, changes: RecordChanges)
     seance_length: changes.seanceLength ?? source.seance_length,
     attendance: changes.attendance ?? source.attendance,
     comment: changes.comment ?? source.comment,
-    custom_color: changes.customColor !== undefined ? normalizeColor(changes.customColor) : source.custom_color,
+    custom_color:
+      changes.customColor !== undefined ? normalizeColor(changes.customColor) : source.custom_color,
     record_labels: changes.labelIds ?? source.record_labels,
     sms_remain_hours: source.sms_remain_hours,
     email_remain_hours: source.email_remain_hours,
@@ -113,7 +117,11 @@ export function recordOps(t: Transport): RecordOps {
     };
   }
 
-  function iterateRecords(companyId: number, query: RecordQuery = {}, options: { signal?: AbortSignal | undefined } = {}) {
+  function iterateRecords(
+    companyId: number,
+    query: RecordQuery = {},
+    options: { signal?: AbortSignal | undefined } = {},
+  ) {
     const count = query.count ?? 200;
     return paginate(count, async (page) => {
       const spec: RequestSpec = {
@@ -162,7 +170,8 @@ export function recordOps(t: Transport): RecordOps {
     };
     const answer = await t.request(spec);
     const data = Array.isArray(answer.data) ? answer.data[0] : answer.data;
-    if (data === undefined || data === null) return (await readRaw(companyId, recordId, options.signal)).record;
+    if (data === undefined || data === null)
+      return (await readRaw(companyId, recordId, options.signal)).record;
     return t.parse(RecordSchema, data, spec, answer.status);
   }
 

@@ -7,10 +7,16 @@ import type { AltegioApi } from './client.js';
 import { CompanySchema, type Service, ServiceCategorySchema, ServiceSchema, StaffSchema } from './schemas.js';
 import type { RequestSpec, Transport } from './transport.js';
 
-type ReferenceOps = Pick<AltegioApi, 'getCompany' | 'listCompanies' | 'services' | 'serviceCategories' | 'staff'>;
+type ReferenceOps = Pick<
+  AltegioApi,
+  'getCompany' | 'listCompanies' | 'services' | 'serviceCategories' | 'staff'
+>;
 
 /** Picks the display name per `records.useWidgetServiceNames`. */
-export function serviceDisplayName(service: Pick<Service, 'title' | 'bookingTitle'>, useWidgetNames: boolean): string {
+export function serviceDisplayName(
+  service: Pick<Service, 'title' | 'bookingTitle'>,
+  useWidgetNames: boolean,
+): string {
   return useWidgetNames && service.bookingTitle.trim() !== '' ? service.bookingTitle : service.title;
 }
 

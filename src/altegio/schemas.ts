@@ -27,9 +27,7 @@ import {
 export type { Attendance } from './coerce.js';
 
 /** `{id, title}` or PHP's `[]` for "no position". */
-const zPosition = z
-  .preprocess(emptyToNull, z.object({ id: zNum(0), title: zStr }).nullable())
-  .catch(null);
+const zPosition = z.preprocess(emptyToNull, z.object({ id: zNum(0), title: zStr }).nullable()).catch(null);
 
 // ---------------------------------------------------------------- company
 
@@ -69,9 +67,7 @@ export const CompanySchema = z
     allow_delete_record_delay_step: zNum(0),
     allow_change_record: zBool(true),
     allow_change_record_delay_step: zNum(0),
-    bookforms: z
-      .array(z.object({ id: zNum(0), title: zStr, is_default: zBool(), url: zStr }))
-      .catch([]),
+    bookforms: z.array(z.object({ id: zNum(0), title: zStr, is_default: zBool(), url: zStr })).catch([]),
   })
   .transform(
     (c): Company => ({
@@ -327,7 +323,10 @@ export const BookTimeSchema = z
     sum_length: zNum(0),
     datetime: z.union([z.string().min(1), z.number()]),
   })
-  .refine((t) => parseAltegioTime(t.datetime) !== null, { message: 'unreadable datetime', path: ['datetime'] })
+  .refine((t) => parseAltegioTime(t.datetime) !== null, {
+    message: 'unreadable datetime',
+    path: ['datetime'],
+  })
   .transform(
     (t): BookTime => ({
       time: t.time,
@@ -370,7 +369,14 @@ export interface AltegioRecord {
   companyId: number;
   staffId: number;
   staff: { id: number; name: string; specialization: string } | null;
-  services: Array<{ id: number; title: string; cost: number; firstCost: number; discount: number; amount: number }>;
+  services: Array<{
+    id: number;
+    title: string;
+    cost: number;
+    firstCost: number;
+    discount: number;
+    amount: number;
+  }>;
   /** `null` for a slot without a client. */
   client: RecordClient | null;
   /** ISO 8601 as Altegio sent it (offset kept). */
@@ -401,21 +407,30 @@ export interface AltegioRecord {
   shortLink: string | null;
 }
 
-export const RecordClientSchema = z.preprocess(
-  emptyToNull,
-  z
-    .object({ id: zId, name: zStr, display_name: zStr, phone: zPhone, email: zStr, birthday: zCalendarDate })
-    .transform(
-      (c): RecordClient => ({
-        id: c.id,
-        name: c.name || c.display_name,
-        phone: c.phone,
-        email: c.email,
-        birthday: c.birthday,
-      }),
-    )
-    .nullable(),
-).catch(null); // an unreadable client must not cost us the record; callers re-read it when it matters
+export const RecordClientSchema = z
+  .preprocess(
+    emptyToNull,
+    z
+      .object({
+        id: zId,
+        name: zStr,
+        display_name: zStr,
+        phone: zPhone,
+        email: zStr,
+        birthday: zCalendarDate,
+      })
+      .transform(
+        (c): RecordClient => ({
+          id: c.id,
+          name: c.name || c.display_name,
+          phone: c.phone,
+          email: c.email,
+          birthday: c.birthday,
+        }),
+      )
+      .nullable(),
+  )
+  .catch(null); // an unreadable client must not cost us the record; callers re-read it when it matters
 
 const RecordStaffSchema = z
   .preprocess(emptyToNull, z.object({ id: zId, name: zStr, specialization: zStr }).nullable())
@@ -612,7 +627,13 @@ export interface ClientSummary {
 export const ClientSummarySchema = z
   .object({ id: zId, name: zStr, phone: zPhone, email: zStr, birth_date: zCalendarDate })
   .transform(
-    (c): ClientSummary => ({ id: c.id, name: c.name, phone: c.phone, email: c.email, birthDate: c.birth_date }),
+    (c): ClientSummary => ({
+      id: c.id,
+      name: c.name,
+      phone: c.phone,
+      email: c.email,
+      birthDate: c.birth_date,
+    }),
   );
 
 /** A label ("client category" when `entity` is 1). */
@@ -627,7 +648,9 @@ export interface Label {
 
 export const LabelSchema = z
   .object({ id: zId, title: zStr, color: zStr, entity: zNum(1), deleted: zBool() })
-  .transform((l): Label => ({ id: l.id, title: l.title, color: l.color, entity: l.entity, deleted: l.deleted }));
+  .transform(
+    (l): Label => ({ id: l.id, title: l.title, color: l.color, entity: l.entity, deleted: l.deleted }),
+  );
 
 /** Pagination info from `meta`; absent or odd meta reads as "unknown total". */
 export const PageMetaSchema = z

@@ -90,12 +90,15 @@ export function buildUrl(baseUrl: string, spec: Pick<RequestSpec, 'endpoint' | '
 }
 
 function isEnvelope(body: unknown): body is { data?: unknown; meta?: unknown; success?: unknown } {
-  return typeof body === 'object' && body !== null && !Array.isArray(body) && ('data' in body || 'success' in body);
+  return (
+    typeof body === 'object' && body !== null && !Array.isArray(body) && ('data' in body || 'success' in body)
+  );
 }
 
 /** Creates the transport; validates configuration eagerly so a typo fails at start-up, not mid-dialogue. */
 export function createTransport(options: TransportOptions): Transport {
-  if (!/^https?:\/\//.test(options.baseUrl)) throw new Error('Altegio baseUrl must start with http:// or https://');
+  if (!/^https?:\/\//.test(options.baseUrl))
+    throw new Error('Altegio baseUrl must start with http:// or https://');
   if (!options.partnerToken) throw new Error('Altegio partner token is required');
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const timeoutMs = options.timeoutMs ?? 15_000;
@@ -173,7 +176,8 @@ export function createTransport(options: TransportOptions): Transport {
       try {
         body = JSON.parse(text);
       } catch {
-        if (status < 300) throw new AltegioParseError({ ...info, httpStatus: status, path: '(body)', problem: 'not JSON' });
+        if (status < 300)
+          throw new AltegioParseError({ ...info, httpStatus: status, path: '(body)', problem: 'not JSON' });
         body = text;
       }
     }
@@ -184,7 +188,9 @@ export function createTransport(options: TransportOptions): Transport {
         body,
       );
     }
-    return isEnvelope(body) ? { status, data: body.data, meta: body.meta } : { status, data: body, meta: undefined };
+    return isEnvelope(body)
+      ? { status, data: body.data, meta: body.meta }
+      : { status, data: body, meta: undefined };
   }
 
   async function request(spec: RequestSpec): Promise<Answer> {
@@ -193,26 +199,47 @@ export function createTransport(options: TransportOptions): Transport {
         return await attempt(spec);
       } catch (error) {
         // A repeated DELETE answered 404: the earlier attempt did the job.
-        if (spec.retry === 'delete' && n > 1 && error instanceof AltegioApiError && error.kind === 'not-found') {
+        if (
+          spec.retry === 'delete' &&
+          n > 1 &&
+          error instanceof AltegioApiError &&
+          error.kind === 'not-found'
+        ) {
           return { status: 404, data: undefined, meta: undefined };
         }
         if (n >= policy.maxAttempts || !isRetryable(error, spec.retry)) throw error;
         const delay = backoffDelay(policy, n, error);
         if (delay > policy.maxRetryAfterMs) throw error;
         log?.warn(
-          { endpoint: spec.endpoint, method: spec.method, attempt: n, delayMs: Math.round(delay), err: String(error) },
+          {
+            endpoint: spec.endpoint,
+            method: spec.method,
+            attempt: n,
+            delayMs: Math.round(delay),
+            err: String(error),
+          },
           'altegio call failed, retrying',
         );
         try {
           await sleep(delay, spec.signal);
         } catch (cause) {
-          throw new AltegioNetworkError({ endpoint: spec.endpoint, method: spec.method, kind: 'aborted', cause });
+          throw new AltegioNetworkError({
+            endpoint: spec.endpoint,
+            method: spec.method,
+            kind: 'aborted',
+            cause,
+          });
         }
       }
     }
   }
 
-  function parse<S extends z.ZodType>(schema: S, value: unknown, spec: RequestSpec, status: number): z.output<S> {
+  function parse<S extends z.ZodType>(
+    schema: S,
+    value: unknown,
+    spec: RequestSpec,
+    status: number,
+  ): z.output<S> {
     const result = schema.safeParse(value);
     if (result.success) return result.data;
     const issue = result.error.issues[0];

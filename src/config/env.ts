@@ -37,9 +37,11 @@ const flag = z
   .pipe(z.enum(['1', '0', 'true', 'false'], { error: 'must be 1, 0, true or false' }))
   .transform((value) => value === '1' || value === 'true');
 
-const httpUrl = z.string().refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
-  error: 'must be an http:// or https:// URL',
-});
+const httpUrl = z
+  .string()
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+    error: 'must be an http:// or https:// URL',
+  });
 
 // telegraf builds request URLs with `new URL('./bot…', apiRoot)`, which silently drops a last
 // path segment without a trailing slash (stack-notes.md), so such a root is refused outright.
@@ -57,7 +59,9 @@ const telegramRoot = httpUrl.superRefine((value, ctx) => {
 
 const schema = z.object({
   // Stored without a trailing slash so the client can append `/companies` and the like.
-  ALTEGIO_API_URL: httpUrl.default('https://api.alteg.io/api/v1').transform((value) => value.replace(/\/+$/, '')),
+  ALTEGIO_API_URL: httpUrl
+    .default('https://api.alteg.io/api/v1')
+    .transform((value) => value.replace(/\/+$/, '')),
   ALTEGIO_PARTNER_TOKEN: z.string().optional(),
   ALTEGIO_USER_TOKEN: z.string().optional(),
   TELEGRAM_BOT_TOKEN: z.string().optional(),

@@ -9,7 +9,10 @@ import { parseDocument, stringify } from 'yaml';
 import {
   defaultSettings,
   formatProblems,
-  parseSettings, type Settings, type SettingsProblem } from '../domain/settings.js';
+  parseSettings,
+  type Settings,
+  type SettingsProblem,
+} from '../domain/settings.js';
 
 /**
  * A settings file that cannot be used. `problems` holds every reason (all validation problems at
@@ -69,7 +72,8 @@ export async function loadSettingsFile(path: string, options: LoadOptions = {}):
     if (code === 'ENOENT' && !options.explicit) {
       return { ok: true, settings: defaultSettings(), source: 'defaults', path };
     }
-    const reason = code === 'ENOENT' ? 'the file does not exist' : `the file cannot be read (${code ?? String(error)})`;
+    const reason =
+      code === 'ENOENT' ? 'the file does not exist' : `the file cannot be read (${code ?? String(error)})`;
     return failure(path, [fileProblem(reason)]);
   }
 
@@ -82,7 +86,9 @@ export async function loadSettingsFile(path: string, options: LoadOptions = {}):
         const where = at ? `line ${at.line}, column ${at.col}` : 'unknown position';
         // yaml's own message repeats the position and adds a code excerpt: keep its first line.
         const firstLine = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-        return fileProblem(`${extname(path) === '.json' ? 'JSON' : 'YAML'} syntax error at ${where}: ${firstLine}`);
+        return fileProblem(
+          `${extname(path) === '.json' ? 'JSON' : 'YAML'} syntax error at ${where}: ${firstLine}`,
+        );
       }),
     );
   }
@@ -104,7 +110,9 @@ const HEADER =
  */
 export async function saveSettingsFile(path: string, settings: Settings): Promise<void> {
   const text =
-    extname(path) === '.json' ? `${JSON.stringify(settings, null, 2)}\n` : HEADER + stringify(settings, { lineWidth: 0 });
+    extname(path) === '.json'
+      ? `${JSON.stringify(settings, null, 2)}\n`
+      : HEADER + stringify(settings, { lineWidth: 0 });
   await mkdir(dirname(path), { recursive: true });
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {

@@ -1,13 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { type AnyActorRef, type InspectionEvent, createActor, waitFor } from 'xstate';
+import { type AnyActorRef, createActor, type InspectionEvent, waitFor } from 'xstate';
 import type { ReplyMessage, UserEvent } from '../../machines/shared/events.js';
 import type { InboundMessage, OutboundMessage } from '../channels/channel.js';
 import type { Clock } from '../domain/clock.js';
 import type { Logger } from '../log.js';
-import type { Conversation, Dialogue, DialogueStatus, NewOutboxMessage, Store, TimerInput } from '../store/index.js';
+import type {
+  Conversation,
+  Dialogue,
+  DialogueStatus,
+  NewOutboxMessage,
+  Store,
+  TimerInput,
+} from '../store/index.js';
 import { KeyedQueue } from './keyed-queue.js';
 import type { Language, MachineEntry, MachineRegistry } from './registry.js';
-import { type TimerChange, createTimerRecorder, inertClock } from './timer-recorder.js';
+import { createTimerRecorder, inertClock, type TimerChange } from './timer-recorder.js';
 
 export interface DialogueRuntimeOptions {
   store: Store;
@@ -37,7 +44,12 @@ export interface DialogueRuntime {
    * Starts a dialogue the engine initiates (a reminder, a feedback request) in a chat. An active
    * dialogue there is ended first.
    */
-  startDialogue(channel: Conversation['channel'], chatId: string, machineId: string, input: unknown): Promise<void>;
+  startDialogue(
+    channel: Conversation['channel'],
+    chatId: string,
+    machineId: string,
+    input: unknown,
+  ): Promise<void>;
   /** Delivers every deadline due now; returns how many were delivered. */
   fireDueTimers(): Promise<number>;
   /** Waits for every queued step to finish. */
@@ -86,22 +98,33 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
   }
 
   /** Replies outside any dialogue (hints, "menu expired"). */
-  function replyDirectly(conversation: Conversation, key: string, keyBase: string, inbound?: InboundMessage): void {
+  function replyDirectly(
+    conversation: Conversation,
+    key: string,
+    keyBase: string,
+    inbound?: InboundMessage,
+  ): void {
     store.transaction(() => {
-      for (const row of outboxRows(conversation, [phraseMessage(key)], keyBase, undefined)) store.outbox.enqueue(row);
-      if (inbound?.updateId) store.inbound.recordIfNew(inbound.channel, inbound.updateId, undefined, clock.now());
+      for (const row of outboxRows(conversation, [phraseMessage(key)], keyBase, undefined))
+        store.outbox.enqueue(row);
+      if (inbound?.updateId)
+        store.inbound.recordIfNew(inbound.channel, inbound.updateId, undefined, clock.now());
     });
     options.onOutbox?.();
   }
 
-  function timerInputs(changes: readonly TimerChange[], now: number): { schedule: TimerInput[]; cancel: string[] } {
+  function timerInputs(
+    changes: readonly TimerChange[],
+    now: number,
+  ): { schedule: TimerInput[]; cancel: string[] } {
     // Only the last change of each id counts: entering and leaving a state in one step leaves nothing.
     const last = new Map<string, TimerChange>();
     for (const change of changes) last.set(change.sendId, change);
     const schedule: TimerInput[] = [];
     const cancel: string[] = [];
     for (const change of last.values()) {
-      if (change.kind === 'schedule') schedule.push({ sendId: change.sendId, event: change.event, dueAt: now + change.delayMs });
+      if (change.kind === 'schedule')
+        schedule.push({ sendId: change.sendId, event: change.event, dueAt: now + change.delayMs });
       else cancel.push(change.sendId);
     }
     return { schedule, cancel };
@@ -115,7 +138,11 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
   }
 
   /** Runs one step of an actor; resolves with what to persist, or undefined when it failed. */
-  async function runStep(entry: MachineEntry, start: { snapshot: unknown } | { input: unknown }, event?: unknown): Promise<StepResult | undefined> {
+  async function runStep(
+    entry: MachineEntry,
+    start: { snapshot: unknown } | { input: unknown },
+    event?: unknown,
+  ): Promise<StepResult | undefined> {
     const recorder = createTimerRecorder();
     const replies: ReplyMessage[] = [];
     const inspect = options.inspect;
@@ -169,9 +196,14 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         snapshot: result.snapshot,
         status: result.status,
         messages: outboxRows(conversation, result.replies, keyBase, String(dialogue.id)),
-        timers: { cancel, schedule, ...(extra.firedTimerId === undefined ? {} : { fired: [extra.firedTimerId] }) },
+        timers: {
+          cancel,
+          schedule,
+          ...(extra.firedTimerId === undefined ? {} : { fired: [extra.firedTimerId] }),
+        },
       });
-      if (extra.inbound?.updateId) store.inbound.recordIfNew(extra.inbound.channel, extra.inbound.updateId, undefined, clock.now());
+      if (extra.inbound?.updateId)
+        store.inbound.recordIfNew(extra.inbound.channel, extra.inbound.updateId, undefined, clock.now());
     });
     if (result.replies.length > 0) options.onOutbox?.();
     if (schedule.length > 0) options.onTimersChanged?.();
@@ -210,7 +242,8 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         messages: outboxRows(conversation, result.replies, keyBase, String(dialogue.id)),
         timers: { schedule },
       });
-      if (inbound?.updateId) store.inbound.recordIfNew(inbound.channel, inbound.updateId, undefined, clock.now());
+      if (inbound?.updateId)
+        store.inbound.recordIfNew(inbound.channel, inbound.updateId, undefined, clock.now());
     });
     options.onOutbox?.();
     if (schedule.length > 0) options.onTimersChanged?.();
@@ -266,7 +299,13 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     if (event.type === 'user.command' && (event.name === 'start' || event.name === 'book')) {
       const entry = machines[options.bookingMachineId];
       if (!entry) throw new Error(`no machine registered as "${options.bookingMachineId}"`);
-      await begin(conversation, entry, entry.input({ conversation, language: languageOf(conversation) }), keyBase, message);
+      await begin(
+        conversation,
+        entry,
+        entry.input({ conversation, language: languageOf(conversation) }),
+        keyBase,
+        message,
+      );
       return;
     }
     if (!active) {
@@ -274,7 +313,11 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       replyDirectly(conversation, key, keyBase, message);
       return;
     }
-    if (event.type === 'user.choice' && message.menuId !== undefined && message.menuId !== String(active.id)) {
+    if (
+      event.type === 'user.choice' &&
+      message.menuId !== undefined &&
+      message.menuId !== String(active.id)
+    ) {
       replyDirectly(conversation, 'common.menuExpired', keyBase, message);
       return;
     }
@@ -312,7 +355,9 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         due.map((timer) => {
           const dialogue = store.dialogues.get(timer.dialogueId);
           const conversation = dialogue ? store.conversations.get(dialogue.conversationId) : undefined;
-          const key = conversation ? `${conversation.channel}:${conversation.chatId}` : `dialogue:${timer.dialogueId}`;
+          const key = conversation
+            ? `${conversation.channel}:${conversation.chatId}`
+            : `dialogue:${timer.dialogueId}`;
           return queue.run(key, () => fireTimer(timer.id, timer.dialogueId, timer.event));
         }),
       );

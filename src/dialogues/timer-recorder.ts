@@ -37,7 +37,12 @@ export function createTimerRecorder(): { inspect: (event: InspectionEvent) => vo
       if (type === 'xstate.raise' && isRecord(params) && typeof params.delay === 'number') {
         const raised = params.event;
         if (typeof params.id === 'string' && isRecord(raised) && typeof raised.type === 'string') {
-          changes.push({ kind: 'schedule', sendId: params.id, event: { type: raised.type }, delayMs: params.delay });
+          changes.push({
+            kind: 'schedule',
+            sendId: params.id,
+            event: { type: raised.type },
+            delayMs: params.delay,
+          });
         }
       } else if (type === 'xstate.cancel' && isRecord(params) && typeof params.sendId === 'string') {
         changes.push({ kind: 'cancel', sendId: params.sendId });

@@ -33,12 +33,16 @@ export function parseDuration(text: unknown): DurationResult {
     if (unit === '' && text[segment.lastIndex] === '.') {
       return { ok: false, reason: 'whole numbers only: write "1h30m" rather than "1.5h"' };
     }
-    if (unit === '') return { ok: false, reason: `needs a unit after ${digits}: s, m, h or d (e.g. "${digits}m")` };
+    if (unit === '')
+      return { ok: false, reason: `needs a unit after ${digits}: s, m, h or d (e.g. "${digits}m")` };
     const rank = UNITS.indexOf(unit as Unit);
     // Upper-case and longer units are refused rather than guessed: `M` could mean months, `min` minutes.
     if (rank < 0) return { ok: false, reason: `unknown unit "${unit}"; use s, m, h or d` };
     if (rank <= lastRank) {
-      return { ok: false, reason: 'units must go from largest to smallest, each at most once (e.g. "1h30m")' };
+      return {
+        ok: false,
+        reason: 'units must go from largest to smallest, each at most once (e.g. "1h30m")',
+      };
     }
     lastRank = rank;
     total += Number(digits) * UNIT_MS[unit as Unit];

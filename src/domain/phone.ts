@@ -7,7 +7,9 @@
 /** Digits with country code, or `null` when the input cannot be a phone number. */
 export function normalizePhone(raw: unknown): string | null {
   if (typeof raw !== 'string' && typeof raw !== 'number') return null;
-  let digits = String(raw).replace(/@c\.us$/, '').replace(/\D/g, '');
+  let digits = String(raw)
+    .replace(/@c\.us$/, '')
+    .replace(/\D/g, '');
   // Russian numbers are often written with a trunk prefix 8 instead of the country code 7.
   if (digits.length === 11 && digits.startsWith('8')) digits = `7${digits.slice(1)}`;
   if (digits.length < 10 || digits.length > 15) return null;

@@ -94,7 +94,8 @@ const BOOLEAN_TEXT = /^(true|false|yes|no|on|off)$/i;
 function typeHint(issue: z.core.$ZodIssue, input: unknown): string {
   if (issue.code !== 'invalid_type' || typeof input !== 'string') return '';
   if (issue.expected === 'number' && NUMERIC_TEXT.test(input)) return ' (write it without quotes)';
-  if (issue.expected === 'boolean' && BOOLEAN_TEXT.test(input)) return ' (write true or false, without quotes)';
+  if (issue.expected === 'boolean' && BOOLEAN_TEXT.test(input))
+    return ' (write true or false, without quotes)';
   return '';
 }
 
@@ -128,7 +129,12 @@ export function toProblems(
       message = 'must be a list';
     }
     if (value === undefined && issue.code === 'invalid_type') {
-      problems.push({ path: formatPath(issue.path), value, message: `is required; ${message}`, kind: 'missing' });
+      problems.push({
+        path: formatPath(issue.path),
+        value,
+        message: `is required; ${message}`,
+        kind: 'missing',
+      });
       continue;
     }
     problems.push({

@@ -68,7 +68,10 @@ function duration(options: { positive?: boolean } = {}) {
     const result = parseDuration(value);
     if (!result.ok) ctx.addIssue({ code: 'custom', message: result.reason });
     else if (options.positive && result.ms === 0) {
-      ctx.addIssue({ code: 'custom', message: 'must be longer than 0s: a menu that closes at once cannot be answered' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be longer than 0s: a menu that closes at once cannot be answered',
+      });
     }
   });
 }
@@ -114,7 +117,12 @@ const general = z
         (channels, ctx) => {
           channels.forEach((channel, index) => {
             if (channels.indexOf(channel) !== index) {
-              ctx.addIssue({ code: 'custom', path: [index], input: channel, message: "each channel may be listed only once" });
+              ctx.addIssue({
+                code: 'custom',
+                path: [index],
+                input: channel,
+                message: 'each channel may be listed only once',
+              });
             }
           });
         },
@@ -130,11 +138,15 @@ const general = z
           code: 'custom',
           path: ['adminPhone'],
           input: undefined,
-          message: 'is required when general.testMode is true: test mode sends every notification to this phone',
+          message:
+            'is required when general.testMode is true: test mode sends every notification to this phone',
         });
       }
     },
-    { when: (payload) => !payload.issues.some((issue) => ['testMode', 'adminPhone'].includes(String(issue.path?.[0]))) },
+    {
+      when: (payload) =>
+        !payload.issues.some((issue) => ['testMode', 'adminPhone'].includes(String(issue.path?.[0]))),
+    },
   );
 
 const booking = z.strictObject({
@@ -171,7 +183,9 @@ const feedback = z.strictObject({
 
 const birthdays = z.strictObject({
   sendAt: text()
-    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'must be a time of day written as HH:MM, from 00:00 to 23:59' })
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, {
+      error: 'must be a time of day written as HH:MM, from 00:00 to 23:59',
+    })
     .default('10:00'),
 });
 
@@ -190,7 +204,9 @@ const branches = z
   .array(branch, { error: 'must be a list of branches' })
   .superRefine(
     (list, ctx) => {
-      const ids = list.map((item) => (isPlainObject(item) && typeof item.id === 'number' ? item.id : undefined));
+      const ids = list.map((item) =>
+        isPlainObject(item) && typeof item.id === 'number' ? item.id : undefined,
+      );
       ids.forEach((id, index) => {
         const first = ids.indexOf(id);
         if (id === undefined || first === index) return;
@@ -217,7 +233,11 @@ const variableValues = z.strictObject(
 const variables = z.strictObject({
   language: oneOf(LANGUAGES).default('ru'),
   overrides: z
-    .strictObject({ ru: variableValues.optional(), uk: variableValues.optional(), en: variableValues.optional() })
+    .strictObject({
+      ru: variableValues.optional(),
+      uk: variableValues.optional(),
+      en: variableValues.optional(),
+    })
     .default(() => ({})),
 });
 
@@ -234,7 +254,9 @@ const template = z
   })
   .superRefine(
     (item, ctx) => {
-      const name = (TEMPLATE_KINDS as readonly string[]).includes(item.kind) ? `the ${item.kind} template` : 'this template';
+      const name = (TEMPLATE_KINDS as readonly string[]).includes(item.kind)
+        ? `the ${item.kind} template`
+        : 'this template';
       const { names, unbalanced } = scanTemplate(item.text);
       for (const variable of names.filter((candidate) => !isTemplateVariable(candidate))) {
         ctx.addIssue({
@@ -267,10 +289,15 @@ const template = z
         });
       }
     },
-    { when: (payload) => !payload.issues.some((issue) => issue.path?.[0] === 'kind' || issue.path?.[0] === 'offset') },
+    {
+      when: (payload) =>
+        !payload.issues.some((issue) => issue.path?.[0] === 'kind' || issue.path?.[0] === 'offset'),
+    },
   )
   .transform((item) =>
-    item.kind === 'reminder' && item.offset === undefined ? { ...item, offset: DEFAULT_REMINDER_OFFSET } : item,
+    item.kind === 'reminder' && item.offset === undefined
+      ? { ...item, offset: DEFAULT_REMINDER_OFFSET }
+      : item,
   );
 
 export type Template = z.output<typeof template>;
@@ -282,14 +309,17 @@ export type Template = z.output<typeof template>;
  */
 export function defaultTemplates(): Template[] {
   const visit = '{{date}} ({{weekday}}) в {{time}}: {{services}}, мастер {{staff}}';
-  return [
+  const texts: { kind: TemplateKind; text: string; offset?: string }[] = [
     { kind: 'new-record', text: `{{client_name}}, вы записаны в {{branch_name}} на ${visit}.` },
     {
       kind: 'reminder',
       offset: DEFAULT_REMINDER_OFFSET,
       text: `{{client_name}}, напоминаем о записи в {{branch_name}} на ${visit}.`,
     },
-    { kind: 'record-changed', text: `{{client_name}}, ваша запись в {{branch_name}} изменена. Теперь: ${visit}.` },
+    {
+      kind: 'record-changed',
+      text: `{{client_name}}, ваша запись в {{branch_name}} изменена. Теперь: ${visit}.`,
+    },
     {
       kind: 'record-cancelled',
       text: '{{client_name}}, ваша запись в {{branch_name}} на {{date}} в {{time}} отменена. Будем рады видеть вас снова!',
@@ -302,7 +332,8 @@ export function defaultTemplates(): Template[] {
       kind: 'birthday',
       text: '{{client_name}}, с днём рождения! {{branch_name}} желает вам счастья и прекрасного настроения.',
     },
-  ].map((item) => ({ ...item, language: 'ru', enabled: true }) as Template);
+  ];
+  return texts.map((item): Template => ({ ...item, language: 'ru', enabled: true }));
 }
 
 const tasks = z.strictObject({
@@ -431,7 +462,14 @@ export function mergeSettings(current: Settings, partial: unknown): SettingsResu
   if (!isPlainObject(partial)) {
     return {
       ok: false,
-      problems: [{ path: '', value: partial, message: 'settings must be a group of keys, e.g. { "booking": { … } }', kind: 'invalid' }],
+      problems: [
+        {
+          path: '',
+          value: partial,
+          message: 'settings must be a group of keys, e.g. { "booking": { … } }',
+          kind: 'invalid',
+        },
+      ],
     };
   }
   return parseSettings(deepMerge(current, partial));

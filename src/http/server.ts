@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 
@@ -16,13 +16,17 @@ export interface HttpServerOptions {
  */
 export function createHttpServer({ logger, metrics }: HttpServerOptions): FastifyInstance {
   const app = Fastify({
-    loggerInstance: logger.child({ component: 'http' }),
-    disableRequestLogging: true,
+    loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // Requests are logged once, at debug, by the hook below; fastify's own two lines per request are noise.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     forceCloseConnections: true,
   });
   app.addHook('onResponse', async (request, reply) => {
-    metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+    metrics.httpRequests.inc({
+      route: request.routeOptions.url ?? 'unknown',
+      status: String(reply.statusCode),
+    });
     request.log.debug(
       { method: request.method, route: request.routeOptions.url, status: reply.statusCode },
       'request served',

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type LoadResult, loadSettingsFile, SettingsError, saveSettingsFile } from '../../src/config/settings-file.js';
+import {
+  type LoadResult,
+  loadSettingsFile,
+  SettingsError,
+  saveSettingsFile,
+} from '../../src/config/settings-file.js';
 import { defaultSettings, formatProblems, mergeSettings, type Settings } from '../../src/domain/settings.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../settings.example.yaml', import.meta.url));
@@ -36,9 +41,14 @@ describe('loadSettingsFile', () => {
   it('should refuse a settings file with three wrong values with three precise messages', async () => {
     const path = await write(
       'settings.yaml',
-      ['records:', '  cancellation: cancel', 'booking:', '  replyTimeout: 15', 'feedback:', '  poorRatingAtMost: 7'].join(
-        '\n',
-      ),
+      [
+        'records:',
+        '  cancellation: cancel',
+        'booking:',
+        '  replyTimeout: 15',
+        'feedback:',
+        '  poorRatingAtMost: 7',
+      ].join('\n'),
     );
     const result = await loadSettingsFile(path);
     expect(failed(result)).toBe(
@@ -70,8 +80,14 @@ describe('loadSettingsFile', () => {
   });
 
   it('should load a JSON file', async () => {
-    const path = await write('settings.json', JSON.stringify({ general: { testMode: true, adminPhone: '+79161234567' } }));
-    expect(loaded(await loadSettingsFile(path)).general).toMatchObject({ testMode: true, adminPhone: '79161234567' });
+    const path = await write(
+      'settings.json',
+      JSON.stringify({ general: { testMode: true, adminPhone: '+79161234567' } }),
+    );
+    expect(loaded(await loadSettingsFile(path)).general).toMatchObject({
+      testMode: true,
+      adminPhone: '79161234567',
+    });
   });
 
   it('should read a file with another extension as YAML', async () => {
@@ -89,16 +105,23 @@ describe('loadSettingsFile', () => {
     const path = join(dir, 'setings.yaml');
     const result = await loadSettingsFile(path, { explicit: true });
     expect(failed(result)).toBe('the file does not exist');
-    expect(!result.ok && result.error.message).toBe(`Settings file ${path} cannot be used:\n  - the file does not exist`);
+    expect(!result.ok && result.error.message).toBe(
+      `Settings file ${path} cannot be used:\n  - the file does not exist`,
+    );
   });
 
   it('should treat an empty or comments-only file as all defaults', async () => {
     expect(loaded(await loadSettingsFile(await write('empty.yaml', '')))).toEqual(defaultSettings());
-    expect(loaded(await loadSettingsFile(await write('comments.yaml', '# nothing yet\n')))).toEqual(defaultSettings());
+    expect(loaded(await loadSettingsFile(await write('comments.yaml', '# nothing yet\n')))).toEqual(
+      defaultSettings(),
+    );
   });
 
   it('should name the line and column of a YAML syntax error', async () => {
-    const path = await write('settings.yaml', 'booking:\n  replyTimeout: 15m\n  chooseStaff: [true\nrecords: {}\n');
+    const path = await write(
+      'settings.yaml',
+      'booking:\n  replyTimeout: 15m\n  chooseStaff: [true\nrecords: {}\n',
+    );
     const message = failed(await loadSettingsFile(path));
     expect(message).toMatch(/^YAML syntax error at line \d+, column \d+: /);
     expect(message).not.toContain('\n  ');

@@ -6,7 +6,7 @@ import type { InboundMessage } from '../../src/channels/channel.js';
 import type { MachineEntry } from '../../src/dialogues/registry.js';
 import { createDialogueRuntime } from '../../src/dialogues/runtime.js';
 import { createLogger } from '../../src/log.js';
-import { type Store, createStore } from '../../src/store/index.js';
+import { createStore, type Store } from '../../src/store/index.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** A two-question machine: enough to exercise persistence, deadlines and versions. */
@@ -25,7 +25,12 @@ const quiz = setup({
   states: {
     first: {
       entry: emit({ type: 'reply', message: { text: { key: 'q1' }, options: [{ value: 'a', label: 'A' }] } }),
-      on: { 'user.choice': { target: 'second', actions: ({ context, event }) => context.answers.push(event.value) } },
+      on: {
+        'user.choice': {
+          target: 'second',
+          actions: ({ context, event }) => context.answers.push(event.value),
+        },
+      },
       after: { replyTimeout: 'timedOut' },
     },
     second: {
@@ -54,7 +59,7 @@ describe('dialogue runtime', () => {
     const dbPath = path ?? join(dir.path, 'bot.sqlite');
     let now = 1_000_000;
     const clock = { now: () => now };
-    const store = createStore(dbPath, { now: clock.now });
+    const store = createStore(dbPath, { clock });
     cleanups.push(() => store.close());
     const runtime = createDialogueRuntime({
       store,
@@ -73,14 +78,20 @@ describe('dialogue runtime', () => {
     updateId += 1;
     return { channel: 'telegram', chatId: '42', updateId: String(updateId), event, ...extra };
   }
-  const texts = (store: Store) => store.outbox.list({ recipient: '42' }).reverse().map((row) => (row.payload as { text: string }).text);
+  const texts = (store: Store) =>
+    store.outbox
+      .list({ recipient: '42' })
+      .reverse()
+      .map((row) => (row.payload as { text: string }).text);
 
   it('persists every step and its replies, and stores one deadline per waiting state', async () => {
     const { runtime, store } = setupRuntime();
     await runtime.handleInbound(msg({ type: 'user.command', name: 'start' }));
     const dialogue = store.dialogues.list()[0];
     expect(dialogue?.status).toBe('active');
-    expect(store.timers.pendingForDialogue(dialogue?.id ?? 0).map((timer) => timer.dueAt)).toEqual([1_060_000]);
+    expect(store.timers.pendingForDialogue(dialogue?.id ?? 0).map((timer) => timer.dueAt)).toEqual([
+      1_060_000,
+    ]);
     await runtime.handleInbound(msg({ type: 'user.choice', value: 'a' }, { menuId: String(dialogue?.id) }));
     await runtime.handleInbound(msg({ type: 'user.text', text: 'hello' }));
     expect(texts(store)).toEqual(['q1', 'q2', 'thanks']);
@@ -105,7 +116,9 @@ describe('dialogue runtime', () => {
     await first.runtime.handleInbound(msg({ type: 'user.command', name: 'start' }));
     first.advance(30_000);
     const dialogueId = first.store.dialogues.list()[0]?.id ?? 0;
-    await first.runtime.handleInbound(msg({ type: 'user.choice', value: 'a' }, { menuId: String(dialogueId) }));
+    await first.runtime.handleInbound(
+      msg({ type: 'user.choice', value: 'a' }, { menuId: String(dialogueId) }),
+    );
     first.store.close();
 
     const second = setupRuntime(first.dbPath);

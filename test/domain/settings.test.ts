@@ -7,6 +7,7 @@ import {
   parseSettings,
   reminderOffsetMs,
   type Settings,
+  type SettingsInput,
   type SettingsProblem,
   TEMPLATE_KINDS,
   templateLanguage,
@@ -112,6 +113,13 @@ describe('parseSettings', () => {
     expect(settings.records.confirmation).toBe('status');
     expect(settings.general).toEqual(defaultSettings().general);
     expect(durationsOf(settings).bookingReplyTimeout).toBe(30_000);
+  });
+
+  it('should take a partial document typed as SettingsInput', () => {
+    const input: SettingsInput = { feedback: { poorRatingAtMost: 2 }, branches: [{ id: 3 }] };
+    const settings = settingsOf(input);
+    expect(settings.feedback).toEqual({ menuTtl: '24h', delayAfterVisit: '2h', poorRatingAtMost: 2 });
+    expect(settings.branches[0]?.excludedClientCategoryIds).toEqual([]);
   });
 
   it('should treat a missing document as all defaults', () => {
@@ -271,14 +279,16 @@ describe('parseSettings', () => {
 
   describe('records and birthdays', () => {
     it('should accept a #rrggbb colour and refuse other notations', () => {
-      expect(settingsOf({ records: { confirmation: 'color', confirmedColor: '#FF8800' } }).records).toMatchObject({
+      expect(
+        settingsOf({ records: { confirmation: 'color', confirmedColor: '#FF8800' } }).records,
+      ).toMatchObject({
         confirmation: 'color',
         confirmedColor: '#FF8800',
       });
       for (const colour of ['red', '2ecc71', '#fff', '#2ecc7g']) {
-        expect(lineFor({ records: { confirmation: 'color', confirmedColor: colour } }, 'records.confirmedColor')).toMatch(
-          /must be a colour written as #rrggbb/,
-        );
+        expect(
+          lineFor({ records: { confirmation: 'color', confirmedColor: colour } }, 'records.confirmedColor'),
+        ).toMatch(/must be a colour written as #rrggbb/);
       }
     });
 
@@ -315,7 +325,10 @@ describe('parseSettings', () => {
 
     it('should report a duplicate id next to another branch problem', () => {
       const problems = problemsOf({ branches: [{ id: 7 }, { id: 7, reviewLink: 'not a link' }] });
-      expect(problems.map((problem) => problem.path).sort()).toEqual(['branches[1].id', 'branches[1].reviewLink']);
+      expect(problems.map((problem) => problem.path).sort()).toEqual([
+        'branches[1].id',
+        'branches[1].reviewLink',
+      ]);
     });
 
     it('should refuse links that are not http(s) links', () => {
@@ -327,12 +340,19 @@ describe('parseSettings', () => {
 
   describe('variables', () => {
     it('should accept overrides per language for known variables', () => {
-      const settings = settingsOf({ variables: { language: 'en', overrides: { en: { branch_name: 'Beauty Lab' } } } });
-      expect(settings.variables).toEqual({ language: 'en', overrides: { en: { branch_name: 'Beauty Lab' } } });
+      const settings = settingsOf({
+        variables: { language: 'en', overrides: { en: { branch_name: 'Beauty Lab' } } },
+      });
+      expect(settings.variables).toEqual({
+        language: 'en',
+        overrides: { en: { branch_name: 'Beauty Lab' } },
+      });
     });
 
     it('should refuse an override of an unknown variable or language', () => {
-      expect(formatProblems(problemsOf({ variables: { overrides: { ru: { branchname: 'x' }, de: {} } } }))).toBe(
+      expect(
+        formatProblems(problemsOf({ variables: { overrides: { ru: { branchname: 'x' }, de: {} } } })),
+      ).toBe(
         [
           'variables.overrides.ru.branchname: unknown setting; did you mean variables.overrides.ru.branch_name?',
           'variables.overrides.de: unknown setting; known here: ru, uk, en',
@@ -343,7 +363,9 @@ describe('parseSettings', () => {
 
   describe('templates', () => {
     it('should replace the whole default list with the list given', () => {
-      const settings = settingsOf({ templates: [{ kind: 'birthday', text: 'С днём рождения, {{client_name}}!' }] });
+      const settings = settingsOf({
+        templates: [{ kind: 'birthday', text: 'С днём рождения, {{client_name}}!' }],
+      });
       expect(settings.templates).toEqual([
         { kind: 'birthday', text: 'С днём рождения, {{client_name}}!', enabled: true },
       ]);
@@ -374,7 +396,9 @@ describe('parseSettings', () => {
     });
 
     it('should refuse an offset on a template that is not a reminder', () => {
-      expect(lineFor({ templates: [{ kind: 'feedback', text: 'x', offset: '1h' }] }, 'templates[0].offset')).toBe(
+      expect(
+        lineFor({ templates: [{ kind: 'feedback', text: 'x', offset: '1h' }] }, 'templates[0].offset'),
+      ).toBe(
         'templates[0].offset: "1h" is not allowed; only reminder templates have an offset; remove it from the feedback template',
       );
     });
@@ -387,7 +411,9 @@ describe('parseSettings', () => {
         ],
       });
       expect(problem).toMatchObject({ path: 'templates[1].text', kind: 'invalid' });
-      expect(problem?.message).toMatch(/^unknown variable \{\{clientName\}\} in the reminder template; allowed: \{\{client_name\}\}, /);
+      expect(problem?.message).toMatch(
+        /^unknown variable \{\{clientName\}\} in the reminder template; allowed: \{\{client_name\}\}, /,
+      );
     });
 
     it('should refuse stray braces that would reach a client verbatim', () => {
@@ -419,7 +445,9 @@ describe('parseSettings', () => {
       expect(formatProblems(problemsOf(input))).toBe(
         'templates[0].text: "Leave a review: {{review_link}}" is not allowed; the feedback template uses {{review_link}}, but branches 1, 3 have an empty reviewLink; fill it in or remove the variable',
       );
-      expect(problemsOf({ ...input, templates: [{ kind: 'new-record', text: '{{branch_address}}' }] })[0]?.message).toBe(
+      expect(
+        problemsOf({ ...input, templates: [{ kind: 'new-record', text: '{{branch_address}}' }] })[0]?.message,
+      ).toBe(
         'the new-record template uses {{branch_address}}, but branches 1, 2, 3 have an empty address; fill it in or remove the variable',
       );
     });
@@ -427,10 +455,16 @@ describe('parseSettings', () => {
     it('should accept branch variables once every branch has the field, and ignore disabled templates', () => {
       const branches = [{ id: 1, bookingLink: 'https://n1.alteg.io/' }, { id: 2 }];
       expect(
-        parseSettings({ branches: [branches[0]], templates: [{ kind: 'reminder', text: '{{booking_link}}' }] }).ok,
+        parseSettings({
+          branches: [branches[0]],
+          templates: [{ kind: 'reminder', text: '{{booking_link}}' }],
+        }).ok,
       ).toBe(true);
       expect(
-        parseSettings({ branches, templates: [{ kind: 'reminder', text: '{{booking_link}}', enabled: false }] }).ok,
+        parseSettings({
+          branches,
+          templates: [{ kind: 'reminder', text: '{{booking_link}}', enabled: false }],
+        }).ok,
       ).toBe(true);
     });
   });
@@ -481,9 +515,10 @@ describe('parseSettings', () => {
 
     it('should refuse a section that is not a group of keys', () => {
       expect(formatProblems(problemsOf({ general: 'on', branches: {} }))).toBe(
-        ['general: "on" is not allowed; must be a group of settings (key: value)', 'branches: {} is not allowed; must be a list'].join(
-          '\n',
-        ),
+        [
+          'general: "on" is not allowed; must be a group of settings (key: value)',
+          'branches: {} is not allowed; must be a list',
+        ].join('\n'),
       );
     });
   });
@@ -523,7 +558,9 @@ describe('mergeSettings', () => {
   it('should validate the merged document whole, leaving the current settings untouched', () => {
     const withoutPhone = settingsOf({});
     const result = mergeSettings(withoutPhone, { general: { testMode: true } });
-    expect(!result.ok && formatProblems(result.problems)).toMatch(/^general\.adminPhone: is required when general\.testMode is true/);
+    expect(!result.ok && formatProblems(result.problems)).toMatch(
+      /^general\.adminPhone: is required when general\.testMode is true/,
+    );
     expect(withoutPhone.general.testMode).toBe(false);
 
     const bad = mergeSettings(current, { records: { cancellation: 'cancel' } });

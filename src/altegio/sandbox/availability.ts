@@ -37,8 +37,15 @@ export function bookableStaff(state: SandboxState, companyId: number, services: 
     .sort((a, b) => b.weight - a.weight || a.id - b.id);
 }
 
+/**
+ * Length used when a client asks for dates or times before choosing services: a day or member
+ * counts as bookable if at least a short visit fits.
+ */
+export const PROBE_LENGTH_SEC = 30 * 60;
+
 /** Total length for one member: per-member `seance_length` when set, else the service duration. */
 export function lengthFor(staff: Staff, services: readonly Service[]): number {
+  if (services.length === 0) return PROBE_LENGTH_SEC;
   return services.reduce((sum, service) => {
     const link = service.staff.find((item) => item.id === staff.id);
     return sum + (link?.seance_length || service.duration);

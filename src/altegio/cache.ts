@@ -1,0 +1,126 @@
+/**
+ * Reference-data cache in front of the client. A booking dialogue asks for the branch, its
+ * services and staff at nearly every step; with the 5 rps per-IP limit those repeats would queue
+ * behind each other. Entries live `ttlMs` and are dropped early when Altegio tells us (webhooks for
+ * `company`, `service`, `service_category`, `staff`). Concurrent misses share one request; a
+ * failed request is not cached.
+ */
+import type { Clock } from '../domain/clock.js';
+import { systemClock } from '../domain/clock.js';
+import type { AltegioApi, CallOptions, ServicesOptions } from './client.js';
+
+/** Webhook resources that invalidate cached reference data. */
+export type CachedResource = 'company' | 'service' | 'service_category' | 'staff';
+
+/** The client with caching on the reference operations. */
+export interface CachedAltegioApi extends AltegioApi {
+  /** Drops what `resource` may have changed for `companyId`. */
+  invalidate(companyId: number, resource: CachedResource | (string & {})): void;
+  /** Drops everything. */
+  clear(): void;
+}
+
+/** Options of {@link createCachedAltegio}. */
+export interface CacheOptions {
+  /** Default 10 minutes. */
+  ttlMs?: number;
+  clock?: Clock;
+}
+
+type Kind = 'company' | 'services' | 'categories' | 'staff' | 'companies';
+
+interface Entry {
+  expiresAt: number;
+  value: Promise<unknown>;
+}
+
+/** Which cached kinds a webhook resource invalidates. */
+const INVALIDATES: Readonly<Record<CachedResource, readonly Kind[]>> = {
+  company: ['company', 'companies'],
+  service: ['services'],
+  service_category: ['services', 'categories'],
+  staff: ['staff', 'services'], // services carry per-master lengths
+};
+
+/**
+ * A shared load is not tied to any one caller's signal (another caller may still want it); the
+ * signal only ends this caller's wait.
+ */
+function waitFor<T>(value: Promise<T>, options?: CallOptions): Promise<T> {
+  const signal = options?.signal;
+  if (!signal) return value;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    value.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** Wraps `client`; every non-reference operation passes straight through. */
+export function createCachedAltegio(client: AltegioApi, options: CacheOptions = {}): CachedAltegioApi {
+  const ttl = options.ttlMs ?? 10 * 60_000;
+  const clock = options.clock ?? systemClock;
+  const entries = new Map<string, Entry>();
+
+  function cached<T>(kind: Kind, companyId: number, variant: string, load: () => Promise<T>): Promise<T> {
+    const key = `${companyId}|${kind}|${variant}`;
+    const now = clock.now();
+    const hit = entries.get(key);
+    if (hit && hit.expiresAt > now) return hit.value as Promise<T>;
+    const value = load();
+    const entry: Entry = { expiresAt: now + ttl, value };
+    entries.set(key, entry);
+    value.catch(() => {
+      if (entries.get(key) === entry) entries.delete(key);
+    });
+    return value;
+  }
+
+  const servicesVariant = (choose: ServicesOptions = {}) =>
+    `${choose.useWidgetNames ? 'widget' : 'title'}:${choose.includeOffline === false ? 'online' : 'all'}`;
+
+  return {
+    ...client,
+    getCompany: (companyId, o) =>
+      waitFor(
+        cached('company', companyId, '', () => client.getCompany(companyId)),
+        o,
+      ),
+    listCompanies: (query, o) =>
+      waitFor(
+        cached('companies', query?.id ?? 0, JSON.stringify(query ?? {}), () => client.listCompanies(query)),
+        o,
+      ),
+    services: (companyId, choose, o) =>
+      waitFor(
+        cached('services', companyId, servicesVariant(choose), () => client.services(companyId, choose)),
+        o,
+      ),
+    serviceCategories: (companyId, o) =>
+      waitFor(
+        cached('categories', companyId, '', () => client.serviceCategories(companyId)),
+        o,
+      ),
+    staff: (companyId, o) =>
+      waitFor(
+        cached('staff', companyId, '', () => client.staff(companyId)),
+        o,
+      ),
+
+    invalidate(companyId, resource) {
+      const kinds = INVALIDATES[resource as CachedResource];
+      if (!kinds) return;
+      for (const key of [...entries.keys()]) {
+        const [cid, kind] = key.split('|');
+        // `/companies` lists span branches, so a company change clears them all.
+        if (kinds.includes(kind as Kind) && (cid === String(companyId) || kind === 'companies'))
+          entries.delete(key);
+      }
+    },
+
+    clear() {
+      entries.clear();
+    },
+  };
+}

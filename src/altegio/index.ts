@@ -1,0 +1,59 @@
+/**
+ * Public surface of the Altegio integration: the typed client, its cache, webhook parsing,
+ * errors and neutral types. Other modules import from here, not from the files behind it.
+ */
+export {
+  type CachedAltegioApi,
+  type CachedResource,
+  type CacheOptions,
+  createCachedAltegio,
+} from './cache.js';
+export type {
+  AltegioApi,
+  AltegioClientOptions,
+  AppointmentInput,
+  BookRecordInput,
+  CallOptions,
+  ClientSearchQuery,
+  CompanyQuery,
+  RecordChanges,
+  RecordQuery,
+  ResponseInfo,
+  ServicesOptions,
+} from './client.js';
+export { createAltegioClient } from './client.js';
+export { parseAltegioTime } from './coerce.js';
+export * from './errors.js';
+export { serviceDisplayName } from './ops-reference.js';
+export {
+  ALTEGIO_LIMITS,
+  createRateLimiter,
+  type RateLimiter,
+  type RateLimiterOptions,
+} from './rate-limiter.js';
+export type { RetryOptions } from './retry.js';
+export type {
+  AltegioRecord,
+  Attendance,
+  BookDates,
+  BookedRecord,
+  BookServices,
+  BookStaff,
+  BookTime,
+  ClientCard,
+  ClientSummary,
+  Company,
+  Label,
+  RecordClient,
+  Service,
+  ServiceCategory,
+  Staff,
+} from './schemas.js';
+export {
+  parseWebhook,
+  type ReferenceResource,
+  type WebhookEvent,
+  type WebhookParseResult,
+  type WebhookStatus,
+  webhookDedupeKey,
+} from './webhooks.js';

@@ -1,0 +1,90 @@
+/**
+ * Clients and client categories (labels), B2B. The search endpoint is a read despite being a
+ * POST, so it is retried like a GET.
+ */
+import { z } from 'zod';
+import type { AltegioApi, ClientSearchQuery } from './client.js';
+import { collect, paginate } from './paging.js';
+import { ClientSchema, ClientSummarySchema, LabelSchema, PageMetaSchema } from './schemas.js';
+import type { RequestSpec, Transport } from './transport.js';
+
+type ClientOps = Pick<AltegioApi, 'getClient' | 'iterateClients' | 'searchClients' | 'clientCategories'>;
+
+/** Fields we ask the search to return (default would be `id` only). */
+const SEARCH_FIELDS = ['id', 'name', 'phone', 'email'];
+
+function searchFilters(query: ClientSearchQuery): Array<{ type: string; state: Record<string, unknown> }> {
+  const filters: Array<{ type: string; state: Record<string, unknown> }> = [];
+  if (query.birthday)
+    filters.push({ type: 'birthday', state: { from: query.birthday.from, to: query.birthday.to } });
+  if (query.quickSearch) filters.push({ type: 'quick_search', state: { value: query.quickSearch } });
+  return filters;
+}
+
+/** @internal */
+export function clientOps(t: Transport): ClientOps {
+  function iterateClients(
+    companyId: number,
+    query: ClientSearchQuery = {},
+    options: { signal?: AbortSignal | undefined } = {},
+  ) {
+    const pageSize = Math.min(200, Math.max(1, query.pageSize ?? 200));
+    return paginate(pageSize, async (page) => {
+      const spec: RequestSpec = {
+        method: 'POST',
+        endpoint: '/company/{cid}/clients/search',
+        params: { cid: companyId },
+        body: {
+          page,
+          page_size: pageSize,
+          fields: SEARCH_FIELDS,
+          order_by: 'id',
+          order_by_direction: 'ASC',
+          operation: 'AND',
+          filters: searchFilters(query),
+        },
+        auth: 'b2b',
+        retry: 'safe',
+        signal: options.signal,
+      };
+      const answer = await t.request(spec);
+      return {
+        items: t.parse(z.array(ClientSummarySchema), answer.data ?? [], spec, answer.status),
+        total: PageMetaSchema.parse(answer.meta).total_count,
+      };
+    });
+  }
+
+  return {
+    async getClient(companyId, clientId, options) {
+      const spec: RequestSpec = {
+        method: 'GET',
+        endpoint: '/client/{cid}/{id}',
+        params: { cid: companyId, id: clientId },
+        auth: 'b2b',
+        retry: 'safe',
+        signal: options?.signal,
+      };
+      const answer = await t.request(spec);
+      return t.parse(ClientSchema, answer.data, spec, answer.status);
+    },
+
+    iterateClients,
+    searchClients: (companyId, query, options) => collect(iterateClients(companyId, query, options)),
+
+    async clientCategories(companyId, options) {
+      const spec: RequestSpec = {
+        method: 'GET',
+        endpoint: '/labels/{cid}/{entity}',
+        params: { cid: companyId, entity: 1 },
+        auth: 'b2b',
+        retry: 'safe',
+        signal: options?.signal,
+      };
+      // YCLIENTS samples show a bare array here; the transport hands either form over as `data`.
+      const answer = await t.request(spec);
+      const labels = t.parse(z.array(LabelSchema), answer.data ?? [], spec, answer.status);
+      return labels.filter((l) => !l.deleted);
+    },
+  };
+}
