@@ -1,12 +1,24 @@
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { createCachedAltegio } from './altegio/cache.js';
+import { createAltegioClient } from './altegio/client.js';
+import {
+  DEFAULT_PARTNER_TOKEN,
+  DEFAULT_USER_TOKEN,
+  type Sandbox,
+  startSandbox,
+} from './altegio/sandbox/index.js';
+import { parseWebhook } from './altegio/webhooks.js';
 import { type Env, parseEnv } from './config/env.js';
 import { loadSettingsFile } from './config/settings-file.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import type { Settings } from './domain/settings.js';
+import { registerAltegioWebhook } from './http/altegio-webhook.js';
 import { registerHealthRoutes } from './http/health.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
+import { createIngest } from './notify/ingest.js';
 import { migrateDatabase, openDatabase } from './store/db.js';
 import { createStore, type Store } from './store/index.js';
 import { VERSION } from './version.js';
@@ -30,6 +42,8 @@ export interface EngineInfo {
   /** Base URL of the HTTP server, e.g. `http://127.0.0.1:3000`. */
   url: string;
   mode: 'sandbox' | 'live';
+  /** In sandbox mode, the base URL of the embedded fake Altegio (also its `/__sandbox` controls). */
+  sandboxUrl?: string;
 }
 
 export interface Engine {
@@ -77,33 +91,77 @@ export function createEngine(options: EngineOptions = {}): Engine {
       );
 
       const metrics = createMetrics();
-      const app = createHttpServer({ logger, metrics });
-      registerHealthRoutes(
-        app,
-        { version: VERSION, mode, startedAt: clock.now(), now: () => clock.now() },
-        metrics,
-      );
-      try {
-        await app.listen({ host: env.host, port: env.port });
-      } catch (error) {
-        store.close();
-        throw new Error(
-          `cannot listen on ${env.host}:${env.port}: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      }
-      const address = app.server.address() as AddressInfo;
-      const url = `http://${env.host}:${address.port}`;
-      logger.info({ url, mode, version: VERSION }, `altegio-bot ${VERSION} listening on ${url}`);
-      reportUnconfigured(env, settings, logger);
-
-      running = {
-        async stop() {
-          await app.close();
-          store.close();
-        },
+      const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
+      const closeAll = async () => {
+        for (const step of cleanup.splice(0).reverse()) await step();
       };
+      let url = '';
+      let sandboxUrl: string | undefined;
+      try {
+        // Sandbox mode: a fake salon in this process answers every Altegio call.
+        let sandbox: Sandbox | undefined;
+        if (env.sandboxMode) {
+          sandbox = await startSandbox({ logger: logger.child({ component: 'sandbox' }) });
+          const started = sandbox;
+          sandboxUrl = sandbox.url;
+          cleanup.push(() => started.stop());
+        }
+        const altegio = createCachedAltegio(
+          createAltegioClient({
+            baseUrl: sandbox?.url ?? env.altegioApiUrl,
+            partnerToken: sandbox ? DEFAULT_PARTNER_TOKEN : (env.altegioPartnerToken ?? ''),
+            userToken: sandbox ? DEFAULT_USER_TOKEN : env.altegioUserToken,
+            logger: logger.child({ component: 'altegio' }),
+            onResponse: (info) =>
+              metrics.altegioCalls.inc({
+                endpoint: info.endpoint,
+                method: info.method,
+                status: String(info.status),
+              }),
+          }),
+        );
+        // In sandbox mode nobody configures the webhook secret, so the engine makes one.
+        const webhookSecret = env.webhookSecret ?? (sandbox ? randomBytes(12).toString('hex') : undefined);
+        const ingest = createIngest({ store, altegio, logger: logger.child({ component: 'ingest' }) });
+
+        const app = createHttpServer({ logger, metrics });
+        cleanup.push(() => app.close());
+        registerHealthRoutes(
+          app,
+          { version: VERSION, mode, startedAt: clock.now(), now: () => clock.now() },
+          metrics,
+        );
+        registerAltegioWebhook(app, {
+          secret: webhookSecret,
+          inbound: store.inbound,
+          metrics,
+          onEvent: ingest,
+        });
+        await app.listen({ host: env.host, port: env.port }).catch((error: unknown) => {
+          throw new Error(
+            `cannot listen on ${env.host}:${env.port}: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        });
+        const address = app.server.address() as AddressInfo;
+        url = `http://${env.host}:${address.port}`;
+        logger.info({ url, mode, version: VERSION }, `altegio-bot ${VERSION} listening on ${url}`);
+        if (sandbox) {
+          sandbox.setWebhookUrl(`${url}/webhooks/altegio/${webhookSecret}`);
+          logger.info(
+            { sandbox: sandbox.url },
+            `sandbox Altegio at ${sandbox.url} (salon state: ${sandbox.url}/__sandbox/state); its webhooks come back to this engine`,
+          );
+        }
+        reportUnconfigured(env, settings, logger);
+        replayUnprocessedWebhooks(store, ingest, logger);
+      } catch (error) {
+        await closeAll();
+        throw error;
+      }
+
+      running = { stop: closeAll };
       stopped = false;
-      return { url, mode };
+      return { url, mode, ...(sandboxUrl ? { sandboxUrl } : {}) };
     },
     async stop() {
       if (!running || stopped) return;
@@ -127,6 +185,23 @@ function reportUnconfigured(env: Env, settings: Settings, logger: Logger): void 
   if (settings.branches.length === 0 && !env.sandboxMode) {
     logger.warn('no branches[] in the settings: no branch is served');
   }
+}
+
+/** Webhooks stored but not processed when the process stopped are processed now: none is lost. */
+function replayUnprocessedWebhooks(
+  store: Store,
+  ingest: ReturnType<typeof createIngest>,
+  logger: Logger,
+): void {
+  let replayed = 0;
+  for (const row of store.inbound.unprocessed()) {
+    if (row.source !== 'altegio') continue;
+    const parsed = parseWebhook(row.payload);
+    if (parsed.ok) ingest(parsed.event, row.eventId, row.payload);
+    else store.inbound.markProcessed(row.source, row.eventId);
+    replayed += 1;
+  }
+  if (replayed > 0) logger.info({ replayed }, 'processed webhooks left over from the last run');
 }
 
 /** `altegio-bot migrate`: apply pending migrations and say what was done. */

@@ -4,6 +4,8 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/index.js';
 import { createLogger } from '../src/log.js';
+import { createStore } from '../src/store/index.js';
+import { eventually } from './helpers/eventually.js';
 import { tempDir } from './helpers/tmp.js';
 
 function captureLogs() {
@@ -26,6 +28,7 @@ describe('createEngine', () => {
   async function startEngine(): Promise<{
     engine: Engine;
     url: string;
+    sandboxUrl: string | undefined;
     dir: string;
     lines: Array<Record<string, unknown>>;
   }> {
@@ -41,8 +44,8 @@ describe('createEngine', () => {
       logger,
     });
     cleanups.push(() => engine.stop());
-    const { url } = await engine.start();
-    return { engine, url, dir: dir.path, lines };
+    const { url, sandboxUrl } = await engine.start();
+    return { engine, url, sandboxUrl, dir: dir.path, lines };
   }
 
   it('serves /health with version and uptime on a fresh folder', async () => {
@@ -79,5 +82,31 @@ describe('createEngine', () => {
     await engine.stop();
     await engine.stop();
     await expect(fetch(`${url}/health`)).rejects.toThrow();
+  });
+
+  it("in sandbox mode, receives the sandbox salon's record changes as webhooks", async () => {
+    const { sandboxUrl, dir, lines } = await startEngine();
+    expect(sandboxUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(lines.some((line) => String(line.msg).includes(`sandbox Altegio at ${sandboxUrl}`))).toBe(true);
+    const state = (await (await fetch(`${sandboxUrl}/__sandbox/state`)).json()) as {
+      data: { records: Array<{ id: number; company_id: number; deleted: boolean; attendance: number }> };
+    };
+    const record = state.data.records.find((candidate) => !candidate.deleted && candidate.attendance === 0);
+    if (!record) throw new Error('the sandbox seed has no waiting record');
+    const changed = await fetch(
+      `${sandboxUrl}/__sandbox/records/${record.company_id}/${record.id}/attendance`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ attendance: 2 }),
+      },
+    );
+    expect(changed.status).toBe(200);
+    const store = createStore(join(dir, 'data', 'bot.sqlite'));
+    try {
+      await eventually(() => expect(store.records.get(record.company_id, record.id)?.attendance).toBe(2));
+    } finally {
+      store.close();
+    }
   });
 });

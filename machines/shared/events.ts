@@ -17,6 +17,11 @@ export type UserEvent =
  */
 export interface Phrase {
   key: string;
+  /**
+   * Interpolated into the text. By convention a `date` param holds a calendar day `YYYY-MM-DD`
+   * (branch-local), which the renderer shows with weekday in the chat's language; `count` selects
+   * plural forms.
+   */
   params?: Record<string, string | number>;
 }
 

@@ -133,8 +133,9 @@ export function createTransport(options: TransportOptions): Transport {
 
   async function attempt(spec: RequestSpec): Promise<Answer> {
     const info = { endpoint: spec.endpoint, method: spec.method };
+    let release: () => void;
     try {
-      await limiter.acquire(spec.signal);
+      release = await limiter.acquire(spec.signal);
     } catch (cause) {
       throw new AltegioNetworkError({ ...info, kind: 'aborted', cause });
     }
@@ -168,6 +169,7 @@ export function createTransport(options: TransportOptions): Transport {
     } finally {
       clearTimeout(timer);
       spec.signal?.removeEventListener('abort', onCallerAbort);
+      release();
     }
     report(spec, status, startedAt);
 

@@ -78,6 +78,13 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     return stored && SUPPORTED_LANGUAGES.includes(stored) ? stored : options.defaultLanguage();
   }
 
+  /** Marks a platform update as handled, in the step's transaction, so a redelivery is ignored. */
+  function rememberUpdate(inbound: InboundMessage | undefined): void {
+    if (!inbound?.updateId) return;
+    store.inbound.recordIfNew(inbound.channel, inbound.updateId, undefined, clock.now());
+    store.inbound.markProcessed(inbound.channel, inbound.updateId, clock.now());
+  }
+
   function phraseMessage(key: string): ReplyMessage {
     return { text: { key } };
   }
@@ -107,8 +114,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     store.transaction(() => {
       for (const row of outboxRows(conversation, [phraseMessage(key)], keyBase, undefined))
         store.outbox.enqueue(row);
-      if (inbound?.updateId)
-        store.inbound.recordIfNew(inbound.channel, inbound.updateId, undefined, clock.now());
+      rememberUpdate(inbound);
     });
     options.onOutbox?.();
   }
@@ -202,8 +208,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
           ...(extra.firedTimerId === undefined ? {} : { fired: [extra.firedTimerId] }),
         },
       });
-      if (extra.inbound?.updateId)
-        store.inbound.recordIfNew(extra.inbound.channel, extra.inbound.updateId, undefined, clock.now());
+      rememberUpdate(extra.inbound);
     });
     if (result.replies.length > 0) options.onOutbox?.();
     if (schedule.length > 0) options.onTimersChanged?.();
@@ -242,8 +247,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         messages: outboxRows(conversation, result.replies, keyBase, String(dialogue.id)),
         timers: { schedule },
       });
-      if (inbound?.updateId)
-        store.inbound.recordIfNew(inbound.channel, inbound.updateId, undefined, clock.now());
+      rememberUpdate(inbound);
     });
     options.onOutbox?.();
     if (schedule.length > 0) options.onTimersChanged?.();

@@ -119,3 +119,44 @@ export function localDateTime(iso: string): { date: string; time: string } | nul
   if (!match?.[1] || !match[2]) return null;
   return { date: match[1], time: match[2] };
 }
+
+// === What the booking machine asks the runtime for
+
+/** Input of `loadServices`. */
+export interface ServicesQuery {
+  companyId: number;
+}
+
+/** Input of `loadStaff`: who can perform these services. */
+export interface StaffQuery {
+  companyId: number;
+  serviceIds: number[];
+}
+
+/** Input of `loadDates`; {@link ANY_STAFF_ID} means any specialist. */
+export interface DatesQuery {
+  companyId: number;
+  serviceIds: number[];
+  staffId: number;
+}
+
+/** Input of `loadTimes`: free start times on one branch-local day. */
+export interface TimesQuery extends DatesQuery {
+  /** `YYYY-MM-DD`, one of the days `loadDates` returned. */
+  date: string;
+}
+
+/**
+ * The Altegio calls the booking dialogue needs, as the runtime implements them. Each may reject:
+ * a load failure is shown as "try again later" with Retry, `createBooking` should reject with a
+ * {@link BookingFailure}. The signal fires when the client leaves the step or the actor stops.
+ */
+export interface BookingPort {
+  loadBranches(signal: AbortSignal): Promise<Branch[]>;
+  loadServices(query: ServicesQuery, signal: AbortSignal): Promise<Service[]>;
+  loadStaff(query: StaffQuery, signal: AbortSignal): Promise<Staff[]>;
+  /** Days (`YYYY-MM-DD`, branch-local, from today on) that have at least one free slot. */
+  loadDates(query: DatesQuery, signal: AbortSignal): Promise<string[]>;
+  loadTimes(query: TimesQuery, signal: AbortSignal): Promise<TimeSlot[]>;
+  createBooking(request: BookingRequest, signal: AbortSignal): Promise<BookingResult>;
+}

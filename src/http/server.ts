@@ -32,5 +32,14 @@ export function createHttpServer({ logger, metrics }: HttpServerOptions): Fastif
       'request served',
     );
   });
+  // Bodies fastify refuses before a route runs (not JSON, over the limit) are logged too: a salon
+  // debugging its webhook setup must find them in the log.
+  app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error, route: request.routeOptions.url }, 'request failed');
+    else
+      request.log.warn({ route: request.routeOptions.url, status, reason: error.message }, 'request refused');
+    return reply.code(status).send({ error: status >= 500 ? 'internal error' : error.message });
+  });
   return app;
 }

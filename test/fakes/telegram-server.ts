@@ -226,7 +226,11 @@ export class FakeTelegramServer {
    * The client shares a contact. By default it is their own (`user_id` = their id), as the
    * request_contact button sends it; pass `userId` to share someone else's card.
    */
-  userSharesContact(chatId: number, phone: string, options: { userId?: number; languageCode?: string } = {}): number {
+  userSharesContact(
+    chatId: number,
+    phone: string,
+    options: { userId?: number; languageCode?: string } = {},
+  ): number {
     const contact: Record<string, unknown> = { phone_number: phone, first_name: `Client${chatId}` };
     const userId = options.userId === undefined ? chatId : options.userId;
     if (userId !== 0) contact.user_id = userId;
@@ -516,7 +520,12 @@ export class FakeTelegramServer {
   }
 
   private user(id: number, languageCode?: string): Record<string, unknown> {
-    const user: Record<string, unknown> = { id, is_bot: false, first_name: `Client${id}`, username: `client${id}` };
+    const user: Record<string, unknown> = {
+      id,
+      is_bot: false,
+      first_name: `Client${id}`,
+      username: `client${id}`,
+    };
     if (languageCode !== undefined) user.language_code = languageCode;
     return user;
   }
@@ -556,7 +565,8 @@ function validateMarkup(markup: unknown): void {
   if (!Array.isArray(rows)) return;
   let count = 0;
   for (const row of rows) {
-    if (!Array.isArray(row)) throw new ApiError(400, 'Bad Request: field "inline_keyboard" must be an Array of Arrays');
+    if (!Array.isArray(row))
+      throw new ApiError(400, 'Bad Request: field "inline_keyboard" must be an Array of Arrays');
     for (const button of row) {
       count++;
       if (!isRecord(button) || typeof button.text !== 'string' || button.text.length === 0) {

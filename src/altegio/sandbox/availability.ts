@@ -82,7 +82,11 @@ export function staffSlots(ctx: SlotContext, staff: Staff, day: string): Date[] 
 }
 
 /** Starts on a day for one member, or for "any member" (`staffId` 0) with who is free at each. */
-export function slotsFor(ctx: SlotContext, staffId: number, day: string): Array<{ start: Date; staffIds: number[] }> {
+export function slotsFor(
+  ctx: SlotContext,
+  staffId: number,
+  day: string,
+): Array<{ start: Date; staffIds: number[] }> {
   const candidates = bookableStaff(ctx.state, ctx.company.id, ctx.services).filter(
     (staff) => staffId === 0 || staff.id === staffId,
   );

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { normalizePhone } from '../../domain/phone.js';
-import { bookableStaff, canTake, lengthFor, onlineServices, performs, type SlotContext } from './availability.js';
+import {
+  bookableStaff,
+  canTake,
+  lengthFor,
+  onlineServices,
+  performs,
+  type SlotContext,
+} from './availability.js';
 import { SandboxError } from './envelope.js';
 import type { Company, RecordRow, Staff } from './model.js';
 import { SEED_IDS } from './seed.js';
@@ -65,13 +72,17 @@ export function planAppointments(
     if (input.services.length === 0) throw new SandboxError(422, 'Choose at least one service', 438);
     const services = onlineServices(state, company.id, input.services);
     const start = parseDateTime(input.datetime, company.timezone_name);
-    if (!start) throw new SandboxError(400, `Invalid request: appointments.datetime "${input.datetime}" is not a date`);
+    if (!start)
+      throw new SandboxError(400, `Invalid request: appointments.datetime "${input.datetime}" is not a date`);
     const ctx: SlotContext = { state, company, services, extraBusy: reserved };
     let staff: Staff | undefined;
     if (input.staff_id === 0) {
       const candidates = bookableStaff(state, company.id, services);
       staff = candidates.find((candidate) => canTake(ctx, candidate, start));
-      if (!staff) throw new SandboxError(422, 'No team member is available at this time', 436, { appointment_id: input.id });
+      if (!staff)
+        throw new SandboxError(422, 'No team member is available at this time', 436, {
+          appointment_id: input.id,
+        });
     } else {
       staff = state.staff(company.id, input.staff_id);
       if (!staff || staff.hidden === 1 || staff.fired === 1 || !performs(staff, services)) {
@@ -82,14 +93,19 @@ export function planAppointments(
       const lengthMs = lengthFor(staff, services) * 1000;
       const own = reserved.get(staff.id) ?? [];
       if (own.some((iv) => iv.start < start.getTime() + lengthMs && start.getTime() < iv.end)) {
-        throw new SandboxError(422, 'Appointments of this request overlap', 437, { appointment_id: input.id });
+        throw new SandboxError(422, 'Appointments of this request overlap', 437, {
+          appointment_id: input.id,
+        });
       }
       if (!canTake(ctx, staff, start)) {
         throw new SandboxError(422, 'The selected time is already taken', 433, { appointment_id: input.id });
       }
     }
     const lengthSec = lengthFor(staff, services);
-    reserved.set(staff.id, [...(reserved.get(staff.id) ?? []), { start: start.getTime(), end: start.getTime() + lengthSec * 1000 }]);
+    reserved.set(staff.id, [
+      ...(reserved.get(staff.id) ?? []),
+      { start: start.getTime(), end: start.getTime() + lengthSec * 1000 },
+    ]);
     return { input, staff, masterRequest: input.staff_id === 0 ? 0 : 1, start, lengthSec, ctx };
   });
 }
@@ -119,7 +135,11 @@ export interface BookedItem {
 }
 
 /** `book_record`: all appointments or none; the client is matched by phone or created. */
-export function bookRecord(state: SandboxState, company: Company, body: z.output<typeof bookRecordSchema>): BookedItem[] {
+export function bookRecord(
+  state: SandboxState,
+  company: Company,
+  body: z.output<typeof bookRecordSchema>,
+): BookedItem[] {
   const client = checkClient(state, company.id, body.phone, body.fullname);
   const plan = planAppointments(state, company, body.appointments);
   const row = state.findOrCreateClient(company.id, client.phone, client.name, body.email ?? '');

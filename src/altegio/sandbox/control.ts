@@ -47,7 +47,10 @@ export function createControl(state: SandboxState): SandboxControl {
   };
   return {
     createRecord: (companyId, input) =>
-      renderRecord(state, createRecord(state, state.company(companyId), parseWith(recordCreateSchema, input))),
+      renderRecord(
+        state,
+        createRecord(state, state.company(companyId), parseWith(recordCreateSchema, input)),
+      ),
     getRecord: (companyId, recordId) => {
       const row = state.record(companyId, recordId);
       return row ? renderRecord(state, row) : undefined;

@@ -37,7 +37,12 @@ export class SandboxError extends Error {
   }
 }
 
-export function errorBody(status: number, message: string, code = status, extra: Record<string, unknown> = {}): ErrorEnvelope {
+export function errorBody(
+  status: number,
+  message: string,
+  code = status,
+  extra: Record<string, unknown> = {},
+): ErrorEnvelope {
   return { success: false, data: null, meta: { message }, errors: { ...extra, code, message } };
 }
 

@@ -14,12 +14,29 @@ import { parseDateTime } from './time.js';
  */
 
 const idLike = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
-const numLike = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
-const flag = z.union([z.boolean(), z.number(), z.string()]).transform((v) => v === true || v === 1 || v === '1' || v === 'true');
+const numLike = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^-?\d+(\.\d+)?$/)
+    .transform(Number),
+]);
+const flag = z
+  .union([z.boolean(), z.number(), z.string()])
+  .transform((v) => v === true || v === 1 || v === '1' || v === 'true');
 
 export const attendanceSchema = z
-  .union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)])
-  .refine((v): v is Attendance => v === -1 || v === 0 || v === 1 || v === 2, 'attendance must be -1, 0, 1 or 2');
+  .union([
+    z.number().int(),
+    z
+      .string()
+      .regex(/^-?\d+$/)
+      .transform(Number),
+  ])
+  .refine(
+    (v): v is Attendance => v === -1 || v === 0 || v === 1 || v === 2,
+    'attendance must be -1, 0, 1 or 2',
+  );
 
 const serviceItem = z.union([
   idLike.transform((id) => ({ id })),
@@ -78,7 +95,11 @@ export type RecordCreate = z.input<typeof recordCreateSchema>;
 
 export const visitPatchSchema = z.object({ attendance: attendanceSchema, comment: z.string().optional() });
 
-function resolveServices(state: SandboxState, companyId: number, items: ParsedPatch['services']): RecordService[] | undefined {
+function resolveServices(
+  state: SandboxState,
+  companyId: number,
+  items: ParsedPatch['services'],
+): RecordService[] | undefined {
   return items?.map((item) => {
     const service = state.service(companyId, item.id);
     if (!service) throw new SandboxError(422, `Service ${item.id} not found`);
@@ -105,7 +126,13 @@ function parseStart(company: Company, value: string | number): number {
   return start.getTime();
 }
 
-function assertFree(state: SandboxState, staffId: number, start: number, lengthSec: number, exceptId?: number): void {
+function assertFree(
+  state: SandboxState,
+  staffId: number,
+  start: number,
+  lengthSec: number,
+  exceptId?: number,
+): void {
   if (!isFree(busyIntervals(state, staffId, exceptId), { start, end: start + lengthSec * 1000 })) {
     throw new SandboxError(422, 'The team member is busy at this time', 433);
   }
@@ -121,7 +148,8 @@ export function patchRecord(state: SandboxState, row: RecordRow, patch: ParsedPa
   const company = state.company(row.companyId);
   const change: Partial<RecordRow> = {};
   if (patch.staff_id !== undefined && patch.staff_id !== row.staffId) {
-    if (!state.staff(company.id, patch.staff_id)) throw new SandboxError(422, `Team member ${patch.staff_id} not found`);
+    if (!state.staff(company.id, patch.staff_id))
+      throw new SandboxError(422, `Team member ${patch.staff_id} not found`);
     change.staffId = patch.staff_id;
   }
   const services = resolveServices(state, company.id, patch.services);
@@ -137,12 +165,23 @@ export function patchRecord(state: SandboxState, row: RecordRow, patch: ParsedPa
     (change.start ?? row.start) !== row.start ||
     (change.lengthSec ?? row.lengthSec) !== row.lengthSec;
   if (moved && !patch.save_if_busy) {
-    assertFree(state, change.staffId ?? row.staffId, change.start ?? row.start, change.lengthSec ?? row.lengthSec, row.id);
+    assertFree(
+      state,
+      change.staffId ?? row.staffId,
+      change.start ?? row.start,
+      change.lengthSec ?? row.lengthSec,
+      row.id,
+    );
   }
   if (patch.client === null) change.clientId = null;
   else if (patch.client) {
     const name = [patch.client.name, patch.client.surname].filter(Boolean).join(' ') || 'Client';
-    change.clientId = state.findOrCreateClient(company.id, String(patch.client.phone), name, patch.client.email ?? '').id;
+    change.clientId = state.findOrCreateClient(
+      company.id,
+      String(patch.client.phone),
+      name,
+      patch.client.email ?? '',
+    ).id;
   }
   // The record's and the visit's attendance are one status seen from two places.
   const attendance = patch.attendance ?? patch.visit_attendance;
@@ -159,8 +198,13 @@ export function patchRecord(state: SandboxState, row: RecordRow, patch: ParsedPa
 }
 
 /** `POST /records/{cid}`: an administrator's record, any service (offline ones too), any member. */
-export function createRecord(state: SandboxState, company: Company, body: z.output<typeof recordCreateSchema>): RecordRow {
-  if (!state.staff(company.id, body.staff_id)) throw new SandboxError(422, `Team member ${body.staff_id} not found`);
+export function createRecord(
+  state: SandboxState,
+  company: Company,
+  body: z.output<typeof recordCreateSchema>,
+): RecordRow {
+  if (!state.staff(company.id, body.staff_id))
+    throw new SandboxError(422, `Team member ${body.staff_id} not found`);
   const services = resolveServices(state, company.id, body.services) ?? [];
   const start = parseStart(company, body.datetime);
   const lengthSec = body.seance_length ?? lengthOf(state, company.id, services);
@@ -168,7 +212,12 @@ export function createRecord(state: SandboxState, company: Company, body: z.outp
   let clientId: number | null = null;
   if (body.client) {
     const name = [body.client.name, body.client.surname].filter(Boolean).join(' ') || 'Client';
-    clientId = state.findOrCreateClient(company.id, String(body.client.phone), name, body.client.email ?? '').id;
+    clientId = state.findOrCreateClient(
+      company.id,
+      String(body.client.phone),
+      name,
+      body.client.email ?? '',
+    ).id;
   }
   return state.addRecord({
     companyId: company.id,

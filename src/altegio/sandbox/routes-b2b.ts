@@ -1,6 +1,23 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { notFound, ok, paginate, paramId, parseWith, queryInt, queryString, readPage, SandboxError } from './envelope.js';
-import { createRecord, deleteRecord, patchRecord, recordCreateSchema, recordPatchSchema, visitPatchSchema } from './records.js';
+import {
+  notFound,
+  ok,
+  paginate,
+  paramId,
+  parseWith,
+  queryInt,
+  queryString,
+  readPage,
+  SandboxError,
+} from './envelope.js';
+import {
+  createRecord,
+  deleteRecord,
+  patchRecord,
+  recordCreateSchema,
+  recordPatchSchema,
+  visitPatchSchema,
+} from './records.js';
 import type { SandboxState } from './state.js';
 import { isDay, localDay, parseDateTime } from './time.js';
 import { renderCategory, renderLabel, renderRecord, renderService, renderStaff } from './views.js';
@@ -21,7 +38,8 @@ function optionalId(params: unknown, name: string): number | undefined {
 function instantFilter(q: Query, name: string, timeZone: string): number | undefined {
   const value = queryString(q, name);
   if (value === undefined) return undefined;
-  const at = parseDateTime(value, timeZone) ?? (isDay(value) ? parseDateTime(`${value} 00:00:00`, timeZone) : null);
+  const at =
+    parseDateTime(value, timeZone) ?? (isDay(value) ? parseDateTime(`${value} 00:00:00`, timeZone) : null);
   if (!at) throw new SandboxError(400, `Invalid request: ${name} is not a date`);
   return at.getTime();
 }
@@ -153,7 +171,9 @@ function registerRecords(app: FastifyInstance, state: SandboxState): void {
   });
 
   const byVisit = (visitId: number, recordId?: number) => {
-    const row = state.data.records.find((r) => r.visitId === visitId && (recordId === undefined || r.id === recordId));
+    const row = state.data.records.find(
+      (r) => r.visitId === visitId && (recordId === undefined || r.id === recordId),
+    );
     if (!row) throw notFound('Visit not found');
     return row;
   };

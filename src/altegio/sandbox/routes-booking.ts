@@ -38,7 +38,8 @@ const query = (request: FastifyRequest): Query => (request.query ?? {}) as Query
 
 function dayParam(params: unknown): string {
   const value = (params as Record<string, unknown> | null)?.date;
-  if (typeof value !== 'string' || !isDay(value)) throw new SandboxError(400, 'Invalid request: date must be YYYY-MM-DD');
+  if (typeof value !== 'string' || !isDay(value))
+    throw new SandboxError(400, 'Invalid request: date must be YYYY-MM-DD');
   return value;
 }
 
@@ -47,7 +48,10 @@ function context(state: SandboxState, company: Company, q: Query): SlotContext {
 }
 
 /** First local day in the booking window with a free start for the member(s), or `null`. */
-function firstFreeDay(ctx: SlotContext, staffId: number): { day: string; slots: ReturnType<typeof slotsFor> } | null {
+function firstFreeDay(
+  ctx: SlotContext,
+  staffId: number,
+): { day: string; slots: ReturnType<typeof slotsFor> } | null {
   const window = bookingWindow(ctx.state.now(), ctx.company.timezone_name);
   for (const day of daysBetween(window.first, window.last)) {
     const slots = slotsFor(ctx, staffId, day);
@@ -62,7 +66,12 @@ function timesView(ctx: SlotContext, slots: ReturnType<typeof slotsFor>): Array<
     // For "any member" the length is that of the member who would get the slot first.
     const staff = ctx.state.staff(ctx.company.id, staffIds[0] ?? 0);
     const length = staff ? lengthFor(staff, ctx.services) : 0;
-    return { time: localTime(start, tz), seance_length: length, sum_length: length, datetime: isoWithOffset(start, tz) };
+    return {
+      time: localTime(start, tz),
+      seance_length: length,
+      sum_length: length,
+      datetime: isoWithOffset(start, tz),
+    };
   });
 }
 
@@ -87,7 +96,12 @@ export function registerBookingRoutes(app: FastifyInstance, state: SandboxState)
   });
 
   app.get('/company/:company_id', async (request) =>
-    ok(renderCompany(state.company(paramId(request.params, 'company_id')), queryInt(query(request), 'showBookforms') === 1)),
+    ok(
+      renderCompany(
+        state.company(paramId(request.params, 'company_id')),
+        queryInt(query(request), 'showBookforms') === 1,
+      ),
+    ),
   );
 
   app.get('/book_services/:company_id', async (request) => {
@@ -147,14 +161,21 @@ export function registerBookingRoutes(app: FastifyInstance, state: SandboxState)
       from = `${month.slice(0, 7)}-01`;
       to = addDays(`${addDays(from, 31).slice(0, 7)}-01`, -1);
     }
-    if (!isDay(from) || !isDay(to)) throw new SandboxError(400, 'Invalid request: date_from/date_to must be YYYY-MM-DD');
-    const staff = bookableStaff(state, company.id, ctx.services).filter((s) => staffId === 0 || s.id === staffId);
-    const days = daysBetween(from < window.first ? window.first : from, to > window.last ? window.last : to);
+    if (!isDay(from) || !isDay(to))
+      throw new SandboxError(400, 'Invalid request: date_from/date_to must be YYYY-MM-DD');
+    const staff = bookableStaff(state, company.id, ctx.services).filter(
+      (s) => staffId === 0 || s.id === staffId,
+    );
+    // Days outside the booking window are never bookable, so they are not even listed.
+    const days = daysBetween([from, window.first].sort()[1] ?? from, [to, window.last].sort()[0] ?? to);
     const working = days.filter((day) => staff.some((s) => s.schedule[weekday(day)]));
     const booking = working.filter((day) => slotsFor(ctx, staffId, day).length > 0);
     const byMonth = (list: string[]): Record<string, string[]> => {
       const out: Record<string, string[]> = {};
-      for (const day of list) (out[String(Number(day.slice(5, 7)))] ??= []).push(String(Number(day.slice(8))));
+      for (const day of list) {
+        const month = String(Number(day.slice(5, 7)));
+        out[month] = [...(out[month] ?? []), String(Number(day.slice(8)))];
+      }
       return out;
     };
     return ok({
@@ -188,7 +209,8 @@ export function registerBookingRoutes(app: FastifyInstance, state: SandboxState)
     const company = state.company(paramId(request.params, 'company_id'));
     const body = parseWith(bookCheckSchema, request.body);
     // book_check documents only `appointments`; when a client also sends phone/name we check them too.
-    if (body.phone !== undefined || body.fullname !== undefined) checkClient(state, company.id, body.phone, body.fullname);
+    if (body.phone !== undefined || body.fullname !== undefined)
+      checkClient(state, company.id, body.phone, body.fullname);
     planAppointments(state, company, body.appointments);
     return reply.code(201).send({ success: true, data: null, meta: { message: 'Created' } });
   });

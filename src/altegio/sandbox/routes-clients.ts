@@ -1,6 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { notFound, ok, paginate, paramId, parseWith, queryInt, queryString, readPage, SandboxError } from './envelope.js';
+import {
+  notFound,
+  ok,
+  paginate,
+  paramId,
+  parseWith,
+  queryInt,
+  queryString,
+  readPage,
+  SandboxError,
+} from './envelope.js';
 import type { ClientRow } from './model.js';
 import type { SandboxState } from './state.js';
 import { isDay, parseDateTime } from './time.js';
@@ -79,7 +89,9 @@ function filterPredicate(filter: z.output<typeof filterSchema>): (client: Client
       const digits = text.replace(/\D/g, '');
       predicate = (c) =>
         text === '' ||
-        [c.name, c.surname, c.patronymic, c.email, c.card].some((field) => field.toLowerCase().includes(text)) ||
+        [c.name, c.surname, c.patronymic, c.email, c.card].some((field) =>
+          field.toLowerCase().includes(text),
+        ) ||
         (digits.length >= 3 && c.phone.includes(digits));
       break;
     }
@@ -105,7 +117,10 @@ function filterPredicate(filter: z.output<typeof filterSchema>): (client: Client
     }
     default:
       // Refusing beats silently ignoring: a client relying on an unsupported filter would get everyone.
-      throw new SandboxError(400, `Invalid request: filter type "${filter.type}" is not supported by the sandbox`);
+      throw new SandboxError(
+        400,
+        `Invalid request: filter type "${filter.type}" is not supported by the sandbox`,
+      );
   }
   return s.invert === true ? (c) => !predicate(c) : predicate;
 }
@@ -116,7 +131,11 @@ function filterPredicate(filter: z.output<typeof filterSchema>): (client: Client
  * served too, since a birthday greeting needs them. `phone` is a number here, as some Altegio
  * answers have it.
  */
-function searchRow(state: SandboxState, client: ClientRow, fields: readonly string[]): Record<string, unknown> {
+function searchRow(
+  state: SandboxState,
+  client: ClientRow,
+  fields: readonly string[],
+): Record<string, unknown> {
   const full = renderClient(state, client);
   const derived: Record<string, unknown> = {
     ...full,
@@ -148,18 +167,22 @@ export function registerClientRoutes(app: FastifyInstance, state: SandboxState):
     const id = queryInt(q, 'id');
     const changedAfterText = queryString(q, 'changed_after');
     const changedAfter =
-      changedAfterText === undefined ? undefined : parseDateTime(changedAfterText, company.timezone_name)?.getTime();
+      changedAfterText === undefined
+        ? undefined
+        : parseDateTime(changedAfterText, company.timezone_name)?.getTime();
     if (changedAfterText !== undefined && changedAfter === undefined) {
       throw new SandboxError(400, 'Invalid request: changed_after is not a date');
     }
-    const list = state.clients(company.id).filter(
-      (c) =>
-        (fullname === undefined || `${c.name} ${c.surname}`.toLowerCase().includes(fullname)) &&
-        (!phone || c.phone.includes(phone)) &&
-        (email === undefined || c.email.toLowerCase().includes(email)) &&
-        (id === undefined || c.id === id) &&
-        (changedAfter === undefined || c.lastChange >= changedAfter),
-    );
+    const list = state
+      .clients(company.id)
+      .filter(
+        (c) =>
+          (fullname === undefined || `${c.name} ${c.surname}`.toLowerCase().includes(fullname)) &&
+          (!phone || c.phone.includes(phone)) &&
+          (email === undefined || c.email.toLowerCase().includes(email)) &&
+          (id === undefined || c.id === id) &&
+          (changedAfter === undefined || c.lastChange >= changedAfter),
+      );
     const page = readPage(q, 50, 200);
     return ok(
       paginate(list, page).map((c) => renderClient(state, c)),
@@ -176,7 +199,11 @@ export function registerClientRoutes(app: FastifyInstance, state: SandboxState):
       (body.operation === 'OR' ? predicates.some((p) => p(c)) : predicates.every((p) => p(c)));
     const direction = body.order_by_direction === 'DESC' ? -1 : 1;
     const key = (c: ClientRow): string | number =>
-      body.order_by === 'name' ? c.name.toLowerCase() : body.order_by === 'birth_date' ? monthDay(c.birthDate) : c.id;
+      body.order_by === 'name'
+        ? c.name.toLowerCase()
+        : body.order_by === 'birth_date'
+          ? monthDay(c.birthDate)
+          : c.id;
     const list = state
       .clients(company.id)
       .filter(match)

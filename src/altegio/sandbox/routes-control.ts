@@ -2,7 +2,13 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { SandboxControl } from './control.js';
 import { ok, paramId, parseWith } from './envelope.js';
-import { attendanceSchema } from './records.js';
+import {
+  attendanceSchema,
+  createRecord,
+  patchRecord,
+  recordCreateSchema,
+  recordPatchSchema,
+} from './records.js';
 import type { SandboxState } from './state.js';
 import { renderClient, renderCompany, renderRecord, renderService, renderStaff } from './views.js';
 import type { WebhookSender } from './webhooks.js';
@@ -20,11 +26,19 @@ export interface RequestLogEntry {
   status: number;
 }
 
-const ids = (params: unknown): [number, number] => [paramId(params, 'company_id'), paramId(params, 'record_id')];
+const ids = (params: unknown): [number, number] => [
+  paramId(params, 'company_id'),
+  paramId(params, 'record_id'),
+];
 
 export function registerControlRoutes(
   app: FastifyInstance,
-  deps: { state: SandboxState; control: SandboxControl; webhooks: WebhookSender; requests: RequestLogEntry[] },
+  deps: {
+    state: SandboxState;
+    control: SandboxControl;
+    webhooks: WebhookSender;
+    requests: RequestLogEntry[];
+  },
 ): void {
   const { state, control, webhooks, requests } = deps;
 
@@ -34,7 +48,11 @@ export function registerControlRoutes(
       webhook_url: webhooks.getUrl() ?? null,
       companies: state.data.companies.map((c) => renderCompany(c)),
       services: state.data.services.map(renderService),
-      staff: state.data.staff.map((s) => ({ ...renderStaff(s), company_id: s.company_id, schedule: s.schedule })),
+      staff: state.data.staff.map((s) => ({
+        ...renderStaff(s),
+        company_id: s.company_id,
+        schedule: s.schedule,
+      })),
       clients: state.data.clients.map((c) => ({ ...renderClient(state, c), company_id: c.companyId })),
       records: state.data.records.map((r) => renderRecord(state, r)),
     }),
@@ -49,13 +67,15 @@ export function registerControlRoutes(
   });
 
   app.post('/__sandbox/records/:company_id', async (request, reply: FastifyReply) => {
-    const record = control.createRecord(paramId(request.params, 'company_id'), request.body as never);
-    return reply.code(201).send(ok(record));
+    const company = state.company(paramId(request.params, 'company_id'));
+    const row = createRecord(state, company, parseWith(recordCreateSchema, request.body));
+    return reply.code(201).send(ok(renderRecord(state, row)));
   });
 
   app.patch('/__sandbox/records/:company_id/:record_id', async (request) => {
     const [cid, rid] = ids(request.params);
-    return ok(control.updateRecord(cid, rid, (request.body ?? {}) as never));
+    const row = state.requireRecord(cid, rid);
+    return ok(renderRecord(state, patchRecord(state, row, parseWith(recordPatchSchema, request.body))));
   });
 
   app.post('/__sandbox/records/:company_id/:record_id/attendance', async (request) => {
@@ -66,7 +86,10 @@ export function registerControlRoutes(
 
   app.post('/__sandbox/records/:company_id/:record_id/move', async (request) => {
     const [cid, rid] = ids(request.params);
-    const body = parseWith(z.object({ datetime: z.string().min(1), staff_id: z.number().int().optional() }), request.body);
+    const body = parseWith(
+      z.object({ datetime: z.string().min(1), staff_id: z.number().int().optional() }),
+      request.body,
+    );
     return ok(control.moveRecord(cid, rid, body.datetime, body.staff_id));
   });
 

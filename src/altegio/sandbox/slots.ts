@@ -106,7 +106,9 @@ export function isBookable(input: Omit<DaySlotsInput, 'day'>, start: Date): bool
  * "Any staff" view of several members' slots: each start once, in time order, with the members
  * free at that start in the order given (the caller's preference order).
  */
-export function mergeSlots(perStaff: ReadonlyMap<number, readonly Date[]>): Array<{ start: Date; staffIds: number[] }> {
+export function mergeSlots(
+  perStaff: ReadonlyMap<number, readonly Date[]>,
+): Array<{ start: Date; staffIds: number[] }> {
   const byStart = new Map<number, number[]>();
   for (const [staffId, slots] of perStaff) {
     for (const slot of slots) {

@@ -30,7 +30,11 @@ export class SandboxState {
     this.nextRecordId = Math.max(600, ...data.records.map((r) => r.id)) + 1;
     this.nextVisitId = Math.max(700, ...data.records.map((r) => r.visitId)) + 1;
     this.nextClientId = Math.max(500, ...data.clients.map((c) => c.id)) + 1;
-    this.lastStamp = Math.max(0, ...data.records.map((r) => r.lastChange), ...data.clients.map((c) => c.lastChange));
+    this.lastStamp = Math.max(
+      0,
+      ...data.records.map((r) => r.lastChange),
+      ...data.clients.map((c) => c.lastChange),
+    );
   }
 
   onChange(listener: (event: ChangeEvent) => void): void {
@@ -163,7 +167,12 @@ export class SandboxState {
   /** Applies a change to a record, bumps its stamp and announces it. */
   changeRecord(row: RecordRow, change: Partial<RecordRow>): RecordRow {
     Object.assign(row, change, { lastChange: this.stamp() });
-    this.emit({ resource: 'record', status: row.deleted ? 'delete' : 'update', companyId: row.companyId, id: row.id });
+    this.emit({
+      resource: 'record',
+      status: row.deleted ? 'delete' : 'update',
+      companyId: row.companyId,
+      id: row.id,
+    });
     return row;
   }
 

@@ -71,7 +71,9 @@ export function parseDateTime(input: string | number, timeZone: string): Date | 
     return Number.isNaN(date.getTime()) ? null : date;
   }
   const text = input.trim();
-  const withOffset = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})$/.exec(text);
+  const withOffset = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})$/.exec(
+    text,
+  );
   if (withOffset) {
     const [, day = '', time = '', offset = ''] = withOffset;
     const normalized = offset === 'Z' ? 'Z' : `${offset.slice(0, 3)}:${offset.slice(-2)}`;

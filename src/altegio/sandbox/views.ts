@@ -17,7 +17,16 @@ export function renderCompany(company: Company, withBookforms = false): Record<s
     social: { facebook: '', instagram: 'beautylab', telegram: '', whatsapp: '', viber: '' },
     reminds_sms_disabled: false,
     ...(withBookforms
-      ? { bookforms: [{ id: bookformId, title: 'Online booking', is_default: 1, url: `https://n${bookformId}.alteg.io/` }] }
+      ? {
+          bookforms: [
+            {
+              id: bookformId,
+              title: 'Online booking',
+              is_default: 1,
+              url: `https://n${bookformId}.alteg.io/`,
+            },
+          ],
+        }
       : {}),
   };
 }
@@ -60,7 +69,11 @@ export function renderStaff(staff: Staff): Record<string, unknown> {
   return { ...fields, status: 0, user_id: 0, has_access_timetable: true, image_group: [] };
 }
 
-export function renderBookStaff(staff: Staff, bookable: boolean, seanceDate: string | null): Record<string, unknown> {
+export function renderBookStaff(
+  staff: Staff,
+  bookable: boolean,
+  seanceDate: string | null,
+): Record<string, unknown> {
   return {
     id: staff.id,
     api_id: staff.api_id,
@@ -84,7 +97,10 @@ export function renderLabel(label: Label, companyId: number): Record<string, unk
   return { ...label, salon_id: companyId, deleted: false, not_editable: false };
 }
 
-function categoriesOf(state: SandboxState, client: ClientRow): Array<{ id: number; title: string; color: string }> {
+function categoriesOf(
+  state: SandboxState,
+  client: ClientRow,
+): Array<{ id: number; title: string; color: string }> {
   return client.categoryIds.flatMap((id) => {
     const label = state.data.labels.find((l) => l.id === id);
     return label ? [{ id: label.id, title: label.title, color: label.color }] : [];
@@ -220,7 +236,9 @@ export function renderRecord(state: SandboxState, row: RecordRow): Record<string
     custom_font_color: '',
     record_labels: row.recordLabels.flatMap((id) => {
       const label = state.data.labels.find((l) => l.id === id);
-      return label ? [{ id: label.id, title: label.title, color: label.color, icon: label.icon, font_color: '#ffffff' }] : [];
+      return label
+        ? [{ id: label.id, title: label.title, color: label.color, icon: label.icon, font_color: '#ffffff' }]
+        : [];
     }),
     sms_remain_hours: row.smsRemainHours,
     email_remain_hours: row.emailRemainHours,

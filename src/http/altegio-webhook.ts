@@ -1,0 +1,48 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { parseWebhook, type WebhookEvent, webhookDedupeKey } from '../altegio/webhooks.js';
+import type { Metrics } from '../metrics.js';
+import type { InboundRepo } from '../store/index.js';
+
+export interface AltegioWebhookOptions {
+  /** The secret path segment; undefined refuses every webhook (nothing is accepted unauthenticated). */
+  secret: string | undefined;
+  inbound: Pick<InboundRepo, 'recordIfNew'>;
+  metrics: Metrics;
+  /** Processes a stored event after the answer has been sent. */
+  onEvent(event: WebhookEvent, ledgerKey: string, body: unknown): void;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  // Hash both so the comparison takes the same time whatever the lengths.
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * `POST /webhooks/altegio/:secret`. Altegio signs nothing, so the secret lives in the URL. The
+ * answer comes as soon as the event is in the inbound ledger (Altegio may time out and resend a
+ * slow answer); processing happens afterwards and is idempotent, because the ledger key
+ * (branch, resource, id, status, last_change_date) lets each change in once.
+ */
+export function registerAltegioWebhook(app: FastifyInstance, options: AltegioWebhookOptions): void {
+  app.post<{ Params: { secret: string } }>('/webhooks/altegio/:secret', async (request, reply) => {
+    if (options.secret === undefined || !sameSecret(request.params.secret, options.secret)) {
+      options.metrics.webhooks.inc({ outcome: 'unauthorized' });
+      request.log.warn('Altegio webhook with a wrong secret refused');
+      return reply.code(401).send({ error: 'wrong webhook secret' });
+    }
+    const parsed = parseWebhook(request.body);
+    if (!parsed.ok) {
+      options.metrics.webhooks.inc({ outcome: 'invalid' });
+      request.log.warn({ reason: parsed.reason }, 'malformed Altegio webhook refused');
+      return reply.code(400).send({ error: 'not a valid Altegio webhook', reason: parsed.reason });
+    }
+    const key = webhookDedupeKey(parsed.event);
+    const fresh = options.inbound.recordIfNew('altegio', key, request.body);
+    options.metrics.webhooks.inc({ outcome: fresh ? 'accepted' : 'duplicate' });
+    if (fresh) setImmediate(() => options.onEvent(parsed.event, key, request.body));
+    return reply.code(200).send({ ok: true, duplicate: !fresh });
+  });
+}

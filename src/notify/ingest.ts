@@ -1,0 +1,53 @@
+import type { CachedAltegioApi } from '../altegio/cache.js';
+import type { WebhookEvent } from '../altegio/webhooks.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/index.js';
+
+export interface IngestOptions {
+  store: Store;
+  altegio: Pick<CachedAltegioApi, 'invalidate'>;
+  logger: Logger;
+}
+
+/**
+ * What a stored Altegio webhook changes in the engine: reference data goes stale, a record's
+ * mirror moves forward (never backward: an out-of-order update is ignored). Notification planning
+ * builds on the mirror's answer (`changed`, `previous`, `current`).
+ */
+export function createIngest({ store, altegio, logger }: IngestOptions) {
+  return function ingest(event: WebhookEvent, ledgerKey: string, raw: unknown): void {
+    try {
+      if (event.kind === 'reference') {
+        altegio.invalidate(event.companyId, event.resource);
+      } else if (event.kind === 'record') {
+        const { record } = event;
+        const data = isRecord(raw) && isRecord(raw.data) ? raw.data : {};
+        const result = store.records.upsert({
+          companyId: record.companyId,
+          recordId: record.id,
+          clientPhone: record.client?.phone ?? null,
+          clientId: record.client?.id ?? null,
+          staffIds: [record.staffId],
+          datetime: record.datetime,
+          seanceLength: record.seanceLength,
+          attendance: record.attendance,
+          deleted: record.deleted,
+          lastChangeDate: event.lastChangeRaw ?? new Date(record.lastChangeDate ?? 0).toISOString(),
+          data,
+        });
+        logger.debug(
+          { company: record.companyId, record: record.id, status: event.status, changed: result.changed },
+          result.changed ? 'record mirrored' : 'record webhook older than the mirror, ignored',
+        );
+      }
+      store.inbound.markProcessed('altegio', ledgerKey);
+    } catch (error) {
+      // Left unprocessed in the ledger: start-up replays it.
+      logger.error({ err: error, ledgerKey }, 'processing an Altegio webhook failed');
+    }
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,326 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type Channel,
+  type ChannelName,
+  ChannelSendError,
+  type OutboundMessage,
+} from '../../src/channels/channel.js';
+import { createDispatcher, type DispatcherTimers, type DispatchItem } from '../../src/channels/dispatcher.js';
+
+/** Simulated time: timers fire only when the test moves the clock. */
+class SimulatedTimers implements DispatcherTimers {
+  private time = 0;
+  private seq = 0;
+  private readonly pending = new Map<number, { at: number; fn: () => void }>();
+
+  now(): number {
+    return this.time;
+  }
+
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    this.pending.set(id, { at: this.time + ms, fn });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.pending.delete(handle as number);
+  }
+
+  get timerCount(): number {
+    return this.pending.size;
+  }
+
+  /** Lets promises (channel sends) settle, then jumps to the next timer, until `done()` or no timers. */
+  async run(done: () => boolean, limitMs = 600_000): Promise<void> {
+    for (;;) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (done()) return;
+      let next: [number, { at: number; fn: () => void }] | undefined;
+      for (const entry of this.pending) if (!next || entry[1].at < next[1].at) next = entry;
+      if (!next) return;
+      if (next[1].at > limitMs) throw new Error('simulation ran past its limit');
+      this.pending.delete(next[0]);
+      this.time = Math.max(this.time, next[1].at);
+      next[1].fn();
+    }
+  }
+}
+
+interface Sent {
+  chatId: string;
+  text: string;
+  at: number;
+}
+
+/** A channel that records sends at simulated time and fails on demand. */
+function fakeChannel(name: ChannelName, clock: SimulatedTimers) {
+  const sent: Sent[] = [];
+  const attempts: Sent[] = [];
+  const failures = new Map<string, Error[]>();
+  const channel: Channel = {
+    name,
+    async start() {},
+    async stop() {},
+    isRunning: () => true,
+    async send(chatId: string, message: OutboundMessage) {
+      attempts.push({ chatId, text: message.text, at: clock.now() });
+      const failure = failures.get(message.text)?.shift();
+      if (failure) throw failure;
+      sent.push({ chatId, text: message.text, at: clock.now() });
+    },
+  };
+  return { channel, sent, attempts, failures };
+}
+
+interface Item extends DispatchItem {
+  id: number;
+}
+
+function item(id: number, chatId: string, channel: ChannelName = 'telegram'): Item {
+  return { id, channel, chatId, message: { text: `m${id}` } };
+}
+
+function maxInWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let start = 0;
+  for (let end = 0; end < sorted.length; end++) {
+    while ((sorted[end] ?? 0) - (sorted[start] ?? 0) >= windowMs) start++;
+    best = Math.max(best, end - start + 1);
+  }
+  return best;
+}
+
+describe('dispatcher pacing', () => {
+  it('sends 100 messages to 50 chats within 30/s overall and 1/s per chat, in order per chat', async () => {
+    const clock = new SimulatedTimers();
+    const telegram = fakeChannel('telegram', clock);
+    const sentItems: Item[] = [];
+    const dispatcher = createDispatcher<Item>({
+      channels: { telegram: telegram.channel },
+      timers: clock,
+      onSent: (done) => sentItems.push(done),
+    });
+    let id = 0;
+    for (let round = 0; round < 2; round++) {
+      for (let chat = 0; chat < 50; chat++) dispatcher.enqueue(item(id++, `chat${chat}`));
+    }
+    await clock.run(() => dispatcher.size === 0);
+
+    expect(telegram.sent).toHaveLength(100);
+    expect(sentItems).toHaveLength(100);
+    expect(
+      maxInWindow(
+        telegram.sent.map((s) => s.at),
+        1000,
+      ),
+    ).toBeLessThanOrEqual(30);
+    for (let chat = 0; chat < 50; chat++) {
+      const mine = telegram.sent.filter((s) => s.chatId === `chat${chat}`);
+      expect(mine.map((s) => s.text)).toEqual([`m${chat}`, `m${chat + 50}`]);
+      expect((mine[1]?.at ?? 0) - (mine[0]?.at ?? 0)).toBeGreaterThanOrEqual(1000);
+    }
+    // 100 messages at 30/s: the fourth second begins the last batch; nothing idles needlessly.
+    expect(Math.max(...telegram.sent.map((s) => s.at))).toBeLessThan(4000);
+    await dispatcher.stop();
+  });
+
+  it('keeps one busy chat from holding up the others', async () => {
+    const clock = new SimulatedTimers();
+    const telegram = fakeChannel('telegram', clock);
+    const dispatcher = createDispatcher<Item>({ channels: { telegram: telegram.channel }, timers: clock });
+    for (let i = 0; i < 10; i++) dispatcher.enqueue(item(i, 'busy'));
+    for (let i = 10; i < 20; i++) dispatcher.enqueue(item(i, `quiet${i}`));
+    await clock.run(() => dispatcher.size === 0);
+
+    const busy = telegram.sent.filter((s) => s.chatId === 'busy');
+    expect(busy.map((s) => s.text)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+    for (let i = 1; i < busy.length; i++) {
+      expect((busy[i]?.at ?? 0) - (busy[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(1000);
+    }
+    for (const quiet of telegram.sent.filter((s) => s.chatId.startsWith('quiet'))) expect(quiet.at).toBe(0);
+    await dispatcher.stop();
+  });
+
+  it('paces a message queued right after the previous one went out', async () => {
+    const clock = new SimulatedTimers();
+    const telegram = fakeChannel('telegram', clock);
+    const dispatcher = createDispatcher<Item>({ channels: { telegram: telegram.channel }, timers: clock });
+    dispatcher.enqueue(item(1, 'a'));
+    await clock.run(() => dispatcher.size === 0);
+    dispatcher.enqueue(item(2, 'a'));
+    await clock.run(() => dispatcher.size === 0);
+    expect(telegram.sent.map((s) => s.at)).toEqual([0, 1000]);
+    await dispatcher.stop();
+  });
+
+  it('applies each channel its own limits', async () => {
+    const clock = new SimulatedTimers();
+    const telegram = fakeChannel('telegram', clock);
+    const whatsapp = fakeChannel('whatsapp', clock);
+    const dispatcher = createDispatcher<Item>({
+      channels: { telegram: telegram.channel, whatsapp: whatsapp.channel },
+      limits: { whatsapp: { perChatIntervalMs: 5000, globalLimit: 2, globalWindowMs: 10_000 } },
+      timers: clock,
+    });
+    for (let i = 0; i < 4; i++) dispatcher.enqueue(item(i, `w${i}`, 'whatsapp'));
+    for (let i = 4; i < 8; i++) dispatcher.enqueue(item(i, `t${i}`, 'telegram'));
+    await clock.run(() => dispatcher.size === 0);
+    expect(whatsapp.sent.map((s) => s.at)).toEqual([0, 0, 10_000, 10_000]);
+    expect(telegram.sent.map((s) => s.at)).toEqual([0, 0, 0, 0]);
+    await dispatcher.stop();
+  });
+});
+
+describe('dispatcher retries', () => {
+  it('waits retry_after on a 429, then sends, keeping the chat in order', async () => {
+    const clock = new SimulatedTimers();
+    const telegram = fakeChannel('telegram', clock);
+    telegram.failures.set('m1', [new ChannelSendError('429', true, 3000)]);
+    const retries: number[] = [];
+    const sentIds: number[] = [];
+    const dispatcher = createDispatcher<Item>({
+      channels: { telegram: telegram.channel },
+      timers: clock,
+      onRetry: (_item, _error, _attempt, delayMs) => retries.push(delayMs),
+      onSent: (done) => sentIds.push(done.id),
+    });
+    dispatcher.enqueue(item(1, 'a'));
+    dispatcher.enqueue(item(2, 'a'));
+    dispatcher.enqueue(item(3, 'b'));
+    await clock.run(() => dispatcher.size === 0);
+
+    expect(retries).toEqual([3000]);
+    expect(telegram.attempts.filter((s) => s.text === 'm1').map((s) => s.at)).toEqual([0, 3000]);
+    expect(telegram.sent.find((s) => s.text === 'm2')?.at).toBe(4000);
+    expect(telegram.sent.find((s) => s.text === 'm3')?.at).toBe(0);
+    expect(sentIds).toEqual([3, 1, 2]);
+    await dispatcher.stop();
+  });
+
+  it('backs off exponentially and reports the failure after N attempts', async () => {
+    const clock = new SimulatedTimers();
+    const telegram = fakeChannel('telegram', clock);
+    telegram.failures.set(
+      'm1',
+      Array.from({ length: 10 }, () => new ChannelSendError('502 Bad Gateway', true)),
+    );
+    const failed: Array<{ id: number; error: ChannelSendError }> = [];
+    const dispatcher = createDispatcher<Item>({
+      channels: { telegram: telegram.channel },
+      timers: clock,
+      maxAttempts: 4,
+      backoff: { baseMs: 1000, maxMs: 3000 },
+      onFailed: (done, error) => failed.push({ id: done.id, error }),
+    });
+    dispatcher.enqueue(item(1, 'a'));
+    dispatcher.enqueue(item(2, 'a'));
+    await clock.run(() => dispatcher.size === 0);
+
+    expect(telegram.attempts.filter((s) => s.text === 'm1').map((s) => s.at)).toEqual([0, 1000, 3000, 6000]);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.id).toBe(1);
+    expect(failed[0]?.error.message).toContain('502');
+    // The next message of the chat goes on after the failed one.
+    expect(telegram.sent.map((s) => s.text)).toEqual(['m2']);
+    await dispatcher.stop();
+  });
+
+  it('gives up at once on a permanent error, and retries unexpected errors', async () => {
+    const clock = new SimulatedTimers();
+    const telegram = fakeChannel('telegram', clock);
+    telegram.failures.set('m1', [new ChannelSendError('403 blocked', false)]);
+    telegram.failures.set('m2', [new Error('socket hang up')]);
+    const failed: number[] = [];
+    const dispatcher = createDispatcher<Item>({
+      channels: { telegram: telegram.channel },
+      timers: clock,
+      onFailed: (done) => failed.push(done.id),
+    });
+    dispatcher.enqueue(item(1, 'a'));
+    dispatcher.enqueue(item(2, 'b'));
+    await clock.run(() => dispatcher.size === 0);
+    expect(failed).toEqual([1]);
+    expect(telegram.attempts.filter((s) => s.text === 'm1')).toHaveLength(1);
+    expect(telegram.sent.map((s) => s.text)).toEqual(['m2']);
+    expect(telegram.sent[0]?.at).toBe(1000);
+    await dispatcher.stop();
+  });
+
+  it('fails items for a channel that is not configured', async () => {
+    const clock = new SimulatedTimers();
+    const failed: string[] = [];
+    const dispatcher = createDispatcher<Item>({
+      channels: {},
+      timers: clock,
+      onFailed: (_done, error) => failed.push(error.message),
+    });
+    dispatcher.enqueue(item(1, 'a', 'whatsapp'));
+    await clock.run(() => dispatcher.size === 0);
+    expect(failed).toEqual(['channel whatsapp is not configured']);
+    await dispatcher.stop();
+  });
+});
+
+describe('dispatcher lifecycle', () => {
+  it('leaves no timer behind after stop() and refuses new items', async () => {
+    const clock = new SimulatedTimers();
+    const telegram = fakeChannel('telegram', clock);
+    const dispatcher = createDispatcher<Item>({ channels: { telegram: telegram.channel }, timers: clock });
+    for (let i = 0; i < 5; i++) dispatcher.enqueue(item(i, 'a'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(telegram.sent).toHaveLength(1);
+    expect(clock.timerCount).toBe(1);
+    await dispatcher.stop();
+    expect(clock.timerCount).toBe(0);
+    expect(dispatcher.size).toBe(0);
+    expect(dispatcher.enqueue(item(9, 'a'))).toBe(false);
+    await dispatcher.idle();
+  });
+
+  it('does not report a retryable failure that was in flight at stop() as failed', async () => {
+    const clock = new SimulatedTimers();
+    let release: (() => void) | undefined;
+    const failed: number[] = [];
+    const channel: Channel = {
+      name: 'telegram',
+      async start() {},
+      async stop() {},
+      isRunning: () => true,
+      send: () =>
+        new Promise((_resolve, reject) => {
+          release = () => reject(new ChannelSendError('network', true));
+        }),
+    };
+    const dispatcher = createDispatcher<Item>({
+      channels: { telegram: channel },
+      timers: clock,
+      onFailed: (done) => failed.push(done.id),
+    });
+    dispatcher.enqueue(item(1, 'a'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const stopping = dispatcher.stop();
+    release?.();
+    await stopping;
+    expect(failed).toEqual([]);
+  });
+
+  it('resolves idle() once everything is sent, with real timers', async () => {
+    const sent: string[] = [];
+    const channel: Channel = {
+      name: 'console',
+      async start() {},
+      async stop() {},
+      isRunning: () => true,
+      async send(_chatId, message) {
+        sent.push(message.text);
+      },
+    };
+    const dispatcher = createDispatcher<Item>({ channels: { console: channel } });
+    for (let i = 0; i < 20; i++) dispatcher.enqueue(item(i, `c${i % 3}`, 'console'));
+    await dispatcher.idle();
+    expect(sent).toHaveLength(20);
+    await dispatcher.stop();
+  });
+});
