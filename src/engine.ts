@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createCachedAltegio } from './altegio/cache.js';
 import { createAltegioClient } from './altegio/client.js';
@@ -9,18 +9,29 @@ import {
   startSandbox,
 } from './altegio/sandbox/index.js';
 import { parseWebhook } from './altegio/webhooks.js';
+import type { Channel, ChannelName } from './channels/channel.js';
+import { createDispatcher } from './channels/dispatcher.js';
+import { createOutboxWorker, type OutboxItem } from './channels/outbox-worker.js';
+import { createTelegramChannel, type TelegramChannel } from './channels/telegram.js';
 import { type Env, parseEnv } from './config/env.js';
 import { loadSettingsFile } from './config/settings-file.js';
+import { createAltegioBookingPort } from './dialogues/booking-port.js';
+import { BOOKING, createMachineRegistry } from './dialogues/machines.js';
+import type { Language } from './dialogues/registry.js';
+import { createDialogueRuntime } from './dialogues/runtime.js';
+import { createSweeper } from './dialogues/sweeper.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import type { Settings } from './domain/settings.js';
 import { registerAltegioWebhook } from './http/altegio-webhook.js';
 import { registerHealthRoutes } from './http/health.js';
 import { createHttpServer } from './http/server.js';
+import { registerTelegramWebhook } from './http/telegram-webhook.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { createIngest } from './notify/ingest.js';
-import { migrateDatabase, openDatabase } from './store/db.js';
-import { createStore, type Store } from './store/index.js';
+import { createStore, migrateDatabase, openDatabase, type Store } from './store/index.js';
+import { botT } from './templates/i18n.js';
+import { renderReply } from './templates/render-reply.js';
 import { VERSION } from './version.js';
 
 /** What can be injected when the engine is embedded or tested. Everything is optional. */
@@ -68,107 +79,198 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const logger = options.logger ?? createLogger({ level: env.logLevel });
   const clock = options.clock ?? systemClock;
   const mode = env.sandboxMode ? 'sandbox' : 'live';
-  let running: { stop(): Promise<void> } | undefined;
-  let stopped = false;
+  let stopAll: (() => Promise<void>) | undefined;
+
+  async function start(): Promise<EngineInfo> {
+    if (stopAll) throw new Error('engine already started');
+    const loaded = await loadSettingsFile(env.settingsFile, { explicit: env.settingsFileExplicit });
+    if (!loaded.ok) throw loaded.error;
+    const settings: Settings = loaded.settings;
+    logger.info(
+      { settingsFile: env.settingsFile },
+      loaded.source === 'defaults' ? 'no settings file found, using defaults' : 'settings loaded',
+    );
+
+    const store: Store = createStore(env.databasePath, { clock });
+    logger.info(
+      { database: env.databasePath, applied: store.migrationsApplied },
+      store.migrationsApplied > 0
+        ? `applied ${store.migrationsApplied} database migration(s)`
+        : 'database schema up to date',
+    );
+
+    // Everything started is stopped in reverse order: inbound first, the database last.
+    const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
+    const closeAll = async () => {
+      for (const step of cleanup.splice(0).reverse()) await step();
+    };
+    try {
+      const info = await wire(store, settings, cleanup);
+      stopAll = closeAll;
+      return info;
+    } catch (error) {
+      await closeAll();
+      throw error;
+    }
+  }
+
+  async function wire(
+    store: Store,
+    settings: Settings,
+    cleanup: Array<() => Promise<void> | void>,
+  ): Promise<EngineInfo> {
+    const metrics = createMetrics();
+    const currentSettings = () => settings;
+
+    // Sandbox mode: a fake salon in this process answers every Altegio call.
+    let sandbox: Sandbox | undefined;
+    if (env.sandboxMode) {
+      const started = await startSandbox({ logger: logger.child({ component: 'sandbox' }) });
+      sandbox = started;
+      cleanup.push(() => started.stop());
+    }
+    const altegio = createCachedAltegio(
+      createAltegioClient({
+        baseUrl: sandbox?.url ?? env.altegioApiUrl,
+        partnerToken: sandbox ? DEFAULT_PARTNER_TOKEN : (env.altegioPartnerToken ?? ''),
+        userToken: sandbox ? DEFAULT_USER_TOKEN : env.altegioUserToken,
+        logger: logger.child({ component: 'altegio' }),
+        onResponse: (info) =>
+          metrics.altegioCalls.inc({
+            endpoint: info.endpoint,
+            method: info.method,
+            status: String(info.status),
+          }),
+      }),
+    );
+    // In sandbox mode nobody configures the webhook secret, so the engine makes one.
+    const webhookSecret = env.webhookSecret ?? (sandbox ? randomBytes(12).toString('hex') : undefined);
+    const ingest = createIngest({ store, altegio, logger: logger.child({ component: 'ingest' }) });
+
+    // Channels.
+    const channels: Partial<Record<ChannelName, Channel>> = {};
+    let telegram: TelegramChannel | undefined;
+    if (env.telegramBotToken) {
+      telegram = createTelegramChannel({
+        token: env.telegramBotToken,
+        apiRoot: env.telegramApiRoot,
+        logger,
+        // Derived from the token so that buttons sent before a restart still verify after it.
+        secret: createHash('sha256').update(`callback-data:${env.telegramBotToken}`).digest('hex'),
+        phrases: {
+          unknownButton: (code) => botT(languageFor(code))('common.unknownButton'),
+          shareContactButton: (code) => botT(languageFor(code))('common.shareContactButton'),
+          contactRejected: (code) => botT(languageFor(code))('common.contactRejected'),
+        },
+        ...(env.telegramWebhookUrl
+          ? {
+              webhook: {
+                path: '/webhooks/telegram',
+                secretToken: createHash('sha256').update(`webhook:${env.telegramBotToken}`).digest('hex'),
+                url: `${env.telegramWebhookUrl.replace(/\/$/, '')}/webhooks/telegram`,
+              },
+            }
+          : {}),
+      });
+      channels.telegram = telegram;
+    }
+    const languageFor = (code: string | undefined): Language =>
+      code === 'en' || code === 'ru' || code === 'uk' ? code : settings.variables.language;
+
+    // Dialogues, their deadlines and their outgoing messages.
+    const outboxWorker = createOutboxWorker({
+      outbox: store.outbox,
+      dispatcher: () =>
+        createDispatcher<OutboxItem>({
+          channels,
+          logger,
+          onSent: (item) => outboxWorker.sent(item),
+          onFailed: (item, error) => outboxWorker.failed(item, error),
+        }),
+      isRunning: (name) => channels[name]?.isRunning() ?? false,
+      clock,
+      logger,
+    });
+    const runtime = createDialogueRuntime({
+      store,
+      machines: createMachineRegistry({
+        settings: currentSettings,
+        booking: createAltegioBookingPort({
+          altegio,
+          settings: currentSettings,
+          serveAllBranches: sandbox !== undefined,
+          logger,
+        }),
+      }),
+      bookingMachineId: BOOKING,
+      clock,
+      logger: logger.child({ component: 'dialogues' }),
+      render: (message, language) => renderReply(message, language),
+      defaultLanguage: () => settings.variables.language,
+      onOutbox: () => outboxWorker.wake(),
+      onTimersChanged: () => sweeper.wake(),
+    });
+    const sweeper = createSweeper({
+      timers: store.timers,
+      fire: () => runtime.fireDueTimers(),
+      clock,
+      logger,
+    });
+
+    // HTTP.
+    const app = createHttpServer({ logger, metrics });
+    cleanup.push(() => app.close());
+    registerHealthRoutes(
+      app,
+      { version: VERSION, mode, startedAt: clock.now(), now: () => clock.now() },
+      metrics,
+    );
+    registerAltegioWebhook(app, { secret: webhookSecret, inbound: store.inbound, metrics, onEvent: ingest });
+    if (telegram?.webhookCallback) registerTelegramWebhook(app, telegram.webhookCallback);
+    await app.listen({ host: env.host, port: env.port }).catch((error: unknown) => {
+      throw new Error(
+        `cannot listen on ${env.host}:${env.port}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
+    const url = `http://${env.host}:${(app.server.address() as AddressInfo).port}`;
+    logger.info({ url, mode, version: VERSION }, `altegio-bot ${VERSION} listening on ${url}`);
+    if (sandbox) {
+      sandbox.setWebhookUrl(`${url}/webhooks/altegio/${webhookSecret}`);
+      logger.info(
+        { sandbox: sandbox.url },
+        `sandbox Altegio at ${sandbox.url} (salon state: ${sandbox.url}/__sandbox/state); its webhooks come back to this engine`,
+      );
+    }
+
+    // Work starts last, and stops first.
+    outboxWorker.start();
+    cleanup.push(() => outboxWorker.stop());
+    await sweeper.start();
+    cleanup.push(() => sweeper.stop());
+    cleanup.push(() => runtime.drain());
+    if (telegram) {
+      const started = telegram;
+      await started.start((message) => {
+        runtime.handleInbound(message).catch((error: unknown) => {
+          logger.error({ err: error, channel: message.channel }, 'handling a message failed');
+        });
+      });
+      cleanup.push(() => started.stop());
+      logger.info(env.telegramWebhookUrl ? 'Telegram: webhook mode' : 'Telegram: long polling');
+    }
+    reportUnconfigured(env, settings, logger);
+    replayUnprocessedWebhooks(store, ingest, logger);
+    return { url, mode, ...(sandbox ? { sandboxUrl: sandbox.url } : {}) };
+  }
 
   return {
-    async start() {
-      if (running) throw new Error('engine already started');
-      const loaded = await loadSettingsFile(env.settingsFile, { explicit: env.settingsFileExplicit });
-      if (!loaded.ok) throw loaded.error;
-      const settings: Settings = loaded.settings;
-      logger.info(
-        { settingsFile: env.settingsFile },
-        loaded.source === 'defaults' ? 'no settings file found, using defaults' : 'settings loaded',
-      );
-
-      const store: Store = createStore(env.databasePath, { clock });
-      logger.info(
-        { database: env.databasePath, applied: store.migrationsApplied },
-        store.migrationsApplied > 0
-          ? `applied ${store.migrationsApplied} database migration(s)`
-          : 'database schema up to date',
-      );
-
-      const metrics = createMetrics();
-      const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
-      const closeAll = async () => {
-        for (const step of cleanup.splice(0).reverse()) await step();
-      };
-      let url = '';
-      let sandboxUrl: string | undefined;
-      try {
-        // Sandbox mode: a fake salon in this process answers every Altegio call.
-        let sandbox: Sandbox | undefined;
-        if (env.sandboxMode) {
-          sandbox = await startSandbox({ logger: logger.child({ component: 'sandbox' }) });
-          const started = sandbox;
-          sandboxUrl = sandbox.url;
-          cleanup.push(() => started.stop());
-        }
-        const altegio = createCachedAltegio(
-          createAltegioClient({
-            baseUrl: sandbox?.url ?? env.altegioApiUrl,
-            partnerToken: sandbox ? DEFAULT_PARTNER_TOKEN : (env.altegioPartnerToken ?? ''),
-            userToken: sandbox ? DEFAULT_USER_TOKEN : env.altegioUserToken,
-            logger: logger.child({ component: 'altegio' }),
-            onResponse: (info) =>
-              metrics.altegioCalls.inc({
-                endpoint: info.endpoint,
-                method: info.method,
-                status: String(info.status),
-              }),
-          }),
-        );
-        // In sandbox mode nobody configures the webhook secret, so the engine makes one.
-        const webhookSecret = env.webhookSecret ?? (sandbox ? randomBytes(12).toString('hex') : undefined);
-        const ingest = createIngest({ store, altegio, logger: logger.child({ component: 'ingest' }) });
-
-        const app = createHttpServer({ logger, metrics });
-        cleanup.push(() => app.close());
-        registerHealthRoutes(
-          app,
-          { version: VERSION, mode, startedAt: clock.now(), now: () => clock.now() },
-          metrics,
-        );
-        registerAltegioWebhook(app, {
-          secret: webhookSecret,
-          inbound: store.inbound,
-          metrics,
-          onEvent: ingest,
-        });
-        await app.listen({ host: env.host, port: env.port }).catch((error: unknown) => {
-          throw new Error(
-            `cannot listen on ${env.host}:${env.port}: ${error instanceof Error ? error.message : String(error)}`,
-          );
-        });
-        const address = app.server.address() as AddressInfo;
-        url = `http://${env.host}:${address.port}`;
-        logger.info({ url, mode, version: VERSION }, `altegio-bot ${VERSION} listening on ${url}`);
-        if (sandbox) {
-          sandbox.setWebhookUrl(`${url}/webhooks/altegio/${webhookSecret}`);
-          logger.info(
-            { sandbox: sandbox.url },
-            `sandbox Altegio at ${sandbox.url} (salon state: ${sandbox.url}/__sandbox/state); its webhooks come back to this engine`,
-          );
-        }
-        reportUnconfigured(env, settings, logger);
-        replayUnprocessedWebhooks(store, ingest, logger);
-      } catch (error) {
-        await closeAll();
-        throw error;
-      }
-
-      running = { stop: closeAll };
-      stopped = false;
-      return { url, mode, ...(sandboxUrl ? { sandboxUrl } : {}) };
-    },
+    start,
     async stop() {
-      if (!running || stopped) return;
-      stopped = true;
+      const stop = stopAll;
+      if (!stop) return;
+      stopAll = undefined;
       logger.info('stopping');
-      await running.stop();
-      running = undefined;
+      await stop();
       logger.info('stopped');
     },
   };
@@ -182,6 +284,9 @@ function reportUnconfigured(env: Env, settings: Settings, logger: Logger): void 
   if (!env.telegramBotToken) logger.warn('TELEGRAM_BOT_TOKEN is not set: Telegram is off');
   if (!env.whatsappEnabled) logger.info('WHATSAPP_ENABLED is not 1: WhatsApp is off');
   if (!env.adminToken) logger.info('ADMIN_TOKEN is not set: the admin API is off');
+  if (!env.sandboxMode && !env.webhookSecret) {
+    logger.warn('WEBHOOK_SECRET is not set: Altegio webhooks are refused');
+  }
   if (settings.branches.length === 0 && !env.sandboxMode) {
     logger.warn('no branches[] in the settings: no branch is served');
   }

@@ -2,5 +2,6 @@
  * Library entry: embed the engine in another Node process, or drive it from tests with injected
  * parts (Altegio base URL, clock, paths).
  */
-export { createEngine, type Engine, type EngineInfo, type EngineOptions } from './engine.js';
+
 export type { Settings } from './domain/settings.js';
+export { createEngine, type Engine, type EngineInfo, type EngineOptions } from './engine.js';

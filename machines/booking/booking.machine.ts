@@ -17,6 +17,7 @@
  */
 import { and, assign, emit, enqueueActions, fromPromise, raise, setup } from 'xstate';
 import {
+  ANY_STAFF_ID,
   type BookingPort,
   type BookingRequest,
   type BookingResult,
@@ -30,7 +31,6 @@ import {
   type StaffQuery,
   type TimeSlot,
   type TimesQuery,
-  ANY_STAFF_ID,
 } from '../../src/domain/booking.js';
 import { normalizePhone } from '../../src/domain/phone.js';
 import type { EmittedEvent, ReplyMessage, UserEvent } from '../shared/events.js';
@@ -222,7 +222,8 @@ export const bookingMachine = setup({
     fullNameStep: ({ context }) => context.askFullName,
     branchStepShown: ({ context }) => branchStepShown(context),
     /** Phone (and the name, when asked) are already given in this booking. */
-    detailsKnown: ({ context }) => context.phone !== null && (!context.askFullName || context.fullName !== null),
+    detailsKnown: ({ context }) =>
+      context.phone !== null && (!context.askFullName || context.fullName !== null),
     exactlyOne: (_, params: { count: number }) => params.count === 1,
     slotTaken: (_, params: { error: unknown }) =>
       isBookingFailure(params.error) && params.error.kind === 'slot-taken',
@@ -235,7 +236,10 @@ export const bookingMachine = setup({
       enqueue.assign({ menu: params.message });
       enqueue.emit({ type: 'reply', message: params.message });
     }),
-    say: emit((_, params: { message: ReplyMessage }) => ({ type: 'reply' as const, message: params.message })),
+    say: emit((_, params: { message: ReplyMessage }) => ({
+      type: 'reply' as const,
+      message: params.message,
+    })),
     /** A hint, then the current menu again, so the client is never left without a way on. */
     repeatMenu: enqueueActions(({ context, enqueue }, params: { hint: BookingPhraseKey }) => {
       enqueue.emit({ type: 'reply', message: say(params.hint) });
@@ -259,7 +263,8 @@ export const bookingMachine = setup({
       pages: { ...context.pages, service: 0 },
     })),
     chooseService: assign(({ context }, params: { value: string }) => ({
-      service: context.services.find((service) => service.id === idAfter(params.value, PREFIX.service)) ?? null,
+      service:
+        context.services.find((service) => service.id === idAfter(params.value, PREFIX.service)) ?? null,
       // Without a staff step the booking goes to whoever is free.
       specialist: null,
     })),
@@ -291,14 +296,16 @@ export const bookingMachine = setup({
       return { phone, linkedPhone: phone };
     }),
     rememberContact: assign(({ context, event }) => ({
-      linkedPhone: (event.type === 'user.contact' ? normalizePhone(event.phone) : null) ?? context.linkedPhone,
+      linkedPhone:
+        (event.type === 'user.contact' ? normalizePhone(event.phone) : null) ?? context.linkedPhone,
     })),
     storeTypedPhone: assign((_, params: { raw: string }) => ({ phone: normalizePhone(params.raw) })),
     useLinkedPhone: assign(({ context }) => ({ phone: context.linkedPhone })),
     nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1, failure: null })),
     storeResult: assign((_, params: { result: BookingResult }) => ({ result: params.result })),
     storeFailure: assign((_, params: { error: unknown }) => ({
-      failure: isBookingFailure(params.error) && params.error.kind === 'rejected' ? 'rejected' : 'unavailable',
+      failure:
+        isBookingFailure(params.error) && params.error.kind === 'rejected' ? 'rejected' : 'unavailable',
     })),
   },
 }).createMachine({
@@ -330,7 +337,9 @@ export const bookingMachine = setup({
       { actions: { type: 'say', params: { message: say('booking.oldMenu') } } },
     ],
     'user.text': { actions: { type: 'repeatMenu', params: { hint: 'booking.chooseOption' } } },
-    'user.contact': { actions: ['rememberContact', { type: 'repeatMenu', params: { hint: 'booking.phone.saved' } }] },
+    'user.contact': {
+      actions: ['rememberContact', { type: 'repeatMenu', params: { hint: 'booking.phone.saved' } }],
+    },
     // Reached only where no step handles Back: the first step shown.
     'nav.back': { actions: { type: 'repeatMenu', params: { hint: 'booking.firstStep' } } },
   },
@@ -364,7 +373,10 @@ export const bookingMachine = setup({
           entry: { type: 'show', params: { message: loadFailedMenu(false) } },
           after: WAIT,
           on: {
-            'user.choice': { guard: { type: 'choiceIs', params: { value: CHOICE.retry } }, target: 'loading' },
+            'user.choice': {
+              guard: { type: 'choiceIs', params: { value: CHOICE.retry } },
+              target: 'loading',
+            },
           },
         },
         choosing: {
@@ -376,7 +388,10 @@ export const bookingMachine = setup({
                 guard: { type: 'choiceStartsWith', params: { prefix: PREFIX.page } },
                 target: 'choosing',
                 reenter: true,
-                actions: { type: 'turnPage', params: ({ event }) => ({ list: 'branch', value: event.value }) },
+                actions: {
+                  type: 'turnPage',
+                  params: ({ event }) => ({ list: 'branch', value: event.value }),
+                },
               },
               {
                 guard: { type: 'choiceStartsWith', params: { prefix: PREFIX.branch } },
@@ -407,10 +422,16 @@ export const bookingMachine = setup({
           },
         },
         failed: {
-          entry: { type: 'show', params: ({ context }) => ({ message: loadFailedMenu(branchStepShown(context)) }) },
+          entry: {
+            type: 'show',
+            params: ({ context }) => ({ message: loadFailedMenu(branchStepShown(context)) }),
+          },
           after: WAIT,
           on: {
-            'user.choice': { guard: { type: 'choiceIs', params: { value: CHOICE.retry } }, target: 'loading' },
+            'user.choice': {
+              guard: { type: 'choiceIs', params: { value: CHOICE.retry } },
+              target: 'loading',
+            },
           },
         },
         choosing: {
@@ -422,7 +443,10 @@ export const bookingMachine = setup({
                 guard: { type: 'choiceStartsWith', params: { prefix: PREFIX.page } },
                 target: 'choosing',
                 reenter: true,
-                actions: { type: 'turnPage', params: ({ event }) => ({ list: 'service', value: event.value }) },
+                actions: {
+                  type: 'turnPage',
+                  params: ({ event }) => ({ list: 'service', value: event.value }),
+                },
               },
               {
                 guard: and([{ type: 'choiceStartsWith', params: { prefix: PREFIX.service } }, 'staffStep']),
@@ -464,7 +488,10 @@ export const bookingMachine = setup({
           entry: { type: 'show', params: { message: loadFailedMenu(true) } },
           after: WAIT,
           on: {
-            'user.choice': { guard: { type: 'choiceIs', params: { value: CHOICE.retry } }, target: 'loading' },
+            'user.choice': {
+              guard: { type: 'choiceIs', params: { value: CHOICE.retry } },
+              target: 'loading',
+            },
           },
         },
         choosing: {
@@ -495,7 +522,10 @@ export const bookingMachine = setup({
     date: {
       initial: 'loading',
       on: {
-        'nav.back': [{ guard: 'staffStep', target: '#booking.staff.choosing' }, { target: '#booking.service.choosing' }],
+        'nav.back': [
+          { guard: 'staffStep', target: '#booking.staff.choosing' },
+          { target: '#booking.service.choosing' },
+        ],
       },
       states: {
         loading: {
@@ -519,7 +549,10 @@ export const bookingMachine = setup({
           entry: { type: 'show', params: { message: loadFailedMenu(true) } },
           after: WAIT,
           on: {
-            'user.choice': { guard: { type: 'choiceIs', params: { value: CHOICE.retry } }, target: 'loading' },
+            'user.choice': {
+              guard: { type: 'choiceIs', params: { value: CHOICE.retry } },
+              target: 'loading',
+            },
           },
         },
         choosing: {
@@ -570,7 +603,10 @@ export const bookingMachine = setup({
           entry: { type: 'show', params: { message: loadFailedMenu(true) } },
           after: WAIT,
           on: {
-            'user.choice': { guard: { type: 'choiceIs', params: { value: CHOICE.retry } }, target: 'loading' },
+            'user.choice': {
+              guard: { type: 'choiceIs', params: { value: CHOICE.retry } },
+              target: 'loading',
+            },
           },
         },
         choosing: {
@@ -748,7 +784,9 @@ export const bookingMachine = setup({
 export function bookingActors(port: BookingPort) {
   return {
     loadBranches: fromPromise<Branch[]>(({ signal }) => port.loadBranches(signal)),
-    loadServices: fromPromise<Service[], ServicesQuery>(({ input, signal }) => port.loadServices(input, signal)),
+    loadServices: fromPromise<Service[], ServicesQuery>(({ input, signal }) =>
+      port.loadServices(input, signal),
+    ),
     loadStaff: fromPromise<Staff[], StaffQuery>(({ input, signal }) => port.loadStaff(input, signal)),
     loadDates: fromPromise<string[], DatesQuery>(({ input, signal }) => port.loadDates(input, signal)),
     loadTimes: fromPromise<TimeSlot[], TimesQuery>(({ input, signal }) => port.loadTimes(input, signal)),

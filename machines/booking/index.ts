@@ -12,4 +12,11 @@ export {
   bookingMachine,
   bookingRequest,
 } from './booking.machine.js';
-export { BOOKING_PHRASE_KEYS, BOOKING_PLURAL_KEYS, type BookingPhraseKey, CHOICE, PAGE_SIZE, PREFIX } from './menus.js';
+export {
+  BOOKING_PHRASE_KEYS,
+  BOOKING_PLURAL_KEYS,
+  type BookingPhraseKey,
+  CHOICE,
+  PAGE_SIZE,
+  PREFIX,
+} from './menus.js';

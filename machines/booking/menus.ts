@@ -7,8 +7,8 @@
  * @module
  */
 import {
-  type Branch,
   type BookingResult,
+  type Branch,
   DEFAULT_CLIENT_NAME,
   localDateTime,
   type Service,
@@ -138,6 +138,8 @@ export function branchStepShown(context: Pick<MenuContext, 'branches'>): boolean
 /** Clamps a requested page into range: lists can shrink between loads. */
 export function clampPage(page: number, total: number, size: number): number {
   const last = Math.max(0, Math.ceil(total / size) - 1);
+  // A page restored from JSON may be null (NaN serialises so); treat anything odd as the first.
+  if (!Number.isFinite(page)) return 0;
   return Math.min(Math.max(0, Math.trunc(page)), last);
 }
 
@@ -150,7 +152,8 @@ function navigation(
   const size = PAGE_SIZE[list];
   const page = clampPage(context.pages[list], total, size);
   const options: ReplyOption[] = [];
-  if (page > 0) options.push({ value: `${PREFIX.page}${page - 1}`, label: phrase('booking.option.previous') });
+  if (page > 0)
+    options.push({ value: `${PREFIX.page}${page - 1}`, label: phrase('booking.option.previous') });
   if ((page + 1) * size < total) {
     options.push({ value: `${PREFIX.page}${page + 1}`, label: phrase('booking.option.next') });
   }
@@ -181,7 +184,11 @@ function pagedMenu<T>(
   if (items.length === 0 && leading.length === 0) return { text: none, options: backAndCancel(hasBack) };
   return {
     text: ask,
-    options: [...leading, ...pageOf(items, list, context).map(toOption), ...navigation(list, items.length, context, hasBack)],
+    options: [
+      ...leading,
+      ...pageOf(items, list, context).map(toOption),
+      ...navigation(list, items.length, context, hasBack),
+    ],
   };
 }
 
@@ -290,7 +297,11 @@ export function phoneMenu(context: MenuContext): ReplyMessage {
         },
       ]
     : [];
-  return { text: phrase('booking.phone.ask'), options: [...linked, ...backAndCancel(true)], askContact: true };
+  return {
+    text: phrase('booking.phone.ask'),
+    options: [...linked, ...backAndCancel(true)],
+    askContact: true,
+  };
 }
 
 /** The name Altegio gets: typed, else the messenger's, else a neutral placeholder. */
@@ -313,10 +324,7 @@ export function summaryMenu(context: MenuContext): ReplyMessage {
     : phrase('booking.summaryAnyStaff', params);
   return {
     text,
-    options: [
-      { value: CHOICE.confirm, label: phrase('booking.option.confirm') },
-      ...backAndCancel(true),
-    ],
+    options: [{ value: CHOICE.confirm, label: phrase('booking.option.confirm') }, ...backAndCancel(true)],
   };
 }
 

@@ -13,6 +13,8 @@ export interface InboundMessage {
   menuId?: string;
   /** The client's interface language as the platform reports it (Telegram `language_code`). */
   languageCode?: string;
+  /** The client's name as the messenger shows it; used as the booking name when none is asked. */
+  displayName?: string;
 }
 
 /** A rendered message: text in the client's language, options with labels. */

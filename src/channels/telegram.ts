@@ -162,11 +162,13 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
     const chatId = String(message.chat.id);
     const languageCode = message.from.language_code;
     if (languageCode !== undefined) languages.set(chatId, languageCode);
+    const displayName = [message.from.first_name, message.from.last_name].filter(Boolean).join(' ');
     const base = {
       channel: 'telegram' as const,
       chatId,
       updateId: String(update.update_id),
       ...(languageCode === undefined ? {} : { languageCode }),
+      ...(displayName === '' ? {} : { displayName }),
     };
 
     if ('contact' in message) {

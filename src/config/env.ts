@@ -14,6 +14,8 @@ export interface Env {
   altegioUserToken: string | undefined;
   telegramBotToken: string | undefined;
   telegramApiRoot: string;
+  /** Set: Telegram webhook mode at `<url>/webhooks/telegram`; unset: long polling. */
+  telegramWebhookUrl: string | undefined;
   whatsappEnabled: boolean;
   chromiumPath: string | undefined;
   databasePath: string;
@@ -66,6 +68,8 @@ const schema = z.object({
   ALTEGIO_USER_TOKEN: z.string().optional(),
   TELEGRAM_BOT_TOKEN: z.string().optional(),
   TELEGRAM_API_ROOT: telegramRoot.default('https://api.telegram.org'),
+  // Public https base URL of this engine; set, Telegram pushes updates to /webhooks/telegram instead of being polled.
+  TELEGRAM_WEBHOOK_URL: httpUrl.optional(),
   WHATSAPP_ENABLED: flag.default(false),
   CHROMIUM_PATH: z.string().optional(),
   DATABASE_PATH: z.string().default('./data/altegio-bot.sqlite'),
@@ -127,6 +131,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): Env {
     altegioUserToken: v.ALTEGIO_USER_TOKEN,
     telegramBotToken: v.TELEGRAM_BOT_TOKEN,
     telegramApiRoot: v.TELEGRAM_API_ROOT,
+    telegramWebhookUrl: v.TELEGRAM_WEBHOOK_URL,
     whatsappEnabled: v.WHATSAPP_ENABLED,
     chromiumPath: v.CHROMIUM_PATH,
     databasePath: v.DATABASE_PATH,

@@ -10,6 +10,8 @@ export interface StartContext {
   language: Language;
   /** The client's name as the messenger shows it, when known. */
   displayName?: string;
+  /** Unique for the new dialogue: machines build idempotency keys of Altegio writes from it. */
+  dialogueKey: string;
 }
 
 /**

@@ -303,13 +303,13 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     if (event.type === 'user.command' && (event.name === 'start' || event.name === 'book')) {
       const entry = machines[options.bookingMachineId];
       if (!entry) throw new Error(`no machine registered as "${options.bookingMachineId}"`);
-      await begin(
+      const input = entry.input({
         conversation,
-        entry,
-        entry.input({ conversation, language: languageOf(conversation) }),
-        keyBase,
-        message,
-      );
+        language: languageOf(conversation),
+        dialogueKey: randomUUID(),
+        ...(message.displayName ? { displayName: message.displayName } : {}),
+      });
+      await begin(conversation, entry, input, keyBase, message);
       return;
     }
     if (!active) {

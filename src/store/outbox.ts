@@ -65,6 +65,11 @@ export interface OutboxRepo {
   nextAttemptAt(): number | undefined;
   /** Newest first, for diagnostics and tests. */
   list(options?: { state?: OutboxState; recipient?: string; limit?: number }): OutboxMessage[];
+  /**
+   * At start-up, before any claim: rows claimed by a process that died are due again now instead
+   * of when their lease runs out. Rows never tried keep their `notBefore`. Returns how many.
+   */
+  releaseLeases(now: number): number;
 }
 
 /** Creates the outbox repository. */
@@ -163,6 +168,20 @@ export function createOutbox(db: Db, now: Now = Date.now): OutboxRepo {
 
     byIdempotencyKey(key) {
       return db.select().from(outbox).where(eq(outbox.idempotencyKey, key)).get();
+    },
+
+    releaseLeases(now) {
+      return db
+        .update(outbox)
+        .set({ nextAttemptAt: now })
+        .where(
+          and(
+            eq(outbox.state, 'pending'),
+            sql`${outbox.attempts} > 0`,
+            sql`${outbox.nextAttemptAt} > ${now}`,
+          ),
+        )
+        .run().changes;
     },
 
     nextAttemptAt() {

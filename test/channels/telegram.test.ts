@@ -95,7 +95,7 @@ describe('telegram channel (long polling against the fake Bot API)', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
-  it('turns /start into user.command with the language and update id', async () => {
+  it('turns /start into user.command with the language, the client name and update id', async () => {
     const updateId = fake.userSends(501, '/start', { languageCode: 'ru' });
     const message = await box.next();
     expect(message).toEqual({
@@ -103,6 +103,7 @@ describe('telegram channel (long polling against the fake Bot API)', () => {
       chatId: '501',
       updateId: String(updateId),
       languageCode: 'ru',
+      displayName: 'Client501',
       event: { type: 'user.command', name: 'start' },
     });
   });

@@ -2,7 +2,15 @@
  * Drives the booking machine the way the runtime does, with fake Altegio actors, a simulated
  * clock, and every emitted reply recorded.
  */
-import { type Actor, createActor, fromPromise, SimulatedClock, type Snapshot, type StateValue, waitFor } from 'xstate';
+import {
+  type Actor,
+  createActor,
+  fromPromise,
+  SimulatedClock,
+  type Snapshot,
+  type StateValue,
+  waitFor,
+} from 'xstate';
 import { type BookingInput, bookingMachine } from '../../machines/booking/index.js';
 import type { ReplyMessage, UserEvent } from '../../machines/shared/events.js';
 import type {

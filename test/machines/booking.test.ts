@@ -21,7 +21,15 @@ const DAY = '2026-05-01';
 const PHONE = '+7 916 123-45-67';
 const NAME = 'Ivanova Anna Sergeevna';
 /** The fullest route (two branches, staff step, full name) up to the summary. */
-const PATH: Step[] = ['branch:1', 'svc:11', 'staff:5', `date:${DAY}`, 'time:10:00', { text: NAME }, { text: PHONE }];
+const PATH: Step[] = [
+  'branch:1',
+  'svc:11',
+  'staff:5',
+  `date:${DAY}`,
+  'time:10:00',
+  { text: NAME },
+  { text: PHONE },
+];
 
 const oneBranch: Partial<FakeAltegio> = { loadBranches: async () => [BRANCHES[0] as (typeof BRANCHES)[0]] };
 const reject = (failure: BookingFailure) => () => Promise.reject(failure);
@@ -45,11 +53,26 @@ const SPOTS: Spot[] = [
     back: 'branch.choosing',
   },
   { state: 'staff.choosing', steps: PATH.slice(0, 2), back: 'service.choosing' },
-  { state: 'staff.failed', steps: PATH.slice(0, 2), altegio: { loadStaff: alwaysFailing }, back: 'service.choosing' },
+  {
+    state: 'staff.failed',
+    steps: PATH.slice(0, 2),
+    altegio: { loadStaff: alwaysFailing },
+    back: 'service.choosing',
+  },
   { state: 'date.choosing', steps: PATH.slice(0, 3), back: 'staff.choosing' },
-  { state: 'date.failed', steps: PATH.slice(0, 3), altegio: { loadDates: alwaysFailing }, back: 'staff.choosing' },
+  {
+    state: 'date.failed',
+    steps: PATH.slice(0, 3),
+    altegio: { loadDates: alwaysFailing },
+    back: 'staff.choosing',
+  },
   { state: 'time.choosing', steps: PATH.slice(0, 4), back: 'date.choosing' },
-  { state: 'time.failed', steps: PATH.slice(0, 4), altegio: { loadTimes: alwaysFailing }, back: 'date.choosing' },
+  {
+    state: 'time.failed',
+    steps: PATH.slice(0, 4),
+    altegio: { loadTimes: alwaysFailing },
+    back: 'date.choosing',
+  },
   { state: 'fullName', steps: PATH.slice(0, 5), back: 'time.choosing' },
   { state: 'phone', steps: PATH.slice(0, 6), back: 'fullName' },
   { state: 'summary', steps: PATH, back: 'phone' },
@@ -143,7 +166,10 @@ describe('booking machine: happy paths', () => {
   it('skips the staff step when chooseStaff is off and books any specialist', async () => {
     const bot = await startBooking({
       input: { chooseStaff: false, askFullName: false },
-      altegio: { ...oneBranch, createBooking: async (request) => ({ recordId: 1, datetime: request.datetime }) },
+      altegio: {
+        ...oneBranch,
+        createBooking: async (request) => ({ recordId: 1, datetime: request.datetime }),
+      },
     });
     await bot.choose('svc:13');
     expect(bot.state).toBe('date.choosing');
@@ -188,7 +214,11 @@ describe('booking machine: happy paths', () => {
       input: { askFullName: false },
       altegio: {
         ...oneBranch,
-        createBooking: async () => ({ recordId: 2, datetime: '2026-05-02T11:45:00+03:00', staffName: 'Anna' }),
+        createBooking: async () => ({
+          recordId: 2,
+          datetime: '2026-05-02T11:45:00+03:00',
+          staffName: 'Anna',
+        }),
       },
     });
     await bot.run(['svc:11', 'staff:5', `date:${DAY}`, 'time:10:00', { text: PHONE }, 'confirm']);
@@ -259,10 +289,16 @@ describe('booking machine: full name and phone', () => {
   });
 
   it('offers the phone already linked to the chat as a one-tap answer', async () => {
-    const bot = await startBooking({ input: { phone: '+7 999 000-11-22', askFullName: false }, altegio: oneBranch });
+    const bot = await startBooking({
+      input: { phone: '+7 999 000-11-22', askFullName: false },
+      altegio: oneBranch,
+    });
     await bot.run(['svc:11', 'staff:5', `date:${DAY}`, 'time:10:00']);
     expect(bot.values).toEqual(['phone:linked', 'back', 'cancel']);
-    expect(bot.last.options?.[0]?.label).toEqual({ key: 'booking.phone.useLinked', params: { phone: '+79990001122' } });
+    expect(bot.last.options?.[0]?.label).toEqual({
+      key: 'booking.phone.useLinked',
+      params: { phone: '+79990001122' },
+    });
     await bot.run(['phone:linked', 'confirm']);
     expect(bot.calls.createBooking[0]?.phone).toBe('79990001122');
   });
@@ -437,34 +473,57 @@ describe('booking machine: reply timeout', () => {
 
 describe('booking machine: Altegio failures', () => {
   const working = defaultAltegio();
-  const loaders: Array<{ loader: keyof FakeAltegio; altegio: Partial<FakeAltegio>; steps: Step[]; step: string }> = [
-    { loader: 'loadBranches', altegio: { loadBranches: failing(working.loadBranches) }, steps: [], step: 'branch' },
+  const loaders: Array<{
+    loader: keyof FakeAltegio;
+    altegio: Partial<FakeAltegio>;
+    steps: Step[];
+    step: string;
+  }> = [
+    {
+      loader: 'loadBranches',
+      altegio: { loadBranches: failing(working.loadBranches) },
+      steps: [],
+      step: 'branch',
+    },
     {
       loader: 'loadServices',
       altegio: { loadServices: failing(working.loadServices) },
       steps: PATH.slice(0, 1),
       step: 'service',
     },
-    { loader: 'loadStaff', altegio: { loadStaff: failing(working.loadStaff) }, steps: PATH.slice(0, 2), step: 'staff' },
-    { loader: 'loadDates', altegio: { loadDates: failing(working.loadDates) }, steps: PATH.slice(0, 3), step: 'date' },
-    { loader: 'loadTimes', altegio: { loadTimes: failing(working.loadTimes) }, steps: PATH.slice(0, 4), step: 'time' },
+    {
+      loader: 'loadStaff',
+      altegio: { loadStaff: failing(working.loadStaff) },
+      steps: PATH.slice(0, 2),
+      step: 'staff',
+    },
+    {
+      loader: 'loadDates',
+      altegio: { loadDates: failing(working.loadDates) },
+      steps: PATH.slice(0, 3),
+      step: 'date',
+    },
+    {
+      loader: 'loadTimes',
+      altegio: { loadTimes: failing(working.loadTimes) },
+      steps: PATH.slice(0, 4),
+      step: 'time',
+    },
   ];
 
-  it.each(loaders)('a failed $loader says so, offers Retry, and retrying continues', async ({
-    loader,
-    altegio,
-    steps,
-    step,
-  }) => {
-    const bot = await startBooking({ altegio });
-    await bot.run(steps);
-    expect(bot.state).toBe(`${step}.failed`);
-    expect(bot.last.text.key).toBe('booking.loadFailed');
-    expect(bot.values[0]).toBe('retry');
-    await bot.choose('retry');
-    expect(bot.state).toBe(`${step}.choosing`);
-    expect(bot.calls[loader]).toHaveLength(2);
-  });
+  it.each(loaders)(
+    'a failed $loader says so, offers Retry, and retrying continues',
+    async ({ loader, altegio, steps, step }) => {
+      const bot = await startBooking({ altegio });
+      await bot.run(steps);
+      expect(bot.state).toBe(`${step}.failed`);
+      expect(bot.last.text.key).toBe('booking.loadFailed');
+      expect(bot.values[0]).toBe('retry');
+      await bot.choose('retry');
+      expect(bot.state).toBe(`${step}.choosing`);
+      expect(bot.calls[loader]).toHaveLength(2);
+    },
+  );
 
   it('a taken slot says so, shows the reloaded times, and the new time books without retyping', async () => {
     const later: TimeSlot[] = TIMES.filter((slot) => slot.time !== '10:00');
@@ -472,10 +531,13 @@ describe('booking machine: Altegio failures', () => {
     const bot = await startBooking({
       altegio: {
         loadTimes: async () => (++loads === 1 ? TIMES : later),
-        createBooking: failing(async (request) => ({ recordId: 7, datetime: request.datetime, staffName: 'Anna' }), {
-          kind: 'slot-taken',
-          message: 'HTTP 433',
-        } satisfies BookingFailure),
+        createBooking: failing(
+          async (request) => ({ recordId: 7, datetime: request.datetime, staffName: 'Anna' }),
+          {
+            kind: 'slot-taken',
+            message: 'HTTP 433',
+          } satisfies BookingFailure,
+        ),
       },
     });
     await bot.run([...PATH, 'confirm']);
@@ -516,7 +578,9 @@ describe('booking machine: Altegio failures', () => {
   });
 
   it('rejected: says the salon refused', async () => {
-    const bot = await startBooking({ altegio: { createBooking: reject({ kind: 'rejected', message: '422' }) } });
+    const bot = await startBooking({
+      altegio: { createBooking: reject({ kind: 'rejected', message: '422' }) },
+    });
     await bot.run([...PATH, 'confirm']);
     expect(bot.last.text.key).toBe('booking.failed.rejected');
   });
@@ -614,9 +678,24 @@ describe('booking machine: empty lists', () => {
       key: 'booking.service.none',
       values: ['back', 'cancel'],
     },
-    { altegio: { loadStaff: async () => [] }, steps: PATH.slice(0, 2), key: 'booking.staff.none', values: ['back', 'cancel'] },
-    { altegio: { loadDates: async () => [] }, steps: PATH.slice(0, 3), key: 'booking.date.none', values: ['back', 'cancel'] },
-    { altegio: { loadTimes: async () => [] }, steps: PATH.slice(0, 4), key: 'booking.time.none', values: ['back', 'cancel'] },
+    {
+      altegio: { loadStaff: async () => [] },
+      steps: PATH.slice(0, 2),
+      key: 'booking.staff.none',
+      values: ['back', 'cancel'],
+    },
+    {
+      altegio: { loadDates: async () => [] },
+      steps: PATH.slice(0, 3),
+      key: 'booking.date.none',
+      values: ['back', 'cancel'],
+    },
+    {
+      altegio: { loadTimes: async () => [] },
+      steps: PATH.slice(0, 4),
+      key: 'booking.time.none',
+      values: ['back', 'cancel'],
+    },
   ] satisfies Array<{ altegio: Partial<FakeAltegio>; steps: Step[]; key: string; values: string[] }>)(
     'says $key and offers only a way out',
     async ({ altegio, steps, key, values }) => {
@@ -630,7 +709,8 @@ describe('booking machine: empty lists', () => {
 
 describe('booking machine: paging', () => {
   const services = Array.from({ length: 20 }, (_, i): Service => ({ id: i + 1, name: `Service ${i + 1}` }));
-  const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `svc:${from + i}`);
+  const ids = (from: number, to: number) =>
+    Array.from({ length: to - from + 1 }, (_, i) => `svc:${from + i}`);
 
   it('pages 20 services by 8 with Previous/Next', async () => {
     const bot = await startBooking({ altegio: { ...oneBranch, loadServices: async () => services } });
@@ -758,7 +838,13 @@ describe('booking machine: structure', () => {
   it('fails loudly when the runtime forgot to provide an actor', async () => {
     const { createActor, waitFor } = await import('xstate');
     const actor = createActor(bookingMachine, {
-      input: { dialogueId: 'x', replyTimeoutMs: 1000, chooseStaff: true, anyStaffOption: true, askFullName: false },
+      input: {
+        dialogueId: 'x',
+        replyTimeoutMs: 1000,
+        chooseStaff: true,
+        anyStaffOption: true,
+        askFullName: false,
+      },
     }).start();
     const snapshot = await waitFor(actor, (s) => s.matches({ branch: 'failed' }), { timeout: 1000 });
     expect(snapshot.context.menu?.text.key).toBe('booking.loadFailed');

@@ -1,0 +1,115 @@
+import type { Clock } from '../domain/clock.js';
+import type { Logger } from '../log.js';
+import type { OutboxRepo } from '../store/index.js';
+import type { OutboundMessage } from './channel.js';
+import type { Dispatcher, DispatchItem } from './dispatcher.js';
+
+/** A dispatcher item that remembers its outbox row. */
+export interface OutboxItem extends DispatchItem {
+  outboxId: number;
+}
+
+export interface OutboxWorkerOptions {
+  outbox: OutboxRepo;
+  /** Created by the caller with `onSent`/`onFailed` wired to {@link OutboxWorker.sent}/{@link OutboxWorker.failed}. */
+  dispatcher: () => Dispatcher<OutboxItem>;
+  /** Channels that can send now; a row for another channel waits. */
+  isRunning(channel: DispatchItem['channel']): boolean;
+  clock: Clock;
+  logger: Logger;
+  /** Longest pause between two looks at the outbox. Default 5 s. */
+  pollMs?: number;
+}
+
+export interface OutboxWorker {
+  start(): void;
+  /** Something was queued: look now instead of at the next poll. */
+  wake(): void;
+  sent(item: OutboxItem): void;
+  failed(item: OutboxItem, error: Error): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Moves outbox rows to the dispatcher and records the outcome on the row. The outbox is the
+ * durable half (a message queued by a committed step is never lost: rows left pending by a crash
+ * are sent after restart); the dispatcher is the paced, in-memory half.
+ */
+export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
+  const { outbox, clock, logger } = options;
+  const pollMs = options.pollMs ?? 5_000;
+  const inFlight = new Set<number>();
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  let dispatcher: Dispatcher<OutboxItem> | undefined;
+  let pumpQueued = false;
+
+  function pump(): void {
+    if (!running || !dispatcher) return;
+    const now = clock.now();
+    // Claimed rows are leased long enough to sit in the paced queue; ids already handed over are skipped.
+    for (const row of outbox.claimDue(now, { limit: 200, leaseMs: 15 * 60_000 })) {
+      if (inFlight.has(row.id)) continue;
+      if (!options.isRunning(row.channel)) {
+        outbox.fail(row.id, `channel ${row.channel} is not running`, {
+          retryAt: now + 60_000,
+          maxAttempts: 30,
+        });
+        continue;
+      }
+      inFlight.add(row.id);
+      dispatcher.enqueue({
+        outboxId: row.id,
+        channel: row.channel,
+        chatId: row.recipient,
+        message: row.payload as OutboundMessage,
+      });
+    }
+    schedule();
+  }
+
+  function schedule(): void {
+    if (!running) return;
+    if (timer) clearTimeout(timer);
+    const next = outbox.nextAttemptAt();
+    const delay = next === undefined ? pollMs : Math.min(Math.max(0, next - clock.now()), pollMs);
+    timer = setTimeout(pump, delay);
+    timer.unref();
+  }
+
+  return {
+    start() {
+      running = true;
+      dispatcher = options.dispatcher();
+      const released = outbox.releaseLeases(clock.now());
+      if (released > 0) logger.info({ released }, 'resending messages interrupted by the last stop');
+      pump();
+    },
+    wake() {
+      // Many steps in one tick share one look at the outbox.
+      if (!running || pumpQueued) return;
+      pumpQueued = true;
+      setImmediate(() => {
+        pumpQueued = false;
+        pump();
+      });
+    },
+    sent(item) {
+      inFlight.delete(item.outboxId);
+      outbox.markSent(item.outboxId, clock.now());
+    },
+    failed(item, error) {
+      inFlight.delete(item.outboxId);
+      logger.warn(
+        { outboxId: item.outboxId, channel: item.channel, reason: error.message },
+        'message could not be sent',
+      );
+      outbox.fail(item.outboxId, error.message);
+    },
+    async stop() {
+      running = false;
+      if (timer) clearTimeout(timer);
+      await dispatcher?.stop();
+    },
+  };
+}

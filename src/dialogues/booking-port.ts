@@ -1,0 +1,160 @@
+import type { CachedAltegioApi } from '../altegio/cache.js';
+import { AltegioApiError, AltegioNetworkError } from '../altegio/errors.js';
+import {
+  ANY_STAFF_ID,
+  type BookingFailure,
+  type BookingPort,
+  type Branch,
+  type Service,
+} from '../domain/booking.js';
+import type { Settings } from '../domain/settings.js';
+import type { Logger } from '../log.js';
+
+export interface AltegioBookingPortOptions {
+  altegio: CachedAltegioApi;
+  settings: () => Settings;
+  /** In sandbox mode with no `branches[]` configured, every branch of the salon is served. */
+  serveAllBranches: boolean;
+  logger: Logger;
+}
+
+/**
+ * The booking machine's actors, answered by Altegio. Reference data comes through the cache, so a
+ * whole booking costs the online-booking calls plus one `book_record`.
+ */
+export function createAltegioBookingPort(options: AltegioBookingPortOptions): BookingPort {
+  const { altegio, logger } = options;
+
+  async function branchIds(signal: AbortSignal): Promise<number[]> {
+    const configured = options.settings().branches.map((branch) => branch.id);
+    if (configured.length > 0 || !options.serveAllBranches) return configured;
+    return (await altegio.listCompanies({}, { signal })).map((company) => company.id);
+  }
+
+  return {
+    async loadBranches(signal) {
+      const settings = options.settings();
+      const ids = await branchIds(signal);
+      return Promise.all(
+        ids.map(async (id): Promise<Branch> => {
+          const company = await altegio.getCompany(id, { signal });
+          const configured = settings.branches.find((branch) => branch.id === id);
+          return {
+            id,
+            title: company.publicTitle || company.title,
+            address: configured?.address || company.address,
+            timezone: company.timezoneName ?? settings.general.timezone,
+          };
+        }),
+      );
+    },
+
+    async loadServices({ companyId }, signal) {
+      const settings = options.settings();
+      const [services, categories] = await Promise.all([
+        altegio.services(
+          companyId,
+          { useWidgetNames: settings.records.useWidgetServiceNames, includeOffline: false },
+          { signal },
+        ),
+        altegio.serviceCategories(companyId, { signal }).catch(() => []),
+      ]);
+      const categoryName = new Map(categories.map((category) => [category.id, category.title]));
+      return services
+        .filter((service) => service.online && service.active)
+        .sort((a, b) => b.weight - a.weight)
+        .map((service): Service => {
+          const category = service.categoryId === null ? undefined : categoryName.get(service.categoryId);
+          return {
+            id: service.id,
+            name: service.name,
+            durationSeconds: service.duration,
+            priceMin: service.priceMin,
+            priceMax: service.priceMax,
+            ...(category ? { categoryName: category } : {}),
+          };
+        });
+    },
+
+    async loadStaff({ companyId, serviceIds }, signal) {
+      const staff = await altegio.bookStaff(companyId, { serviceIds }, { signal });
+      return staff
+        .filter((member) => member.bookable)
+        .map((member) => ({
+          id: member.id,
+          name: member.name,
+          ...(member.specialization ? { specialization: member.specialization } : {}),
+        }));
+    },
+
+    async loadDates({ companyId, serviceIds, staffId }, signal) {
+      const dates = await altegio.bookDates(companyId, { serviceIds, staffId }, { signal });
+      return dates.bookingDates;
+    },
+
+    async loadTimes({ companyId, serviceIds, staffId, date }, signal) {
+      const times = await altegio.bookTimes(companyId, staffId, date, { serviceIds }, { signal });
+      return times.map((slot) => ({ time: slot.time, datetime: String(slot.datetime) }));
+    },
+
+    async createBooking(request, signal) {
+      const appointments = [
+        {
+          id: 1,
+          services: request.serviceIds,
+          staffId: request.staffId,
+          datetime: /^\d+$/.test(request.datetime) ? Number(request.datetime) : request.datetime,
+        },
+      ];
+      const booking = { phone: request.phone, appointments, apiId: request.idempotencyKey };
+      try {
+        const [booked] = await altegio.bookRecord(
+          request.companyId,
+          { ...booking, fullname: request.fullname, comment: 'Booked in the chat bot' },
+          { signal },
+        );
+        if (!booked) throw new Error('book_record answered no record');
+        return await describeBooked(booked.recordId);
+      } catch (error) {
+        // A step repeated after a crash finds its own earlier booking holding the slot: that is success.
+        if (error instanceof AltegioApiError && error.isSlotUnavailable) {
+          const existing = await altegio
+            .findBooking(request.companyId, booking, { signal })
+            .catch(() => null);
+          const first = existing?.[0];
+          if (first) return describeBooked(first.recordId);
+        }
+        throw toBookingFailure(error);
+      }
+
+      async function describeBooked(recordId: number) {
+        // With "any specialist" only the stored record tells who was assigned.
+        if (request.staffId !== ANY_STAFF_ID) return { recordId, datetime: request.datetime };
+        try {
+          const record = await altegio.getRecord(request.companyId, recordId, { signal });
+          return {
+            recordId,
+            datetime: record.datetime || request.datetime,
+            ...(record.staff?.name ? { staffName: record.staff.name } : {}),
+          };
+        } catch (error) {
+          logger.warn({ err: error, recordId }, 'booked, but could not read the assigned specialist');
+          return { recordId, datetime: request.datetime };
+        }
+      }
+    },
+  };
+}
+
+/** Altegio's answer as the machine understands it; see {@link BookingFailure}. */
+export function toBookingFailure(error: unknown): BookingFailure {
+  if (error instanceof AltegioApiError) {
+    if (error.isSlotUnavailable) return { kind: 'slot-taken', message: error.message };
+    if (error.kind === 'server' || error.kind === 'rate-limited' || error.kind === 'invalid-response') {
+      return { kind: 'unavailable', message: error.message };
+    }
+    return { kind: 'rejected', message: error.message };
+  }
+  if (error instanceof AltegioNetworkError) return { kind: 'unavailable', message: error.message };
+  return { kind: 'unavailable', message: error instanceof Error ? error.message : String(error) };
+}

@@ -1,0 +1,41 @@
+import {
+  BOOKING_MACHINE_VERSION,
+  type BookingInput,
+  bookingActors,
+  bookingMachine,
+} from '../../machines/booking/index.js';
+import type { BookingPort } from '../domain/booking.js';
+import { durationsOf, type Settings } from '../domain/settings.js';
+import { botT } from '../templates/i18n.js';
+import type { MachineRegistry } from './registry.js';
+
+/** The id `/start` and `/book` begin. */
+export const BOOKING = 'booking';
+
+/** Every machine the runtime can run, with the runtime's Altegio calls provided. */
+export function createMachineRegistry(options: {
+  settings: () => Settings;
+  booking: BookingPort;
+}): MachineRegistry {
+  const booking = bookingMachine.provide({ actors: bookingActors(options.booking) });
+  return {
+    [BOOKING]: {
+      id: BOOKING,
+      version: BOOKING_MACHINE_VERSION,
+      machine: booking,
+      input({ conversation, language, displayName, dialogueKey }): BookingInput {
+        // Settings are read when the dialogue starts: a change applies to the next booking.
+        const settings = options.settings();
+        return {
+          dialogueId: dialogueKey,
+          replyTimeoutMs: durationsOf(settings).bookingReplyTimeout,
+          chooseStaff: settings.booking.chooseStaff,
+          anyStaffOption: settings.booking.anyStaffOption,
+          askFullName: settings.booking.askFullName,
+          phone: conversation.phone ?? undefined,
+          displayName: displayName ?? botT(language)('booking.defaultClientName'),
+        };
+      },
+    },
+  };
+}
