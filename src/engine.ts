@@ -10,7 +10,7 @@ import {
 } from './altegio/sandbox/index.js';
 import { parseWebhook } from './altegio/webhooks.js';
 import type { Channel, ChannelName } from './channels/channel.js';
-import { createDispatcher } from './channels/dispatcher.js';
+import { type DispatcherOptions, createDispatcher } from './channels/dispatcher.js';
 import { createOutboxWorker, type OutboxItem } from './channels/outbox-worker.js';
 import { createTelegramChannel, type TelegramChannel } from './channels/telegram.js';
 import { type Env, parseEnv } from './config/env.js';
@@ -47,6 +47,8 @@ export interface EngineOptions {
   altegioApiUrl?: string;
   clock?: Clock;
   logger?: Logger;
+  /** Pacing per channel (defaults keep to Telegram's and WhatsApp's limits); tests may loosen it. */
+  channelLimits?: DispatcherOptions<OutboxItem>['limits'];
 }
 
 export interface EngineInfo {
@@ -184,6 +186,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         createDispatcher<OutboxItem>({
           channels,
           logger,
+          ...(options.channelLimits ? { limits: options.channelLimits } : {}),
           onSent: (item) => outboxWorker.sent(item),
           onFailed: (item, error) => outboxWorker.failed(item, error),
         }),

@@ -1,0 +1,82 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import {
+  DEFAULT_PARTNER_TOKEN,
+  DEFAULT_USER_TOKEN,
+  type Sandbox,
+  startSandbox,
+} from '../../src/altegio/sandbox/index.js';
+import { createEngine, type Engine, type EngineInfo } from '../../src/index.js';
+import { createLogger } from '../../src/log.js';
+import { FakeTelegramServer } from '../fakes/telegram-server.js';
+import { tempDir } from '../helpers/tmp.js';
+
+export const BOT_TOKEN = '123456:test-token';
+export const WEBHOOK_SECRET = 'e2e-secret';
+
+/**
+ * A salon as a test sees it from outside: the Altegio sandbox over HTTP, a fake Telegram Bot API
+ * over HTTP, and the engine between them configured only through env and a settings file.
+ */
+export interface World {
+  sandbox: Sandbox;
+  telegram: FakeTelegramServer;
+  dir: string;
+  settingsFile: string;
+  env: NodeJS.ProcessEnv;
+  engine?: Engine;
+  info?: EngineInfo;
+  startEngine(): Promise<EngineInfo>;
+  close(): Promise<void>;
+}
+
+export async function createWorld(settings: Record<string, unknown>): Promise<World> {
+  const dir = tempDir();
+  const sandbox = await startSandbox({ logger: createLogger({ level: 'silent' }) });
+  const telegram = new FakeTelegramServer({ token: BOT_TOKEN, maxPollMs: 200 });
+  const { apiRoot } = await telegram.start();
+  const settingsFile = join(dir.path, 'settings.yaml');
+  writeFileSync(settingsFile, stringify(settings));
+  const env: NodeJS.ProcessEnv = {
+    ALTEGIO_API_URL: sandbox.url,
+    ALTEGIO_PARTNER_TOKEN: DEFAULT_PARTNER_TOKEN,
+    ALTEGIO_USER_TOKEN: DEFAULT_USER_TOKEN,
+    TELEGRAM_BOT_TOKEN: BOT_TOKEN,
+    TELEGRAM_API_ROOT: apiRoot,
+    WEBHOOK_SECRET,
+    DATABASE_PATH: join(dir.path, 'bot.sqlite'),
+    SETTINGS_FILE: settingsFile,
+    PORT: '0',
+    LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'silent',
+  };
+  const world: World = {
+    sandbox,
+    telegram,
+    dir: dir.path,
+    settingsFile,
+    env,
+    async startEngine() {
+      const engine = createEngine({
+        env,
+        logger: createLogger({ level: env.LOG_LEVEL ?? 'silent' }),
+        // A person needs seconds per step anyway; tests need not wait Telegram's per-chat second.
+        channelLimits: { telegram: { perChatIntervalMs: 0 } },
+      });
+      world.engine = engine;
+      world.info = await engine.start();
+      sandbox.setWebhookUrl(`${world.info.url}/webhooks/altegio/${WEBHOOK_SECRET}`);
+      return world.info;
+    },
+    async close() {
+      await world.engine?.stop();
+      await telegram.stop();
+      await sandbox.stop();
+      dir.cleanup();
+    },
+  };
+  return world;
+}
+
+/** One branch, so no branch question: the shortest booking path. */
+export const ONE_BRANCH = { branches: [{ id: 101, address: 'Tverskaya st. 12' }] };
