@@ -245,22 +245,25 @@ export function createEngine(options: EngineOptions = {}): Engine {
       );
     }
 
-    // Work starts last, and stops first.
-    outboxWorker.start();
-    cleanup.push(() => outboxWorker.stop());
-    await sweeper.start();
-    cleanup.push(() => sweeper.stop());
-    cleanup.push(() => runtime.drain());
+    // Work starts last and stops first: channels before the outbox (a row for a channel not yet
+    // running would wait), and on stop inbound ends before the steps in flight are drained.
     if (telegram) {
-      const started = telegram;
-      await started.start((message) => {
+      await telegram.start((message) => {
         runtime.handleInbound(message).catch((error: unknown) => {
           logger.error({ err: error, channel: message.channel }, 'handling a message failed');
         });
       });
-      cleanup.push(() => started.stop());
       logger.info(env.telegramWebhookUrl ? 'Telegram: webhook mode' : 'Telegram: long polling');
     }
+    outboxWorker.start();
+    await sweeper.start();
+    const startedTelegram = telegram;
+    cleanup.push(
+      () => outboxWorker.stop(),
+      () => sweeper.stop(),
+      () => runtime.drain(),
+      () => startedTelegram?.stop(),
+    );
     reportUnconfigured(env, settings, logger);
     replayUnprocessedWebhooks(store, ingest, logger);
     return { url, mode, ...(sandbox ? { sandboxUrl: sandbox.url } : {}) };
