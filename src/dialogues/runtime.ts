@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type AnyActorRef, createActor, type InspectionEvent, waitFor } from 'xstate';
+import {
+  type AnyActorRef,
+  type AnyMachineSnapshot,
+  createActor,
+  type InspectionEvent,
+  waitFor,
+} from 'xstate';
 import type { ReplyMessage, UserEvent } from '../../machines/shared/events.js';
 import type { InboundMessage, OutboundMessage } from '../channels/channel.js';
 import type { Clock } from '../domain/clock.js';
@@ -12,6 +18,7 @@ import type {
   Store,
   TimerInput,
 } from '../store/index.js';
+import { createGroupCommit } from './group-commit.js';
 import { KeyedQueue } from './keyed-queue.js';
 import type { Language, MachineEntry, MachineRegistry } from './registry.js';
 import { createTimerRecorder, inertClock, type TimerChange } from './timer-recorder.js';
@@ -58,6 +65,13 @@ export interface DialogueRuntime {
 
 const SUPPORTED_LANGUAGES: readonly Language[] = ['en', 'ru', 'uk'];
 
+/** Telegram's `update_id`s increase; other platforms' ids are opaque strings. */
+function numericUpdateId(message: InboundMessage): number | undefined {
+  return message.updateId !== undefined && /^\d{1,15}$/.test(message.updateId)
+    ? Number(message.updateId)
+    : undefined;
+}
+
 /**
  * The dialogue runtime: routes each message to its conversation's dialogue, one chat at a time,
  * and keeps every dialogue in SQLite between messages.
@@ -71,6 +85,7 @@ const SUPPORTED_LANGUAGES: readonly Language[] = ['en', 'ru', 'uk'];
 export function createDialogueRuntime(options: DialogueRuntimeOptions): DialogueRuntime {
   const { store, machines, clock, logger } = options;
   const queue = new KeyedQueue();
+  const group = createGroupCommit((write) => store.transaction(write));
   const stepTimeoutMs = options.stepTimeoutMs ?? 60_000;
 
   function languageOf(conversation: Conversation): Language {
@@ -78,11 +93,30 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     return stored && SUPPORTED_LANGUAGES.includes(stored) ? stored : options.defaultLanguage();
   }
 
-  /** Marks a platform update as handled, in the step's transaction, so a redelivery is ignored. */
-  function rememberUpdate(inbound: InboundMessage | undefined): void {
-    if (!inbound?.updateId) return;
-    store.inbound.recordIfNew(inbound.channel, inbound.updateId, undefined, clock.now());
-    store.inbound.markProcessed(inbound.channel, inbound.updateId, clock.now());
+  /**
+   * In the step's transaction: marks the update handled (so a redelivery is ignored) and keeps
+   * what the message revealed about the chat (language, a shared phone).
+   */
+  function rememberUpdate(conversation: Conversation, inbound: InboundMessage | undefined): void {
+    if (!inbound) return;
+    const numeric = numericUpdateId(inbound);
+    store.conversations.touch(conversation.id, {
+      phone: conversation.phone,
+      language: conversation.language,
+      lastUpdateId: numeric ?? null,
+    });
+    // Ids that are not increasing numbers (WhatsApp message ids) go to the inbound ledger instead.
+    if (inbound.updateId !== undefined && numeric === undefined) {
+      store.inbound.recordIfNew(inbound.channel, inbound.updateId, undefined, clock.now());
+      store.inbound.markProcessed(inbound.channel, inbound.updateId, clock.now());
+    }
+  }
+
+  function seenBefore(conversation: Conversation | undefined, inbound: InboundMessage): boolean {
+    if (inbound.updateId === undefined) return false;
+    const numeric = numericUpdateId(inbound);
+    if (numeric === undefined) return store.inbound.get(inbound.channel, inbound.updateId) !== undefined;
+    return conversation?.lastUpdateId != null && numeric <= conversation.lastUpdateId;
   }
 
   function phraseMessage(key: string): ReplyMessage {
@@ -105,16 +139,16 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
   }
 
   /** Replies outside any dialogue (hints, "menu expired"). */
-  function replyDirectly(
+  async function replyDirectly(
     conversation: Conversation,
     key: string,
     keyBase: string,
     inbound?: InboundMessage,
-  ): void {
-    store.transaction(() => {
+  ): Promise<void> {
+    await group.commit(() => {
       for (const row of outboxRows(conversation, [phraseMessage(key)], keyBase, undefined))
         store.outbox.enqueue(row);
-      rememberUpdate(inbound);
+      rememberUpdate(conversation, inbound);
     });
     options.onOutbox?.();
   }
@@ -168,9 +202,10 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     try {
       actor.start();
       if (event !== undefined) actor.send(event as never);
-      await waitFor(actor, (snapshot) => snapshot.status !== 'active' || !snapshot.hasTag('busy'), {
-        timeout: stepTimeoutMs,
-      });
+      const settled = (snapshot: AnyMachineSnapshot) =>
+        snapshot.status !== 'active' || !snapshot.hasTag('busy');
+      // Most steps settle synchronously; only a step waiting on Altegio needs the watcher and its timer.
+      if (!settled(actor.getSnapshot())) await waitFor(actor, settled, { timeout: stepTimeoutMs });
     } catch (error) {
       failure ??= error;
     }
@@ -188,15 +223,15 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
   }
 
   /** Persists a step of an existing dialogue with its replies and deadline changes. */
-  function saveStep(
+  async function saveStep(
     dialogue: Dialogue,
     conversation: Conversation,
     result: StepResult,
     keyBase: string,
     extra: { firedTimerId?: number; inbound?: InboundMessage },
-  ): void {
+  ): Promise<void> {
     const { schedule, cancel } = timerInputs(result.timers, clock.now());
-    store.transaction(() => {
+    await group.commit(() => {
       store.saveDialogueStep({
         dialogueId: dialogue.id,
         snapshot: result.snapshot,
@@ -208,7 +243,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
           ...(extra.firedTimerId === undefined ? {} : { fired: [extra.firedTimerId] }),
         },
       });
-      rememberUpdate(extra.inbound);
+      rememberUpdate(conversation, extra.inbound);
     });
     if (result.replies.length > 0) options.onOutbox?.();
     if (schedule.length > 0) options.onTimersChanged?.();
@@ -224,11 +259,11 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
   ): Promise<void> {
     const result = await runStep(entry, { input });
     if (!result) {
-      replyDirectly(conversation, 'common.tryLater', keyBase, inbound);
+      await replyDirectly(conversation, 'common.tryLater', keyBase, inbound);
       return;
     }
     const { schedule } = timerInputs(result.timers, clock.now());
-    store.transaction(() => {
+    await group.commit(() => {
       const stale = store.dialogues.getActive(conversation.id);
       if (stale) {
         store.dialogues.setStatus(stale.id, 'ended');
@@ -247,7 +282,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         messages: outboxRows(conversation, result.replies, keyBase, String(dialogue.id)),
         timers: { schedule },
       });
-      rememberUpdate(inbound);
+      rememberUpdate(conversation, inbound);
     });
     options.onOutbox?.();
     if (schedule.length > 0) options.onTimersChanged?.();
@@ -271,19 +306,20 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         { dialogue: dialogue.id, machine: dialogue.machineId, version: dialogue.machineVersion },
         'ended a dialogue of an older machine version',
       );
-      replyDirectly(conversation, 'common.dialogueEndedByUpdate', keyBase, extra.inbound);
+      await replyDirectly(conversation, 'common.dialogueEndedByUpdate', keyBase, extra.inbound);
       return;
     }
     const result = await runStep(entry, { snapshot: dialogue.snapshot }, event);
     if (!result) {
-      replyDirectly(conversation, 'common.tryLater', keyBase, extra.inbound);
+      await replyDirectly(conversation, 'common.tryLater', keyBase, extra.inbound);
       return;
     }
-    saveStep(dialogue, conversation, result, keyBase, extra);
+    await saveStep(dialogue, conversation, result, keyBase, extra);
   }
 
   async function processInbound(message: InboundMessage): Promise<void> {
-    if (message.updateId && store.inbound.get(message.channel, message.updateId)) {
+    const stored = store.conversations.byChat(message.channel, message.chatId);
+    if (seenBefore(stored, message)) {
       logger.debug({ channel: message.channel, updateId: message.updateId }, 'duplicate update ignored');
       return;
     }
@@ -293,10 +329,13 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         : undefined;
     const event = message.event;
     const phone = event.type === 'user.contact' ? event.phone : undefined;
-    const conversation = store.conversations.upsert(message.channel, message.chatId, {
-      ...(language ? { language } : {}),
-      ...(phone ? { phone } : {}),
-    });
+    // What this message tells about the chat is written with the step (`rememberUpdate`).
+    const known = stored ?? store.conversations.upsert(message.channel, message.chatId);
+    const conversation: Conversation = {
+      ...known,
+      language: language ?? known.language,
+      phone: phone ?? known.phone,
+    };
     const keyBase = `${message.channel}:${message.chatId}:${message.updateId ?? randomUUID()}`;
     const active = store.dialogues.getActive(conversation.id);
 
@@ -314,7 +353,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     }
     if (!active) {
       const key = event.type === 'user.choice' ? 'common.menuExpired' : 'common.noActiveDialogue';
-      replyDirectly(conversation, key, keyBase, message);
+      await replyDirectly(conversation, key, keyBase, message);
       return;
     }
     if (
@@ -322,7 +361,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       message.menuId !== undefined &&
       message.menuId !== String(active.id)
     ) {
-      replyDirectly(conversation, 'common.menuExpired', keyBase, message);
+      await replyDirectly(conversation, 'common.menuExpired', keyBase, message);
       return;
     }
     await advance(active, conversation, event satisfies UserEvent, keyBase, { inbound: message });

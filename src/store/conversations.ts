@@ -32,6 +32,11 @@ export interface ConversationsRepo {
   linkPhone(id: number, phone: string): boolean;
   /** Chats linked to a phone, most recently active first: where a notification can go. */
   findByPhone(phone: string): Conversation[];
+  /**
+   * Records a handled message in a chat: the highest update id, and a phone or language it
+   * revealed (left out or null keeps what was stored). Meant for the step's transaction.
+   */
+  touch(id: number, details: ConversationDetails & { lastUpdateId?: number | null }): void;
 }
 
 /**
@@ -70,7 +75,28 @@ export function createConversations(db: Db, now: Now = Date.now): ConversationsR
     )
     .prepare();
 
+  const touchStatement = db
+    .update(conversations)
+    .set({
+      phone: sql`coalesce(${sql.placeholder('phone')}, ${conversations.phone})`,
+      language: sql`coalesce(${sql.placeholder('language')}, ${conversations.language})`,
+      lastUpdateId: sql`max(coalesce(${sql.placeholder('lastUpdateId')}, ${conversations.lastUpdateId}), coalesce(${conversations.lastUpdateId}, ${sql.placeholder('lastUpdateId')}))`,
+      updatedAt: sql`${sql.placeholder('now')}`,
+    })
+    .where(sql`${conversations.id} = ${sql.placeholder('id')}`)
+    .prepare();
+
   return {
+    touch(id, details) {
+      touchStatement.run({
+        id,
+        phone: details.phone ?? null,
+        language: details.language ?? null,
+        lastUpdateId: details.lastUpdateId ?? null,
+        now: now(),
+      });
+    },
+
     upsert(channel, chatId, details = {}) {
       const row = upsertStatement.get({
         channel,

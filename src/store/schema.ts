@@ -68,6 +68,12 @@ export const conversations = sqliteTable(
     phone: text('phone'),
     /** Language of the bot's own phrases for this chat, when the messenger told us one. */
     language: text('language'),
+    /**
+     * Highest numeric platform update id handled in this chat (Telegram `update_id`). A chat's
+     * updates are handled in order, so a redelivered one is at or below it: de-duplication costs no
+     * extra row or lookup per message.
+     */
+    lastUpdateId: integer('last_update_id'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },

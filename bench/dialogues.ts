@@ -1,0 +1,147 @@
+/**
+ * Dialogue runtime benchmark: simulated Telegram users book visits end to end through the real
+ * runtime (booking machine, SQLite persistence of every step, durable deadlines, outbox rows),
+ * with Altegio answered in-process without latency and no channel I/O.
+ *
+ *   npm run bench -- dialogues [users] [concurrency] [dormant dialogues]
+ *
+ * Last line: `bench dialogues: <N> msg/s, p50 <x> ms, p99 <y> ms, rss <z> MB`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { UserEvent } from '../machines/shared/events.js';
+import { BOOKING, createMachineRegistry } from '../src/dialogues/machines.js';
+import { createDialogueRuntime } from '../src/dialogues/runtime.js';
+import type { BookingPort } from '../src/domain/booking.js';
+import { defaultSettings } from '../src/domain/settings.js';
+import { createLogger } from '../src/log.js';
+import { createStore } from '../src/store/index.js';
+import { renderReply } from '../src/templates/render-reply.js';
+
+/** Altegio as a booking dialogue sees it, answered at once. */
+const port: BookingPort = {
+  loadBranches: async () => [{ id: 101, title: 'Centre', address: 'Main st. 1', timezone: 'Europe/Moscow' }],
+  loadServices: async () =>
+    Array.from({ length: 10 }, (_, i) => ({ id: 301 + i, name: `Service ${i + 1}`, durationSeconds: 3600 })),
+  loadStaff: async () => [
+    { id: 1001, name: 'Anna' },
+    { id: 1002, name: 'Maria' },
+    { id: 1003, name: 'Olga' },
+  ],
+  loadDates: async () => Array.from({ length: 7 }, (_, i) => `2030-01-${String(i + 10).padStart(2, '0')}`),
+  loadTimes: async ({ date }) =>
+    Array.from({ length: 12 }, (_, i) => {
+      const time = `${String(9 + i).padStart(2, '0')}:00`;
+      return { time, datetime: `${date}T${time}:00+03:00` };
+    }),
+  createBooking: async (request) => ({ recordId: 1, datetime: request.datetime }),
+};
+
+function script(user: number): UserEvent[] {
+  return [
+    { type: 'user.command', name: 'start' },
+    { type: 'user.choice', value: 'svc:301' },
+    { type: 'user.choice', value: 'staff:1001' },
+    { type: 'user.choice', value: 'date:2030-01-12' },
+    { type: 'user.choice', value: 'time:10:00' },
+    { type: 'user.text', text: `+7916${String(user).padStart(7, '0')}` },
+    { type: 'user.choice', value: 'confirm' },
+  ];
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+
+export async function benchDialogues(args: string[]): Promise<string> {
+  const USERS = Number(args[0] ?? 2_000);
+  const CONCURRENCY = Number(args[1] ?? 10);
+  const DORMANT = Number(args[2] ?? 100_000);
+  const dir = mkdtempSync(join(tmpdir(), 'altegio-bench-'));
+  const store = createStore(join(dir, 'bench.sqlite'));
+  const settings = defaultSettings();
+  const runtime = createDialogueRuntime({
+    store,
+    machines: createMachineRegistry({ settings: () => settings, booking: port }),
+    bookingMachineId: BOOKING,
+    clock: { now: () => Date.now() },
+    logger: createLogger({ level: 'silent' }),
+    render: (message, language) => renderReply(message, language),
+    defaultLanguage: () => 'en',
+  });
+
+  let updateId = 0;
+  const latencies: number[] = [];
+  async function runUser(user: number): Promise<void> {
+    for (const event of script(user)) {
+      updateId += 1;
+      const started = performance.now();
+      await runtime.handleInbound({
+        channel: 'telegram',
+        chatId: String(100_000 + user),
+        updateId: String(updateId),
+        event,
+      });
+      latencies.push(performance.now() - started);
+    }
+  }
+
+  // Warm-up: the first actor creation compiles the machine and i18n.
+  await runUser(-1);
+  latencies.length = 0;
+
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < USERS) await runUser(next++);
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const booked = store.dialogues.list({ status: 'done', limit: USERS + 10 }).length;
+  if (booked < USERS) throw new Error(`only ${booked} of ${USERS} bookings completed`);
+
+  const stats = store.sqlite
+    .prepare('SELECT count(*) AS n, avg(length(snapshot)) AS snapshot FROM dialogues')
+    .get() as { n: number; snapshot: number };
+  latencies.sort((a, b) => a - b);
+  const rate = Math.round(latencies.length / seconds);
+  const p50 = percentile(latencies, 50).toFixed(2);
+  const p99 = percentile(latencies, 99).toFixed(2);
+  console.log(
+    `users ${USERS} (${CONCURRENCY} at a time), messages ${latencies.length}, ${seconds.toFixed(2)} s`,
+  );
+  console.log(`stored dialogues ${stats.n}, snapshot ${Math.round(stats.snapshot)} B on average`);
+
+  // Dormant dialogues live only in SQLite: memory must not grow with their number.
+  const snapshot = store.dialogues.list({ limit: 1 })[0]?.snapshot;
+  global.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const insert = store.sqlite.prepare(
+    "INSERT INTO conversations (channel, chat_id, created_at, updated_at) VALUES ('telegram', ?, 0, 0)",
+  );
+  store.transaction(() => {
+    for (let i = 0; i < DORMANT; i++) {
+      const conversationId = Number(insert.run(`dormant-${i}`).lastInsertRowid);
+      store.dialogues.create({ conversationId, machineId: BOOKING, machineVersion: 1, snapshot });
+    }
+  });
+  global.gc?.();
+  const heapAfter = process.memoryUsage().heapUsed;
+  const fileBytes = (
+    store.sqlite
+      .prepare('SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()')
+      .get() as { bytes: number }
+  ).bytes;
+  const total = stats.n + DORMANT;
+  console.log(
+    `dormant ${DORMANT} dialogues: heap ${mb(heapBefore)} → ${mb(heapAfter)} MB, database ${mb(fileBytes)} MB (${Math.round(fileBytes / total)} B per dialogue incl. indexes and history)`,
+  );
+  const rss = mb(process.resourceUsage().maxRSS * 1024);
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return `bench dialogues: ${rate} msg/s, p50 ${p50} ms, p99 ${p99} ms, rss ${rss} MB`;
+}

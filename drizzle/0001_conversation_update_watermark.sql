@@ -1,0 +1,1 @@
+ALTER TABLE `conversations` ADD `last_update_id` integer;

@@ -1,0 +1,24 @@
+/**
+ * The reminder dialogue (confirm or cancel a visit): the machine, its version, and what the runtime
+ * needs to wire it.
+ *
+ * @module
+ */
+export {
+  cancelRequest,
+  confirmRequest,
+  REMINDER_MACHINE_VERSION,
+  type ReminderContext,
+  type ReminderEvent,
+  type ReminderInput,
+  reminderActors,
+  reminderMachine,
+} from './reminder.machine.js';
+export {
+  CHOICE as REMINDER_CHOICE,
+  pickedValue,
+  REMINDER_PHRASE_KEYS,
+  REMINDER_PLURAL_KEYS,
+  type ReminderChoice,
+  type ReminderPhraseKey,
+} from './menus.js';

@@ -1,0 +1,458 @@
+/**
+ * The WhatsApp channel: whatsapp-web.js drives WhatsApp Web in a headless Chromium logged in as the
+ * salon's phone (linked device). Incoming private text messages become machine events; replies go
+ * out as text with numbered menus, because WhatsApp no longer shows buttons or lists sent this way.
+ *
+ * The client is injected in tests; in production it is created on `start()`, so that loading
+ * whatsapp-web.js (about a second, it pulls in puppeteer) costs nothing when WhatsApp is off.
+ */
+import { join } from 'node:path';
+import qrcode from 'qrcode-terminal';
+import type { Message as RealMessage } from 'whatsapp-web.js';
+import { maskPhone, normalizePhone } from '../domain/phone.js';
+import type { Logger } from '../log.js';
+import { type Channel, ChannelSendError, type InboundMessage, type OutboundMessage } from './channel.js';
+import { type ChannelLimits, DEFAULT_LIMITS } from './dispatcher.js';
+import { interpretReply, type OpenMenu, RecentMap, renderMenuText } from './whatsapp-menu.js';
+
+/** The parts of a whatsapp-web.js `Message` the adapter reads. */
+export interface WhatsAppMessageLike {
+  /** `<digits>@c.us` for a person, `<n>@lid` for a privacy id, `…@g.us` for a group. */
+  from: string;
+  body: string;
+  /** `chat` for text; media, stickers, locations and the like have other types. */
+  type: string;
+  fromMe: boolean;
+  isStatus: boolean;
+  /** Broadcast-list messages are one-to-many announcements, not a conversation. */
+  broadcast?: boolean;
+  id: { _serialized: string };
+  /** Seconds since the epoch. */
+  timestamp: number;
+  /**
+   * The raw WhatsApp Web model: not in the library's typings, but present at run time, and the only
+   * place the sender's display name (`notifyName`) is available without another browser round trip.
+   */
+  _data?: { notifyName?: unknown };
+}
+
+/**
+ * The minimal structural subset of whatsapp-web.js's `Client` the adapter uses, so tests can inject
+ * a fake. The real `Client` satisfies it (checked at compile time where the real one is created).
+ */
+export interface WhatsAppClientLike {
+  on(event: 'qr', listener: (qr: string) => void): unknown;
+  on(event: 'authenticated', listener: () => void): unknown;
+  on(event: 'ready', listener: () => void): unknown;
+  on(event: 'auth_failure', listener: (message: string) => void): unknown;
+  /** `reason` is `'LOGOUT'` or a WhatsApp Web state such as `'CONFLICT'` or `'UNPAIRED'`. */
+  on(event: 'disconnected', listener: (reason: string) => void): unknown;
+  /** Incoming messages only (not our own sends). */
+  on(event: 'message', listener: (message: WhatsAppMessageLike) => void): unknown;
+  initialize(): Promise<void>;
+  destroy(): Promise<void>;
+  /** Resolves with the sent message, or `undefined` when WhatsApp Web found no chat to send to. */
+  sendMessage(chatId: string, content: string): Promise<unknown>;
+  /** Maps a `@lid` privacy id to the phone's `@c.us` id (and back). */
+  getContactLidAndPhone?(userIds: string[]): Promise<Array<{ lid: string; pn: string }>>;
+  /** The registered id for a number, or `null` when the number is not on WhatsApp. */
+  getNumberId?(number: string): Promise<{ _serialized: string } | null>;
+}
+
+// Compile-time only: a real `Message` carries every field the adapter reads. Listener parameters of
+// methods are compared loosely, so the check on `Client` in createRealClient would not catch this.
+true satisfies (RealMessage extends WhatsAppMessageLike ? true : false);
+
+/** Phrases the adapter adds on its own; supplied by the caller so i18n stays out of the adapter. */
+export interface WhatsAppPhrases {
+  /**
+   * The line under a numbered menu. WhatsApp tells us nothing about the client's language, so the
+   * adapter passes none; the engine should answer in `variables.language`.
+   */
+  menuHint(languageCode?: string): string;
+}
+
+const DEFAULT_PHRASES: WhatsAppPhrases = {
+  menuHint: () => 'Reply with the number of your choice.',
+};
+
+/**
+ * Waits before the 1st, 2nd, … reconnection attempt; the last one repeats. Each attempt relaunches
+ * Chromium, and WhatsApp frowns on a linked device that reconnects in a tight loop.
+ */
+export const DEFAULT_RECONNECT_DELAYS_MS: readonly number[] = [5_000, 30_000, 120_000, 300_000];
+
+/** Chromium flags that work as root in a container (measured; see stack-notes.md). */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+
+/** Options of {@link createWhatsAppChannel}. */
+export interface WhatsAppChannelOptions {
+  logger: Logger;
+  /** A ready-made client (tests); without it a real whatsapp-web.js `Client` is created on `start()`. */
+  client?: WhatsAppClientLike;
+  /** The data folder; the login session lives in `<dataPath>/whatsapp-auth`. */
+  dataPath: string;
+  /** System Chromium (`CHROMIUM_PATH`); default `/usr/bin/chromium`. Never downloaded. */
+  chromiumPath?: string;
+  phrases?: Partial<WhatsAppPhrases>;
+  reconnect?: { delaysMs?: number[] };
+  /**
+   * Pacing for the dispatcher, over {@link DEFAULT_LIMITS}`.whatsapp`. WhatsApp bans numbers that
+   * send in bursts, so salons with a young number may want it slower still. The adapter does not
+   * pace by itself: the engine passes {@link WhatsAppChannel.limits} to the dispatcher.
+   */
+  limits?: Partial<ChannelLimits>;
+  /** Where the login QR code is drawn; default standard output (the operator's terminal). */
+  terminal?: { write(text: string): unknown };
+}
+
+/** The WhatsApp {@link Channel}, plus the pacing the dispatcher should apply to it. */
+export interface WhatsAppChannel extends Channel {
+  readonly name: 'whatsapp';
+  /** Resolved pacing: pass as `limits.whatsapp` to `createDispatcher`. */
+  readonly limits: ChannelLimits;
+}
+
+/** Open menus, `@lid` → `@c.us` mappings and number checks are kept for this many recent chats. */
+const CHAT_MEMORY = 20_000;
+
+/**
+ * Creates the WhatsApp channel. Nothing is launched until `start()`.
+ *
+ * Inbound: private text messages only (groups, status updates, broadcasts, our own messages and
+ * media are ignored). The chat id is the sender's `<digits>@c.us`; a `@lid` privacy id is mapped to
+ * it when the client can, otherwise the lid is the chat id. A number answering the open menu is a
+ * `user.choice`; `/start`, `/book`, `book`, `записаться`… are commands; anything else `user.text`.
+ * The open menu per chat is kept in memory only: after a restart a number arrives as `user.text`.
+ *
+ * Outbound: text plus a numbered menu and a hint line; `askContact` is ignored, because on WhatsApp
+ * the chat id already is the phone.
+ */
+export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsAppChannel {
+  const logger = options.logger.child({ channel: 'whatsapp' });
+  const phrases: WhatsAppPhrases = { ...DEFAULT_PHRASES, ...options.phrases };
+  const delays = options.reconnect?.delaysMs?.length
+    ? options.reconnect.delaysMs
+    : DEFAULT_RECONNECT_DELAYS_MS;
+  const terminal = options.terminal ?? process.stdout;
+  const limits: ChannelLimits = { ...DEFAULT_LIMITS.whatsapp, ...options.limits };
+  const authPath = join(options.dataPath, 'whatsapp-auth');
+
+  /**
+   * The menu last shown per chat. Memory only, by design: how long a menu is valid is the dialogue's
+   * business (its TTL and menu id); the adapter only needs to know what the numbers meant. After a
+   * restart a number therefore arrives as `user.text`.
+   */
+  const menus = new RecentMap<OpenMenu>(CHAT_MEMORY);
+  const lidToChat = new RecentMap<string>(CHAT_MEMORY);
+  const numberIds = new RecentMap<string>(CHAT_MEMORY);
+  /** Per sender, the tail of its inbound chain: lid lookups are async and must not reorder messages. */
+  const inboundTails = new Map<string, Promise<void>>();
+
+  let client: WhatsAppClientLike | undefined;
+  let onInbound: ((message: InboundMessage) => void) | undefined;
+  let started = false;
+  let ready = false;
+  let attempt = 0;
+  let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  let qrShown = 0;
+
+  /** A menu whose send failed must not replace the one the client actually sees. */
+  const restoreMenu = (chatId: string, previous: OpenMenu | undefined): void => {
+    if (previous === undefined) menus.delete(chatId);
+    else menus.set(chatId, previous);
+  };
+
+  const deliver = (message: InboundMessage): void => {
+    if (!onInbound) return;
+    try {
+      onInbound(message);
+    } catch (error) {
+      logger.error({ error: describe(error), chat: maskChat(message.chatId) }, 'inbound handler threw');
+    }
+  };
+
+  /** The chat id for a `@lid` sender: the phone's `@c.us` id when WhatsApp Web will tell us. */
+  const chatIdOf = async (from: string): Promise<string> => {
+    if (!from.endsWith('@lid')) return from;
+    const known = lidToChat.get(from);
+    if (known !== undefined) return known;
+    if (client?.getContactLidAndPhone) {
+      try {
+        const [found] = await client.getContactLidAndPhone([from]);
+        const phone = normalizePhone(found?.pn?.replace(/@.*$/, ''));
+        if (phone !== null) {
+          const chatId = `${phone}@c.us`;
+          lidToChat.set(from, chatId);
+          return chatId;
+        }
+      } catch (error) {
+        logger.debug({ error: describe(error) }, 'lid lookup failed');
+      }
+    }
+    // Still answerable: replies to the lid reach the same person, only the phone stays unknown.
+    logger.debug('sender known only by a privacy id (lid); using it as the chat id');
+    return from;
+  };
+
+  const handleMessage = async (message: WhatsAppMessageLike): Promise<void> => {
+    const chatId = await chatIdOf(message.from);
+    const { event, menuId } = interpretReply(message.body, menus.get(chatId));
+    const notifyName = message._data?.notifyName;
+    const displayName = typeof notifyName === 'string' ? notifyName.trim() : '';
+    deliver({
+      channel: 'whatsapp',
+      chatId,
+      updateId: message.id._serialized,
+      event,
+      ...(menuId === undefined ? {} : { menuId }),
+      ...(displayName === '' ? {} : { displayName }),
+    });
+  };
+
+  const onMessage = (message: WhatsAppMessageLike): void => {
+    if (!started) return;
+    const from = message.from;
+    if (message.fromMe || message.isStatus || message.broadcast === true) return;
+    if (!from.endsWith('@c.us') && !from.endsWith('@lid')) return; // groups, status@broadcast, channels
+    if (message.type !== 'chat') {
+      logger.debug({ type: message.type, chat: maskChat(from) }, 'non-text message ignored');
+      return;
+    }
+    const previous = inboundTails.get(from) ?? Promise.resolve();
+    const tail = previous
+      .then(() => handleMessage(message))
+      .catch((error: unknown) => {
+        logger.error({ error: describe(error), chat: maskChat(from) }, 'whatsapp message failed');
+      })
+      .finally(() => {
+        if (inboundTails.get(from) === tail) inboundTails.delete(from);
+      });
+    inboundTails.set(from, tail);
+  };
+
+  const boot = (target: WhatsAppClientLike): void => {
+    target.initialize().catch((error: unknown) => {
+      if (!started) return;
+      ready = false;
+      logger.error({ error: describe(error) }, 'whatsapp client failed to start');
+      scheduleReconnect();
+    });
+  };
+
+  const scheduleReconnect = (): void => {
+    if (!started || reconnectTimer !== undefined) return;
+    const delayMs = delays[Math.min(attempt, delays.length - 1)] ?? 0;
+    attempt += 1;
+    logger.info({ attempt, delayMs }, 'whatsapp reconnecting after a pause');
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = undefined;
+      void reconnect();
+    }, delayMs);
+  };
+
+  const reconnect = async (): Promise<void> => {
+    const target = client;
+    if (!started || !target) return;
+    try {
+      // A fresh browser: after a disconnect the old page is in an unknown state.
+      await target.destroy();
+    } catch (error) {
+      logger.debug({ error: describe(error) }, 'destroy before reconnect failed');
+    }
+    if (!started) return;
+    boot(target);
+  };
+
+  const attach = (target: WhatsAppClientLike): void => {
+    target.on('qr', (qr) => {
+      qrShown += 1;
+      qrcode.generate(qr, { small: true }, (drawn) => {
+        terminal.write(`${drawn}\n`);
+      });
+      logger.info(
+        { qrCount: qrShown, authPath },
+        'scan this QR code with WhatsApp on the salon phone (Settings → Linked devices → Link a device)',
+      );
+    });
+    target.on('authenticated', () => {
+      logger.info('whatsapp authenticated');
+    });
+    target.on('ready', () => {
+      if (!started) return;
+      ready = true;
+      attempt = 0;
+      qrShown = 0;
+      logger.info('whatsapp ready');
+    });
+    target.on('auth_failure', (message) => {
+      ready = false;
+      logger.error(
+        { reason: message, authPath },
+        'whatsapp login failed: stop the bot, delete the auth folder and start again to scan a new QR code',
+      );
+    });
+    target.on('disconnected', (reason) => {
+      const wasReady = ready;
+      ready = false;
+      if (!started) return;
+      logger.warn(
+        { reason, wasReady },
+        reason === 'LOGOUT'
+          ? 'whatsapp logged out (unlinked on the phone?): a new QR code will be shown to link again'
+          : 'whatsapp disconnected',
+      );
+      scheduleReconnect();
+    });
+    target.on('message', onMessage);
+  };
+
+  /**
+   * The id to send to: `<digits>@c.us` from a bare phone, any WhatsApp id as is. When the client can
+   * check numbers, the registered id is used (it can differ from the dialled digits, e.g. Brazilian
+   * mobiles without the 9th digit), and a number not on WhatsApp fails for good, so the notifier
+   * can fall back to another channel instead of retrying.
+   */
+  const resolveTarget = async (target: WhatsAppClientLike, chatId: string): Promise<string> => {
+    let wid: string;
+    if (chatId.includes('@')) {
+      wid = chatId;
+    } else {
+      const phone = normalizePhone(chatId);
+      if (phone === null) throw new ChannelSendError('not a phone number or WhatsApp chat id', false);
+      wid = `${phone}@c.us`;
+    }
+    if (!wid.endsWith('@c.us') || !target.getNumberId) return wid;
+    const known = numberIds.get(wid);
+    if (known !== undefined) return known;
+    let found: { _serialized: string } | null;
+    try {
+      found = await target.getNumberId(wid.slice(0, -'@c.us'.length));
+    } catch (error) {
+      throw toWhatsAppSendError(error);
+    }
+    if (found === null) {
+      throw new ChannelSendError(`number ${maskPhone(wid)} is not on WhatsApp`, false);
+    }
+    if (found._serialized !== wid)
+      logger.debug({ chat: maskChat(wid) }, 'number registered under another id');
+    numberIds.set(wid, found._serialized);
+    return found._serialized;
+  };
+
+  return {
+    name: 'whatsapp',
+    limits,
+
+    async start(handler) {
+      if (started) return;
+      onInbound = handler;
+      started = true;
+      attempt = 0;
+      if (!client) {
+        client =
+          options.client ??
+          (await createRealClient({
+            authPath,
+            chromiumPath: options.chromiumPath ?? '/usr/bin/chromium',
+          }));
+        attach(client);
+      }
+      logger.info(
+        { authPath, injected: options.client !== undefined },
+        'whatsapp starting (first login needs a QR code scan)',
+      );
+      boot(client);
+    },
+
+    async stop() {
+      if (!started) return;
+      started = false;
+      ready = false;
+      if (reconnectTimer !== undefined) clearTimeout(reconnectTimer);
+      reconnectTimer = undefined;
+      try {
+        await client?.destroy();
+      } catch (error) {
+        logger.debug({ error: describe(error) }, 'whatsapp destroy failed');
+      }
+      await Promise.allSettled([...inboundTails.values()]);
+      onInbound = undefined;
+      logger.info('whatsapp stopped');
+    },
+
+    async send(chatId, message: OutboundMessage) {
+      const target = client;
+      if (!ready || !target) throw new ChannelSendError('whatsapp is not ready (not logged in yet)', true);
+      const wid = await resolveTarget(target, chatId);
+      const text = renderMenuText(message, phrases.menuHint());
+      const options = message.options ?? [];
+      // The menu is registered before sending: a quick reply must not beat it.
+      const previous = menus.get(wid);
+      if (options.length > 0) menus.set(wid, { menuId: message.menuId, options });
+      let sent: unknown;
+      try {
+        sent = await target.sendMessage(wid, text);
+      } catch (error) {
+        if (options.length > 0) restoreMenu(wid, previous);
+        throw toWhatsAppSendError(error);
+      }
+      if (sent === undefined || sent === null) {
+        if (options.length > 0) restoreMenu(wid, previous);
+        throw new ChannelSendError('whatsapp found no chat to send to', true);
+      }
+    },
+
+    isRunning: () => ready,
+  };
+}
+
+/**
+ * Loads whatsapp-web.js and builds the real client. Loading takes about a second (puppeteer), so it
+ * happens only here. The annotation is the compile-time proof that the real `Client` fits
+ * {@link WhatsAppClientLike}.
+ */
+async function createRealClient(config: {
+  authPath: string;
+  chromiumPath: string;
+}): Promise<WhatsAppClientLike> {
+  // Named imports fail under Node ESM (the package is CommonJS): take the default export apart.
+  const { default: wweb } = await import('whatsapp-web.js');
+  const client: WhatsAppClientLike = new wweb.Client({
+    authStrategy: new wweb.LocalAuth({ dataPath: config.authPath }),
+    puppeteer: { executablePath: config.chromiumPath, args: [...CHROMIUM_ARGS] },
+  });
+  return client;
+}
+
+/** Phone-like chat ids masked for logs; lids and other ids are not phones and stay out. */
+function maskChat(chatId: string): string {
+  return chatId.endsWith('@c.us') ? maskPhone(chatId) : chatId.replace(/^.*@/, '***@');
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/** Errors that will not go away by retrying: the address itself is wrong or not on WhatsApp. */
+const PERMANENT = /invalid wid|wid error|not registered|not on whatsapp|no lid for user/i;
+
+/**
+ * What the dispatcher needs from a failed send. Most whatsapp-web.js failures are the browser page
+ * being busy, reloading or disconnected, which clear up, so they are retried; only an address that
+ * cannot exist is given up on at once. The message is kept (phones masked), the raw cause is not,
+ * because puppeteer errors can carry the whole evaluated script.
+ */
+export function toWhatsAppSendError(error: unknown): ChannelSendError {
+  if (error instanceof ChannelSendError) return error;
+  const summary = describe(error).replace(/\d{7,15}(@c\.us)?/g, (digits) => maskPhone(digits));
+  return new ChannelSendError(`whatsapp send failed: ${summary}`, !PERMANENT.test(summary));
+}
