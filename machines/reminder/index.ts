@@ -16,7 +16,6 @@ export {
 } from './reminder.machine.js';
 export {
   CHOICE as REMINDER_CHOICE,
-  pickedValue,
   REMINDER_PHRASE_KEYS,
   REMINDER_PLURAL_KEYS,
   type ReminderChoice,

@@ -36,10 +36,10 @@ import {
   type ReminderRecord,
 } from '../../src/domain/reminder.js';
 import type { AdminNotifyIntent, EmittedEvent, ReplyMessage, UserEvent } from '../shared/events.js';
+import { pickedValue } from '../shared/menu-choice.js';
 import {
   CHOICE,
   chooseOptionMenu,
-  pickedValue,
   type ReminderChoice,
   type ReminderPhraseKey,
   reminderMenu,

@@ -361,6 +361,8 @@ export interface RecordClient {
   email: string;
   /** `YYYY-MM-DD` or `null`. */
   birthday: string | null;
+  /** Client categories (labels) the record's client carries, when the payload includes them. */
+  categoryIds: number[];
 }
 
 /** A record (appointment), from the REST API or a webhook. */
@@ -418,6 +420,9 @@ export const RecordClientSchema = z
         phone: zPhone,
         email: zStr,
         birthday: zCalendarDate,
+        // Webhooks carry `client_tags`, the client resource `categories`; both are {id, title}.
+        client_tags: z.array(z.object({ id: zId }).loose()).catch([]).optional(),
+        categories: z.array(z.object({ id: zId }).loose()).catch([]).optional(),
       })
       .transform(
         (c): RecordClient => ({
@@ -426,6 +431,7 @@ export const RecordClientSchema = z
           phone: c.phone,
           email: c.email,
           birthday: c.birthday,
+          categoryIds: [...(c.client_tags ?? []), ...(c.categories ?? [])].map((tag) => tag.id),
         }),
       )
       .nullable(),

@@ -8,8 +8,8 @@
  */
 import { join } from 'node:path';
 import qrcode from 'qrcode-terminal';
-import type { Message as RealMessage } from 'whatsapp-web.js';
-import { maskPhone, normalizePhone } from '../domain/phone.js';
+import type { Client as RealClient, Message as RealMessage } from 'whatsapp-web.js';
+import { maskPhone } from '../domain/phone.js';
 import type { Logger } from '../log.js';
 import { type Channel, ChannelSendError, type InboundMessage, type OutboundMessage } from './channel.js';
 import { type ChannelLimits, DEFAULT_LIMITS } from './dispatcher.js';
@@ -38,7 +38,7 @@ export interface WhatsAppMessageLike {
 
 /**
  * The minimal structural subset of whatsapp-web.js's `Client` the adapter uses, so tests can inject
- * a fake. The real `Client` satisfies it (checked at compile time where the real one is created).
+ * a fake. The real `Client` satisfies it (checked at compile time just below).
  */
 export interface WhatsAppClientLike {
   on(event: 'qr', listener: (qr: string) => void): unknown;
@@ -59,9 +59,11 @@ export interface WhatsAppClientLike {
   getNumberId?(number: string): Promise<{ _serialized: string } | null>;
 }
 
-// Compile-time only: a real `Message` carries every field the adapter reads. Listener parameters of
-// methods are compared loosely, so the check on `Client` in createRealClient would not catch this.
-true satisfies (RealMessage extends WhatsAppMessageLike ? true : false);
+// Compile-time only (no runtime import): the real `Client` fits the interface, and a real `Message`
+// carries every field the adapter reads. The second check is separate because listener parameters
+// of methods are compared loosely, so the first alone would not catch a missing message field.
+null as unknown as RealClient satisfies WhatsAppClientLike;
+true satisfies RealMessage extends WhatsAppMessageLike ? true : false;
 
 /** Phrases the adapter adds on its own; supplied by the caller so i18n stays out of the adapter. */
 export interface WhatsAppPhrases {
@@ -187,8 +189,8 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
     if (client?.getContactLidAndPhone) {
       try {
         const [found] = await client.getContactLidAndPhone([from]);
-        const phone = normalizePhone(found?.pn?.replace(/@.*$/, ''));
-        if (phone !== null) {
+        const phone = waDigits(found?.pn);
+        if (phone !== undefined) {
           const chatId = `${phone}@c.us`;
           lidToChat.set(from, chatId);
           return chatId;
@@ -325,8 +327,8 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
     if (chatId.includes('@')) {
       wid = chatId;
     } else {
-      const phone = normalizePhone(chatId);
-      if (phone === null) throw new ChannelSendError('not a phone number or WhatsApp chat id', false);
+      const phone = waDigits(chatId);
+      if (phone === undefined) throw new ChannelSendError('not a phone number or WhatsApp chat id', false);
       wid = `${phone}@c.us`;
     }
     if (!wid.endsWith('@c.us') || !target.getNumberId) return wid;
@@ -357,12 +359,16 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
       started = true;
       attempt = 0;
       if (!client) {
-        client =
-          options.client ??
-          (await createRealClient({
-            authPath,
-            chromiumPath: options.chromiumPath ?? '/usr/bin/chromium',
-          }));
+        try {
+          client =
+            options.client ??
+            (await createRealClient({ authPath, chromiumPath: options.chromiumPath ?? '/usr/bin/chromium' }));
+        } catch (error) {
+          // Only a broken installation gets here; a later start() may try again.
+          started = false;
+          onInbound = undefined;
+          throw error;
+        }
         attach(client);
       }
       logger.info(
@@ -430,6 +436,16 @@ async function createRealClient(config: {
     puppeteer: { executablePath: config.chromiumPath, args: [...CHROMIUM_ARGS] },
   });
   return client;
+}
+
+/**
+ * The digits of a WhatsApp phone id or of an already normalised phone. Deliberately not
+ * `normalizePhone`: its Russian trunk-prefix rule (11 digits starting with 8) would turn a genuine
+ * international number such as Vietnam's `84…` into a wrong one, and WhatsApp ids are always E.164.
+ */
+function waDigits(raw: string | undefined): string | undefined {
+  const digits = raw?.replace(/@c\.us$/, '').replace(/\D/g, '') ?? '';
+  return digits.length >= 7 && digits.length <= 15 ? digits : undefined;
 }
 
 /** Phone-like chat ids masked for logs; lids and other ids are not phones and stay out. */

@@ -7,11 +7,12 @@
 /** Digits with country code, or `null` when the input cannot be a phone number. */
 export function normalizePhone(raw: unknown): string | null {
   if (typeof raw !== 'string' && typeof raw !== 'number') return null;
-  let digits = String(raw)
-    .replace(/@c\.us$/, '')
-    .replace(/\D/g, '');
-  // Russian numbers are often written with a trunk prefix 8 instead of the country code 7.
-  if (digits.length === 11 && digits.startsWith('8')) digits = `7${digits.slice(1)}`;
+  const text = String(raw).trim();
+  let digits = text.replace(/@c\.us$/, '').replace(/\D/g, '');
+  // Russian mobiles are often written with the trunk prefix 8 (8 916 …) instead of +7. Only that
+  // shape is rewritten: other 11-digit numbers starting with 8 are real country codes (84 Vietnam,
+  // 82 Korea), and a number written with "+" is taken as written.
+  if (!text.startsWith('+') && digits.length === 11 && digits.startsWith('89')) digits = `7${digits.slice(1)}`;
   if (digits.length < 10 || digits.length > 15) return null;
   return digits;
 }

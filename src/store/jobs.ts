@@ -76,6 +76,13 @@ export interface JobsRepo {
   nextDueAt(): number | undefined;
   /** Newest first, for diagnostics. */
   list(options?: { state?: JobState; limit?: number }): Job[];
+  /**
+   * Pending jobs of a kind whose dedupe key starts with `prefix`: an open grouping window (all
+   * new-record notices of one client share a prefix) is found by it.
+   */
+  pendingWithKeyPrefix(kind: string, prefix: string): Job[];
+  /** Replaces a pending job's payload (a record joins a grouping window). Returns whether it was pending. */
+  updatePayload(id: number, payload: unknown): boolean;
 }
 
 /** Creates the jobs repository. */
@@ -136,6 +143,31 @@ export function createJobs(db: Db, now: Now = Date.now): JobsRepo {
   const get = (id: number): Job | undefined => db.select().from(jobs).where(eq(jobs.id, id)).get();
 
   return {
+    pendingWithKeyPrefix(kind, prefix) {
+      return db
+        .select()
+        .from(jobs)
+        .where(
+          and(
+            eq(jobs.state, 'pending'),
+            eq(jobs.kind, kind),
+            sql`substr(${jobs.dedupeKey}, 1, ${prefix.length}) = ${prefix}`,
+          ),
+        )
+        .orderBy(asc(jobs.dueAt))
+        .all();
+    },
+
+    updatePayload(id, payload) {
+      return (
+        db
+          .update(jobs)
+          .set({ payload, updatedAt: now() })
+          .where(and(eq(jobs.id, id), eq(jobs.state, 'pending')))
+          .run().changes > 0
+      );
+    },
+
     enqueue(job) {
       return (
         enqueueStatement.run({

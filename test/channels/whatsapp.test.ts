@@ -171,6 +171,13 @@ describe('whatsapp channel: sending', () => {
     expect(toWhatsAppSendError(new Error('not a phone')).retryable).toBe(true);
   });
 
+  it('should keep an international number as it is (no Russian trunk-prefix rewrite)', async () => {
+    const t = setup();
+    await t.start();
+    await t.channel.send('84912345678', { text: 'Xin chào' });
+    expect(t.client.sent[0]?.chatId).toBe('84912345678@c.us');
+  });
+
   it('should refuse a chat id that is neither a phone nor a WhatsApp id, for good', async () => {
     const t = setup();
     await t.start();

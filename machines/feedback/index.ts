@@ -1,0 +1,17 @@
+/**
+ * The feedback dialogue (rate a visit, comment on a poor one): the machine, its version, and what
+ * the runtime needs to wire it.
+ *
+ * @module
+ */
+export {
+  FEEDBACK_MACHINE_VERSION,
+  type FeedbackContext,
+  type FeedbackEvent,
+  type FeedbackInput,
+  feedbackActors,
+  feedbackMachine,
+  commentRequest,
+  ratingRequest,
+} from './feedback.machine.js';
+export { FEEDBACK_PHRASE_KEYS, type FeedbackPhraseKey, RATING_OPTIONS } from './menus.js';

@@ -1,0 +1,44 @@
+import type { AltegioRecord } from '../altegio/schemas.js';
+import type { Settings } from '../domain/settings.js';
+
+/** Why a notification is not sent, in words an admin reads in the delivery log. */
+export type Suppression = { sent: true; records: AltegioRecord[] } | { sent: false; reason: string };
+
+/**
+ * The salon's rules for who gets no notification, applied when a notice or reminder is due.
+ * `records` are the records of one notice (several when grouped); those that may not be notified
+ * are dropped, and the notice goes out when at least one is left.
+ *
+ * @param offlineServiceIds services of the branch that are not bookable online (`service_type` 0)
+ */
+export function applyFilters(
+  records: readonly AltegioRecord[],
+  settings: Settings,
+  offlineServiceIds: ReadonlySet<number>,
+): Suppression {
+  const live = records.filter((record) => !record.deleted);
+  if (live.length === 0) return { sent: false, reason: 'the record was deleted' };
+
+  const blocked = new Set(settings.booking.notifyBlockedStaffIds);
+  // One unblocked staff member among the records created together is enough to notify.
+  const unblocked = live.filter((record) => !blocked.has(record.staffId));
+  if (unblocked.length === 0) return { sent: false, reason: 'every staff member of the record is on the block list' };
+
+  const first = unblocked[0] as AltegioRecord;
+  const branch = settings.branches.find((candidate) => candidate.id === first.companyId);
+  const excluded = new Set(branch?.excludedClientCategoryIds ?? []);
+  const category = first.client?.categoryIds.find((id) => excluded.has(id));
+  if (category !== undefined) return { sent: false, reason: `the client is in excluded category ${category}` };
+
+  if (!settings.records.loadOfflineServices) {
+    const online = unblocked.filter(
+      (record) =>
+        record.services.length === 0 || record.services.some((service) => !offlineServiceIds.has(service.id)),
+    );
+    if (online.length === 0) {
+      return { sent: false, reason: 'offline services are not loaded (records.loadOfflineServices is off)' };
+    }
+    return { sent: true, records: online };
+  }
+  return { sent: true, records: unblocked };
+}

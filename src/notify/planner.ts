@@ -1,0 +1,166 @@
+import type { AltegioRecord } from '../altegio/schemas.js';
+import type { Clock } from '../domain/clock.js';
+import { durationsOf, reminderOffsetMs, type Settings } from '../domain/settings.js';
+import type { Logger } from '../log.js';
+import type { RecordUpsert, Store } from '../store/index.js';
+import { JOB_KIND, type NoticeJob, type NoticeKind, type ReminderJob } from './jobs.js';
+
+export interface PlannerOptions {
+  store: Store;
+  settings: () => Settings;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** What a record webhook did to the mirror, as the planner needs it. */
+export interface RecordChange {
+  status: 'create' | 'update' | 'delete';
+  record: AltegioRecord;
+  mirror: RecordUpsert;
+}
+
+/**
+ * Records booked by this engine in a chat carry our idempotency key in `api_id`
+ * (`<dialogue>:booking:<n>`): the client saw the confirmation there, so no "new record" notice.
+ */
+const BOT_BOOKING = /:booking:\d+$/;
+
+/**
+ * Turns a record change into jobs. Planning only writes rows; everything a job needs to decide
+ * (filters, recipient, template) is checked again when it runs, so a settings change or a later
+ * webhook between planning and sending is respected.
+ */
+export function createPlanner({ store, settings, clock, logger }: PlannerOptions) {
+  function noticeTemplates(kind: NoticeKind): number[] {
+    return settings()
+      .templates.map((template, index) => ({ template, index }))
+      .filter(({ template }) => template.kind === kind && template.enabled)
+      .map(({ index }) => index);
+  }
+
+  function logSuppressed(record: AltegioRecord, kind: string, reason: string): void {
+    store.deliveries.add({
+      companyId: record.companyId,
+      recordId: record.id,
+      clientPhone: record.client?.phone ?? null,
+      kind,
+      decision: 'suppressed',
+      reason,
+      at: clock.now(),
+    });
+  }
+
+  function planNotice(record: AltegioRecord, kind: NoticeKind, phone: string, version: string): void {
+    for (const templateIndex of noticeTemplates(kind)) {
+      const payload: NoticeJob = {
+        type: 'notice',
+        kind,
+        templateIndex,
+        companyId: record.companyId,
+        recordIds: [record.id],
+        phone,
+      };
+      store.jobs.enqueue({
+        kind: JOB_KIND.notice,
+        dueAt: clock.now(),
+        dedupeKey: `${kind}:${record.companyId}:${record.id}:${templateIndex}:${version}`,
+        payload,
+        record: { companyId: record.companyId, recordId: record.id },
+      });
+    }
+  }
+
+  /** New records of one client within `records.groupingWindow` share one notice, sent when it closes. */
+  function planNewRecord(record: AltegioRecord, phone: string): void {
+    const windowMs = durationsOf(settings()).groupingWindow;
+    for (const templateIndex of noticeTemplates('new-record')) {
+      const prefix = `new-record:${record.companyId}:${phone}:${templateIndex}:`;
+      const open = store.jobs.pendingWithKeyPrefix(JOB_KIND.notice, prefix)[0];
+      const payload = open?.payload as NoticeJob | undefined;
+      if (open && payload && windowMs > 0) {
+        if (!payload.recordIds.includes(record.id)) {
+          store.jobs.updatePayload(open.id, { ...payload, recordIds: [...payload.recordIds, record.id] });
+          logSuppressed(record, 'new-record', `grouped into the notice of record ${payload.recordIds[0]}`);
+        }
+        continue;
+      }
+      const job: NoticeJob = {
+        type: 'notice',
+        kind: 'new-record',
+        templateIndex,
+        companyId: record.companyId,
+        recordIds: [record.id],
+        phone,
+      };
+      store.jobs.enqueue({
+        kind: JOB_KIND.notice,
+        dueAt: clock.now() + windowMs,
+        dedupeKey: `${prefix}${record.id}`,
+        payload: job,
+        record: { companyId: record.companyId, recordId: record.id },
+      });
+    }
+  }
+
+  function planReminders(record: AltegioRecord, phone: string): void {
+    const startsAt = record.startsAt;
+    if (startsAt === null) return;
+    settings().templates.forEach((template, templateIndex) => {
+      if (template.kind !== 'reminder' || !template.enabled) return;
+      const dueAt = startsAt - reminderOffsetMs(template);
+      if (dueAt <= clock.now()) return;
+      const payload: ReminderJob = {
+        type: 'reminder',
+        templateIndex,
+        companyId: record.companyId,
+        recordId: record.id,
+        phone,
+        startsAt,
+      };
+      store.jobs.enqueue({
+        kind: JOB_KIND.reminder,
+        dueAt,
+        dedupeKey: `reminder:${record.companyId}:${record.id}:${templateIndex}:${startsAt}`,
+        payload,
+        record: { companyId: record.companyId, recordId: record.id },
+      });
+    });
+  }
+
+  return function plan({ status, record, mirror }: RecordChange): void {
+    if (!mirror.changed) return;
+    const key = { companyId: record.companyId, recordId: record.id };
+    const phone = record.client?.phone ?? null;
+    const previous = mirror.previous;
+    const version = String(record.lastChangeDate ?? clock.now());
+
+    if (record.deleted) {
+      if (previous?.deleted) return;
+      const cancelled = store.jobs.cancelForRecord(key);
+      if (cancelled > 0) logger.debug({ ...key, cancelled }, 'pending jobs of a deleted record cancelled');
+      if (phone) planNotice(record, 'record-cancelled', phone, 'deleted');
+      else logSuppressed(record, 'record-cancelled', 'the record has no client phone');
+      return;
+    }
+    if (!phone) {
+      if (!previous) logSuppressed(record, 'new-record', 'the record has no client phone');
+      return;
+    }
+    if (!previous || status === 'create') {
+      if (status === 'create') {
+        if (record.apiId && BOT_BOOKING.test(record.apiId)) {
+          logSuppressed(record, 'new-record', 'booked in the chat: the client already has the confirmation');
+        } else {
+          planNewRecord(record, phone);
+        }
+      }
+      planReminders(record, phone);
+      return;
+    }
+    if (previous.datetime !== record.datetime) {
+      store.jobs.cancelForRecord(key, [JOB_KIND.reminder]);
+      planReminders(record, phone);
+      planNotice(record, 'record-changed', phone, version);
+    }
+  };
+}

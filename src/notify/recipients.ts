@@ -1,0 +1,42 @@
+import type { ChannelName } from '../channels/channel.js';
+import type { Settings } from '../domain/settings.js';
+import type { ConversationsRepo } from '../store/index.js';
+
+export type Recipient =
+  | { found: true; channel: ChannelName; chatId: string; phone: string; note: string }
+  | { found: false; reason: string };
+
+/**
+ * Where a client's notification goes: the first channel of `general.channelPriority` that is
+ * running and knows the phone (WhatsApp: every phone is a chat; Telegram: a chat that shared this
+ * phone). In test mode everything goes to the admin's phone instead. The note and reason say why,
+ * for the delivery log.
+ */
+export function resolveRecipient(
+  clientPhone: string,
+  settings: Settings,
+  conversations: Pick<ConversationsRepo, 'findByPhone'>,
+  isRunning: (channel: ChannelName) => boolean,
+): Recipient {
+  const testMode = settings.general.testMode;
+  const phone = testMode ? settings.general.adminPhone : clientPhone;
+  if (!phone) return { found: false, reason: 'test mode is on but general.adminPhone is not set' };
+  const skipped: string[] = [];
+  for (const channel of settings.general.channelPriority) {
+    if (!isRunning(channel)) {
+      skipped.push(`${channel} is not running`);
+      continue;
+    }
+    if (channel === 'whatsapp') {
+      return { found: true, channel, chatId: `${phone}@c.us`, phone, note: notes(testMode, skipped) };
+    }
+    const chat = conversations.findByPhone(phone).find((conversation) => conversation.channel === channel);
+    if (chat) return { found: true, channel, chatId: chat.chatId, phone, note: notes(testMode, skipped) };
+    skipped.push(`no ${channel} chat has shared this phone`);
+  }
+  return { found: false, reason: `no channel reaches the client: ${skipped.join('; ') || 'no channel configured'}` };
+}
+
+function notes(testMode: boolean, skipped: string[]): string {
+  return [testMode ? 'test mode: sent to the admin phone' : '', ...skipped].filter(Boolean).join('; ');
+}
