@@ -65,7 +65,18 @@ export async function benchDialogues(args: string[]): Promise<string> {
   const settings = defaultSettings();
   const runtime = createDialogueRuntime({
     store,
-    machines: createMachineRegistry({ settings: () => settings, booking: port }),
+    machines: createMachineRegistry({
+      settings: () => settings,
+      booking: port,
+      reminder: {
+        confirmVisit: async () => {},
+        cancelVisit: async () => {},
+        checkCancellation: async () => ({
+          now: Date.now(),
+          record: { datetime: '', prepaid: false, deleted: true },
+        }),
+      },
+    }),
     bookingMachineId: BOOKING,
     clock: { now: () => Date.now() },
     logger: createLogger({ level: 'silent' }),

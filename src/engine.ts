@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import { createCachedAltegio } from './altegio/cache.js';
 import { createAltegioClient } from './altegio/client.js';
 import {
@@ -9,26 +10,34 @@ import {
   startSandbox,
 } from './altegio/sandbox/index.js';
 import { parseWebhook } from './altegio/webhooks.js';
-import type { Channel, ChannelName } from './channels/channel.js';
-import { type DispatcherOptions, createDispatcher } from './channels/dispatcher.js';
+import type { Channel, ChannelName, InboundMessage } from './channels/channel.js';
+import { createDispatcher, type DispatcherOptions } from './channels/dispatcher.js';
 import { createOutboxWorker, type OutboxItem } from './channels/outbox-worker.js';
 import { createTelegramChannel, type TelegramChannel } from './channels/telegram.js';
+import { createWhatsAppChannel, type WhatsAppChannel, type WhatsAppClientLike } from './channels/whatsapp.js';
 import { type Env, parseEnv } from './config/env.js';
 import { loadSettingsFile } from './config/settings-file.js';
 import { createAltegioBookingPort } from './dialogues/booking-port.js';
-import { BOOKING, createMachineRegistry } from './dialogues/machines.js';
+import { BOOKING, createMachineRegistry, REMINDER } from './dialogues/machines.js';
 import type { Language } from './dialogues/registry.js';
+import { createAltegioReminderPort } from './dialogues/reminder-port.js';
 import { createDialogueRuntime } from './dialogues/runtime.js';
 import { createSweeper } from './dialogues/sweeper.js';
 import { type Clock, systemClock } from './domain/clock.js';
-import type { Settings } from './domain/settings.js';
+import { durationsOf, type Settings } from './domain/settings.js';
+import { registerAdminApi } from './http/admin-api.js';
 import { registerAltegioWebhook } from './http/altegio-webhook.js';
 import { registerHealthRoutes } from './http/health.js';
 import { createHttpServer } from './http/server.js';
 import { registerTelegramWebhook } from './http/telegram-webhook.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
+import { createAdminMessenger } from './notify/admin.js';
 import { createIngest } from './notify/ingest.js';
+import { createIntentHandler } from './notify/intents.js';
+import { createPlanner } from './notify/planner.js';
+import { renderTemplate } from './notify/render.js';
+import { createNotificationWorker } from './notify/worker.js';
 import { createStore, migrateDatabase, openDatabase, type Store } from './store/index.js';
 import { botT } from './templates/i18n.js';
 import { renderReply } from './templates/render-reply.js';
@@ -47,6 +56,11 @@ export interface EngineOptions {
   altegioApiUrl?: string;
   clock?: Clock;
   logger?: Logger;
+  /**
+   * A whatsapp-web.js-compatible client (events, `sendMessage`). Given, WhatsApp runs on it
+   * whatever `WHATSAPP_ENABLED` says; tests pass a fake, embedders a client they manage.
+   */
+  whatsappClient?: WhatsAppClientLike;
   /** Pacing per channel (defaults keep to Telegram's and WhatsApp's limits); tests may loosen it. */
   channelLimits?: DispatcherOptions<OutboxItem>['limits'];
 }
@@ -147,7 +161,6 @@ export function createEngine(options: EngineOptions = {}): Engine {
     );
     // In sandbox mode nobody configures the webhook secret, so the engine makes one.
     const webhookSecret = env.webhookSecret ?? (sandbox ? randomBytes(12).toString('hex') : undefined);
-    const ingest = createIngest({ store, altegio, logger: logger.child({ component: 'ingest' }) });
 
     // Channels.
     const channels: Partial<Record<ChannelName, Channel>> = {};
@@ -178,6 +191,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
     const languageFor = (code: string | undefined): Language =>
       code === 'en' || code === 'ru' || code === 'uk' ? code : settings.variables.language;
+    let whatsapp: WhatsAppChannel | undefined;
+    if (options.whatsappClient || env.whatsappEnabled) {
+      whatsapp = createWhatsAppChannel({
+        logger,
+        dataPath: dirname(env.databasePath),
+        ...(env.chromiumPath ? { chromiumPath: env.chromiumPath } : {}),
+        ...(options.whatsappClient ? { client: options.whatsappClient } : {}),
+        phrases: { menuHint: () => botT(settings.variables.language)('common.menuHint') },
+      });
+      channels.whatsapp = whatsapp;
+    }
+    const isRunning = (name: ChannelName) => channels[name]?.isRunning() ?? false;
 
     // Dialogues, their deadlines and their outgoing messages.
     const outboxWorker = createOutboxWorker({
@@ -186,14 +211,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
         createDispatcher<OutboxItem>({
           channels,
           logger,
-          ...(options.channelLimits ? { limits: options.channelLimits } : {}),
+          limits: {
+            ...(whatsapp ? { whatsapp: whatsapp.limits } : {}),
+            ...options.channelLimits,
+          },
           onSent: (item) => outboxWorker.sent(item),
           onFailed: (item, error) => outboxWorker.failed(item, error),
         }),
-      isRunning: (name) => channels[name]?.isRunning() ?? false,
+      isRunning,
       clock,
       logger,
     });
+    const tellAdmin = createAdminMessenger({ store, settings: currentSettings, isRunning, logger });
     const runtime = createDialogueRuntime({
       store,
       machines: createMachineRegistry({
@@ -204,6 +233,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
           serveAllBranches: sandbox !== undefined,
           logger,
         }),
+        reminder: createAltegioReminderPort(altegio, clock),
       }),
       bookingMachineId: BOOKING,
       clock,
@@ -212,12 +242,56 @@ export function createEngine(options: EngineOptions = {}): Engine {
       defaultLanguage: () => settings.variables.language,
       onOutbox: () => outboxWorker.wake(),
       onTimersChanged: () => sweeper.wake(),
+      onIntents: createIntentHandler({ store, tellAdmin }),
     });
     const sweeper = createSweeper({
       timers: store.timers,
       fire: () => runtime.fireDueTimers(),
       clock,
       logger,
+    });
+
+    // Notifications: webhooks plan jobs, due jobs send notices and start reminder dialogues.
+    const notifications = createNotificationWorker({
+      store,
+      settings: currentSettings,
+      altegio,
+      clock,
+      logger: logger.child({ component: 'notify' }),
+      isRunning,
+      render: renderTemplate,
+      startReminder: ({ channel, chatId, text, record, issuedAt, idempotencyKey }) => {
+        const durations = durationsOf(settings);
+        const input = {
+          dialogueId: randomUUID(),
+          text,
+          record: {
+            companyId: record.companyId,
+            recordId: record.id,
+            datetime: record.datetime,
+            prepaid: record.prepaid,
+          },
+          confirmMenuTtlMs: durations.confirmMenuTtl,
+          cancelNotLaterThanMs: durations.cancelNotLaterThan,
+          confirmation: settings.records.confirmation,
+          confirmedColor: settings.records.confirmedColor,
+          cancellation: settings.records.cancellation,
+          protectPrepaid: settings.records.protectPrepaid,
+          issuedAt,
+        };
+        return runtime.startDialogue(channel, chatId, REMINDER, input, {
+          recordId: record.id,
+          idempotencyKey,
+        });
+      },
+      onOutbox: () => outboxWorker.wake(),
+    });
+    const ingest = createIngest({
+      store,
+      altegio,
+      logger: logger.child({ component: 'ingest' }),
+      plan: createPlanner({ store, settings: currentSettings, clock, logger }),
+      onPlanned: () => notifications.wake(),
     });
 
     // HTTP.
@@ -230,6 +304,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     );
     registerAltegioWebhook(app, { secret: webhookSecret, inbound: store.inbound, metrics, onEvent: ingest });
     if (telegram?.webhookCallback) registerTelegramWebhook(app, telegram.webhookCallback);
+    registerAdminApi(app, { token: env.adminToken, store });
     await app.listen({ host: env.host, port: env.port }).catch((error: unknown) => {
       throw new Error(
         `cannot listen on ${env.host}:${env.port}: ${error instanceof Error ? error.message : String(error)}`,
@@ -247,24 +322,31 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
     // Work starts last and stops first: channels before the outbox (a row for a channel not yet
     // running would wait), and on stop inbound ends before the steps in flight are drained.
-    if (telegram) {
-      await telegram.start((message) => {
-        runtime.handleInbound(message).catch((error: unknown) => {
-          logger.error({ err: error, channel: message.channel }, 'handling a message failed');
-        });
+    const onInbound = (message: InboundMessage) => {
+      runtime.handleInbound(message).catch((error: unknown) => {
+        logger.error({ err: error, channel: message.channel }, 'handling a message failed');
       });
+    };
+    if (telegram) {
+      await telegram.start(onInbound);
       logger.info(env.telegramWebhookUrl ? 'Telegram: webhook mode' : 'Telegram: long polling');
     }
+    // WhatsApp logs in in the background (a QR code on first start); until then it is skipped.
+    await whatsapp?.start(onInbound);
     outboxWorker.start();
     await sweeper.start();
-    const startedTelegram = telegram;
+    notifications.start();
+    const inboundChannels = [telegram, whatsapp];
     cleanup.push(
       () => outboxWorker.stop(),
       () => sweeper.stop(),
+      () => notifications.stop(),
       () => runtime.drain(),
-      () => startedTelegram?.stop(),
+      async () => {
+        for (const channel of inboundChannels) await channel?.stop();
+      },
     );
-    reportUnconfigured(env, settings, logger);
+    reportUnconfigured(env, settings, logger, options.whatsappClient !== undefined);
     replayUnprocessedWebhooks(store, ingest, logger);
     return { url, mode, ...(sandbox ? { sandboxUrl: sandbox.url } : {}) };
   }
@@ -283,12 +365,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
 }
 
 /** One clear log line per part that is switched off, so a newcomer knows what to set. */
-function reportUnconfigured(env: Env, settings: Settings, logger: Logger): void {
+function reportUnconfigured(env: Env, settings: Settings, logger: Logger, whatsappInjected: boolean): void {
   if (env.sandboxMode) {
     logger.warn('ALTEGIO_PARTNER_TOKEN is not set: running in sandbox mode against a fake salon');
   }
   if (!env.telegramBotToken) logger.warn('TELEGRAM_BOT_TOKEN is not set: Telegram is off');
-  if (!env.whatsappEnabled) logger.info('WHATSAPP_ENABLED is not 1: WhatsApp is off');
+  if (!env.whatsappEnabled && !whatsappInjected) logger.info('WHATSAPP_ENABLED is not 1: WhatsApp is off');
   if (!env.adminToken) logger.info('ADMIN_TOKEN is not set: the admin API is off');
   if (!env.sandboxMode && !env.webhookSecret) {
     logger.warn('WEBHOOK_SECRET is not set: Altegio webhooks are refused');

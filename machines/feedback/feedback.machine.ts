@@ -167,7 +167,10 @@ export const feedbackMachine = setup({
       enqueue.assign({ menu: params.message });
       enqueue.emit({ type: 'reply', message: params.message });
     }),
-    say: emit((_, params: { message: ReplyMessage }) => ({ type: 'reply' as const, message: params.message })),
+    say: emit((_, params: { message: ReplyMessage }) => ({
+      type: 'reply' as const,
+      message: params.message,
+    })),
     forgetMenu: assign({ menu: null }),
     storeRating: assign(({ context, event }) => ({ rating: ratingOf(context, event) })),
     storeComment: assign((_, params: { text: string }) => ({ comment: normalizeComment(params.text) })),
@@ -298,6 +301,8 @@ export const feedbackMachine = setup({
 export function feedbackActors(port: FeedbackPort) {
   return {
     saveRating: fromPromise<void, SaveRatingRequest>(({ input, signal }) => port.saveRating(input, signal)),
-    saveComment: fromPromise<void, SaveCommentRequest>(({ input, signal }) => port.saveComment(input, signal)),
+    saveComment: fromPromise<void, SaveCommentRequest>(({ input, signal }) =>
+      port.saveComment(input, signal),
+    ),
   };
 }

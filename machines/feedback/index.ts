@@ -5,13 +5,13 @@
  * @module
  */
 export {
+  commentRequest,
   FEEDBACK_MACHINE_VERSION,
   type FeedbackContext,
   type FeedbackEvent,
   type FeedbackInput,
   feedbackActors,
   feedbackMachine,
-  commentRequest,
   ratingRequest,
 } from './feedback.machine.js';
 export { FEEDBACK_PHRASE_KEYS, type FeedbackPhraseKey, RATING_OPTIONS } from './menus.js';

@@ -4,6 +4,14 @@
  *
  * @module
  */
+
+export {
+  CHOICE as REMINDER_CHOICE,
+  REMINDER_PHRASE_KEYS,
+  REMINDER_PLURAL_KEYS,
+  type ReminderChoice,
+  type ReminderPhraseKey,
+} from './menus.js';
 export {
   cancelRequest,
   confirmRequest,
@@ -14,10 +22,3 @@ export {
   reminderActors,
   reminderMachine,
 } from './reminder.machine.js';
-export {
-  CHOICE as REMINDER_CHOICE,
-  REMINDER_PHRASE_KEYS,
-  REMINDER_PLURAL_KEYS,
-  type ReminderChoice,
-  type ReminderPhraseKey,
-} from './menus.js';

@@ -205,7 +205,10 @@ export const reminderMachine = setup({
       enqueue.assign({ menu: params.message });
       enqueue.emit({ type: 'reply', message: params.message });
     }),
-    say: emit((_, params: { message: ReplyMessage }) => ({ type: 'reply' as const, message: params.message })),
+    say: emit((_, params: { message: ReplyMessage }) => ({
+      type: 'reply' as const,
+      message: params.message,
+    })),
     forgetMenu: assign({ menu: null }),
     choose: assign((_, params: { action: ReminderChoice }) => ({ action: params.action, writeFailures: 0 })),
     /** A fresh read wins over what was known when the reminder was planned (the visit may have moved). */
@@ -300,7 +303,10 @@ export const reminderMachine = setup({
             input: ({ context }) => target(context),
             onDone: [
               {
-                guard: { type: 'decided', params: ({ event }) => ({ check: event.output, kind: 'menu-closed' }) },
+                guard: {
+                  type: 'decided',
+                  params: ({ event }) => ({ check: event.output, kind: 'menu-closed' }),
+                },
                 target: '#reminder.timedOut',
               },
               {
@@ -311,7 +317,10 @@ export const reminderMachine = setup({
                 target: '#reminder.alreadyCancelled',
               },
               {
-                guard: { type: 'decided', params: ({ event }) => ({ check: event.output, kind: 'too-late' }) },
+                guard: {
+                  type: 'decided',
+                  params: ({ event }) => ({ check: event.output, kind: 'too-late' }),
+                },
                 target: 'waiting',
                 actions: [
                   { type: 'storeCheck', params: ({ event }) => ({ check: event.output }) },
@@ -359,7 +368,10 @@ export const reminderMachine = setup({
               { type: 'say', params: { message: say('reminder.retrying') } },
             ],
           },
-          { target: 'failed', actions: { type: 'countFailure', params: ({ event }) => ({ error: event.error }) } },
+          {
+            target: 'failed',
+            actions: { type: 'countFailure', params: ({ event }) => ({ error: event.error }) },
+          },
         ],
       },
       on: PLEASE_WAIT,
@@ -380,7 +392,10 @@ export const reminderMachine = setup({
               { type: 'say', params: { message: say('reminder.retrying') } },
             ],
           },
-          { target: 'failed', actions: { type: 'countFailure', params: ({ event }) => ({ error: event.error }) } },
+          {
+            target: 'failed',
+            actions: { type: 'countFailure', params: ({ event }) => ({ error: event.error }) },
+          },
         ],
       },
       on: PLEASE_WAIT,
@@ -404,7 +419,9 @@ export const reminderMachine = setup({
         'forgetMenu',
         {
           type: 'say',
-          params: ({ context }) => ({ message: say('reminder.confirmed', visitParams(context.record.datetime)) }),
+          params: ({ context }) => ({
+            message: say('reminder.confirmed', visitParams(context.record.datetime)),
+          }),
         },
       ],
     },
@@ -414,7 +431,9 @@ export const reminderMachine = setup({
         'forgetMenu',
         {
           type: 'say',
-          params: ({ context }) => ({ message: say('reminder.cancelled', visitParams(context.record.datetime)) }),
+          params: ({ context }) => ({
+            message: say('reminder.cancelled', visitParams(context.record.datetime)),
+          }),
         },
       ],
     },
@@ -458,8 +477,12 @@ function failedKey(action: ReminderChoice | null): ReminderPhraseKey {
  */
 export function reminderActors(port: ReminderPort) {
   return {
-    confirmVisit: fromPromise<void, ConfirmVisitRequest>(({ input, signal }) => port.confirmVisit(input, signal)),
-    cancelVisit: fromPromise<void, CancelVisitRequest>(({ input, signal }) => port.cancelVisit(input, signal)),
+    confirmVisit: fromPromise<void, ConfirmVisitRequest>(({ input, signal }) =>
+      port.confirmVisit(input, signal),
+    ),
+    cancelVisit: fromPromise<void, CancelVisitRequest>(({ input, signal }) =>
+      port.cancelVisit(input, signal),
+    ),
     checkCancellation: fromPromise<CancellationCheck, CancellationQuery>(({ input, signal }) =>
       port.checkCancellation(input, signal),
     ),

@@ -421,8 +421,14 @@ export const RecordClientSchema = z
         email: zStr,
         birthday: zCalendarDate,
         // Webhooks carry `client_tags`, the client resource `categories`; both are {id, title}.
-        client_tags: z.array(z.object({ id: zId }).loose()).catch([]).optional(),
-        categories: z.array(z.object({ id: zId }).loose()).catch([]).optional(),
+        client_tags: z
+          .array(z.object({ id: zId }).loose())
+          .catch([])
+          .optional(),
+        categories: z
+          .array(z.object({ id: zId }).loose())
+          .catch([])
+          .optional(),
       })
       .transform(
         (c): RecordClient => ({

@@ -4,18 +4,23 @@ import {
   bookingActors,
   bookingMachine,
 } from '../../machines/booking/index.js';
+import { REMINDER_MACHINE_VERSION, reminderActors, reminderMachine } from '../../machines/reminder/index.js';
 import type { BookingPort } from '../domain/booking.js';
+import type { ReminderPort } from '../domain/reminder.js';
 import { durationsOf, type Settings } from '../domain/settings.js';
 import { botT } from '../templates/i18n.js';
 import type { MachineRegistry } from './registry.js';
 
 /** The id `/start` and `/book` begin. */
 export const BOOKING = 'booking';
+/** Started by the notification worker when a reminder is due. */
+export const REMINDER = 'reminder';
 
 /** Every machine the runtime can run, with the runtime's Altegio calls provided. */
 export function createMachineRegistry(options: {
   settings: () => Settings;
   booking: BookingPort;
+  reminder: ReminderPort;
 }): MachineRegistry {
   const booking = bookingMachine.provide({ actors: bookingActors(options.booking) });
   return {
@@ -36,6 +41,11 @@ export function createMachineRegistry(options: {
           displayName: displayName ?? botT(language)('booking.defaultClientName'),
         };
       },
+    },
+    [REMINDER]: {
+      id: REMINDER,
+      version: REMINDER_MACHINE_VERSION,
+      machine: reminderMachine.provide({ actors: reminderActors(options.reminder) }),
     },
   };
 }

@@ -24,7 +24,8 @@ export interface MachineEntry {
   /** Bumped when a change makes old snapshots unsafe to resume; such dialogues end politely. */
   version: number;
   machine: AnyStateMachine;
-  input(context: StartContext): unknown;
+  /** How a client starts it (`/book`); machines the engine starts get their input from the caller. */
+  input?(context: StartContext): unknown;
 }
 
 export type MachineRegistry = Readonly<Record<string, MachineEntry>>;

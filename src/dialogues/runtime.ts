@@ -40,8 +40,26 @@ export interface DialogueRuntimeOptions {
   onTimersChanged?(): void;
   /** The longest a step may wait on Altegio before the client is told to try later. */
   stepTimeoutMs?: number;
+  /**
+   * Acts on what a machine emitted besides replies (a task, a message for the admin). Runs inside
+   * the step's transaction, so it may only write to the store.
+   */
+  onIntents?(intents: ReadonlyArray<{ type: string }>, context: IntentContext): void;
   /** Extra inspection (the XState inspector), with client data already redacted by the caller. */
   inspect?(event: InspectionEvent): void;
+}
+
+export interface StartOptions {
+  /** The Altegio record the dialogue is about (reminders, feedback). */
+  recordId?: number;
+  /** Stable for one planned message: starting again with the same key does nothing. */
+  idempotencyKey?: string;
+}
+
+/** Context of a machine's intent, for the engine to act on it in the step's transaction. */
+export interface IntentContext {
+  conversation: Conversation;
+  dialogueId: number;
 }
 
 export interface DialogueRuntime {
@@ -56,6 +74,7 @@ export interface DialogueRuntime {
     chatId: string,
     machineId: string,
     input: unknown,
+    options?: StartOptions,
   ): Promise<void>;
   /** Delivers every deadline due now; returns how many were delivered. */
   fireDueTimers(): Promise<number>;
@@ -174,6 +193,8 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     snapshot: unknown;
     status: DialogueStatus;
     replies: ReplyMessage[];
+    /** Everything else the machine emitted (tasks, messages for the admin). */
+    intents: Array<{ type: string }>;
     timers: TimerChange[];
   }
 
@@ -196,7 +217,11 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
           }
         : recorder.inspect,
     });
-    actor.on('reply', (emitted: { message: ReplyMessage }) => replies.push(emitted.message));
+    const intents: Array<{ type: string }> = [];
+    actor.on('*', (emitted: { type: string; message?: ReplyMessage }) => {
+      if (emitted.type === 'reply' && emitted.message) replies.push(emitted.message);
+      else intents.push(emitted);
+    });
     let failure: unknown;
     actor.subscribe({ error: (error: unknown) => (failure = error) });
     try {
@@ -219,7 +244,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     actor.stop();
     const status: DialogueStatus =
       snapshot.status === 'done' ? (snapshot.value === 'timedOut' ? 'expired' : 'done') : 'active';
-    return { snapshot: persisted, status, replies, timers: recorder.take() };
+    return { snapshot: persisted, status, replies, intents, timers: recorder.take() };
   }
 
   /** Persists a step of an existing dialogue with its replies and deadline changes. */
@@ -232,6 +257,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
   ): Promise<void> {
     const { schedule, cancel } = timerInputs(result.timers, clock.now());
     await group.commit(() => {
+      options.onIntents?.(result.intents, { conversation, dialogueId: dialogue.id });
       store.saveDialogueStep({
         dialogueId: dialogue.id,
         snapshot: result.snapshot,
@@ -256,6 +282,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     input: unknown,
     keyBase: string,
     inbound?: InboundMessage,
+    recordId?: number,
   ): Promise<void> {
     const result = await runStep(entry, { input });
     if (!result) {
@@ -274,7 +301,9 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         machineId: entry.id,
         machineVersion: entry.version,
         snapshot: result.snapshot,
+        recordId: recordId ?? null,
       });
+      options.onIntents?.(result.intents, { conversation, dialogueId: dialogue.id });
       store.saveDialogueStep({
         dialogueId: dialogue.id,
         snapshot: result.snapshot,
@@ -341,7 +370,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
 
     if (event.type === 'user.command' && (event.name === 'start' || event.name === 'book')) {
       const entry = machines[options.bookingMachineId];
-      if (!entry) throw new Error(`no machine registered as "${options.bookingMachineId}"`);
+      if (!entry?.input) throw new Error(`no machine registered as "${options.bookingMachineId}"`);
       const input = entry.input({
         conversation,
         language: languageOf(conversation),
@@ -384,12 +413,15 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     handleInbound(message) {
       return queue.run(`${message.channel}:${message.chatId}`, () => processInbound(message));
     },
-    startDialogue(channel, chatId, machineId, input) {
+    startDialogue(channel, chatId, machineId, input, start = {}) {
       return queue.run(`${channel}:${chatId}`, async () => {
         const entry = machines[machineId];
         if (!entry) throw new Error(`no machine registered as "${machineId}"`);
         const conversation = store.conversations.upsert(channel, chatId);
-        await begin(conversation, entry, input, `start:${machineId}:${channel}:${chatId}:${randomUUID()}`);
+        const keyBase = start.idempotencyKey ?? `start:${machineId}:${channel}:${chatId}:${randomUUID()}`;
+        // A job repeated after a crash must not send the same reminder twice.
+        if (start.idempotencyKey && store.outbox.byIdempotencyKey(`${keyBase}:0`)) return;
+        await begin(conversation, entry, input, keyBase, undefined, start.recordId);
       });
     },
     async fireDueTimers() {

@@ -12,7 +12,8 @@ export function normalizePhone(raw: unknown): string | null {
   // Russian mobiles are often written with the trunk prefix 8 (8 916 …) instead of +7. Only that
   // shape is rewritten: other 11-digit numbers starting with 8 are real country codes (84 Vietnam,
   // 82 Korea), and a number written with "+" is taken as written.
-  if (!text.startsWith('+') && digits.length === 11 && digits.startsWith('89')) digits = `7${digits.slice(1)}`;
+  if (!text.startsWith('+') && digits.length === 11 && digits.startsWith('89'))
+    digits = `7${digits.slice(1)}`;
   if (digits.length < 10 || digits.length > 15) return null;
   return digits;
 }

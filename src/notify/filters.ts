@@ -22,13 +22,15 @@ export function applyFilters(
   const blocked = new Set(settings.booking.notifyBlockedStaffIds);
   // One unblocked staff member among the records created together is enough to notify.
   const unblocked = live.filter((record) => !blocked.has(record.staffId));
-  if (unblocked.length === 0) return { sent: false, reason: 'every staff member of the record is on the block list' };
+  if (unblocked.length === 0)
+    return { sent: false, reason: 'every staff member of the record is on the block list' };
 
   const first = unblocked[0] as AltegioRecord;
   const branch = settings.branches.find((candidate) => candidate.id === first.companyId);
   const excluded = new Set(branch?.excludedClientCategoryIds ?? []);
   const category = first.client?.categoryIds.find((id) => excluded.has(id));
-  if (category !== undefined) return { sent: false, reason: `the client is in excluded category ${category}` };
+  if (category !== undefined)
+    return { sent: false, reason: `the client is in excluded category ${category}` };
 
   if (!settings.records.loadOfflineServices) {
     const online = unblocked.filter(

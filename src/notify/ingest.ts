@@ -2,11 +2,16 @@ import type { CachedAltegioApi } from '../altegio/cache.js';
 import type { WebhookEvent } from '../altegio/webhooks.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
+import type { RecordChange } from './planner.js';
 
 export interface IngestOptions {
   store: Store;
   altegio: Pick<CachedAltegioApi, 'invalidate'>;
   logger: Logger;
+  /** Plans jobs for a record change; runs in the mirror's transaction. */
+  plan?(change: RecordChange): void;
+  /** Called after jobs may have been planned, so the worker looks at them now. */
+  onPlanned?(): void;
 }
 
 /**
@@ -14,7 +19,7 @@ export interface IngestOptions {
  * mirror moves forward (never backward: an out-of-order update is ignored). Notification planning
  * builds on the mirror's answer (`changed`, `previous`, `current`).
  */
-export function createIngest({ store, altegio, logger }: IngestOptions) {
+export function createIngest({ store, altegio, logger, plan, onPlanned }: IngestOptions) {
   return function ingest(event: WebhookEvent, ledgerKey: string, raw: unknown): void {
     try {
       if (event.kind === 'reference') {
@@ -22,19 +27,26 @@ export function createIngest({ store, altegio, logger }: IngestOptions) {
       } else if (event.kind === 'record') {
         const { record } = event;
         const data = isRecord(raw) && isRecord(raw.data) ? raw.data : {};
-        const result = store.records.upsert({
-          companyId: record.companyId,
-          recordId: record.id,
-          clientPhone: record.client?.phone ?? null,
-          clientId: record.client?.id ?? null,
-          staffIds: [record.staffId],
-          datetime: record.datetime,
-          seanceLength: record.seanceLength,
-          attendance: record.attendance,
-          deleted: record.deleted,
-          lastChangeDate: event.lastChangeRaw ?? new Date(record.lastChangeDate ?? 0).toISOString(),
-          data,
+        // Mirror, plan and mark processed together: a crash in between replays the whole webhook.
+        const result = store.transaction(() => {
+          const mirror = store.records.upsert({
+            companyId: record.companyId,
+            recordId: record.id,
+            clientPhone: record.client?.phone ?? null,
+            clientId: record.client?.id ?? null,
+            staffIds: [record.staffId],
+            datetime: record.datetime,
+            seanceLength: record.seanceLength,
+            attendance: record.attendance,
+            deleted: record.deleted,
+            lastChangeDate: event.lastChangeRaw ?? new Date(record.lastChangeDate ?? 0).toISOString(),
+            data,
+          });
+          plan?.({ status: event.status, record, mirror });
+          store.inbound.markProcessed('altegio', ledgerKey);
+          return mirror;
         });
+        if (result.changed) onPlanned?.();
         logger.debug(
           { company: record.companyId, record: record.id, status: event.status, changed: result.changed },
           result.changed ? 'record mirrored' : 'record webhook older than the mirror, ignored',

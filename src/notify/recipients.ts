@@ -34,7 +34,10 @@ export function resolveRecipient(
     if (chat) return { found: true, channel, chatId: chat.chatId, phone, note: notes(testMode, skipped) };
     skipped.push(`no ${channel} chat has shared this phone`);
   }
-  return { found: false, reason: `no channel reaches the client: ${skipped.join('; ') || 'no channel configured'}` };
+  return {
+    found: false,
+    reason: `no channel reaches the client: ${skipped.join('; ') || 'no channel configured'}`,
+  };
 }
 
 function notes(testMode: boolean, skipped: string[]): string {

@@ -1,0 +1,294 @@
+import type { CachedAltegioApi } from '../altegio/cache.js';
+import { type AltegioRecord, RecordSchema } from '../altegio/schemas.js';
+import type { ChannelName } from '../channels/channel.js';
+import type { Clock } from '../domain/clock.js';
+import type { Settings, Template } from '../domain/settings.js';
+import type { Logger } from '../log.js';
+import type { Job, Store } from '../store/index.js';
+import { applyFilters } from './filters.js';
+import { isJobPayload, type NoticeJob, type ReminderJob } from './jobs.js';
+import { resolveRecipient } from './recipients.js';
+
+/** What a template needs about the branch. */
+export interface BranchInfo {
+  id: number;
+  title: string;
+  timezone: string;
+}
+
+/** Renders a template for records of one client; see `src/templates/notification.ts`. */
+export type RenderTemplate = (input: {
+  template: Template;
+  settings: Settings;
+  records: AltegioRecord[];
+  branch: BranchInfo;
+}) => string;
+
+/** Starts the reminder dialogue in the client's chat (the runtime's `startDialogue`). */
+export type StartReminder = (input: {
+  channel: ChannelName;
+  chatId: string;
+  text: string;
+  record: AltegioRecord;
+  issuedAt: number;
+  idempotencyKey: string;
+}) => Promise<void>;
+
+export interface NotificationWorkerOptions {
+  store: Store;
+  settings: () => Settings;
+  altegio: CachedAltegioApi;
+  clock: Clock;
+  logger: Logger;
+  isRunning(channel: ChannelName): boolean;
+  render: RenderTemplate;
+  startReminder: StartReminder;
+  onOutbox(): void;
+  /** Longest sleep between looks at the jobs table. Default 15 s. */
+  pollMs?: number;
+}
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Runs due notification jobs: re-checks the salon's rules at sending time, finds the client's
+ * channel, renders the template and queues the message (or starts the reminder dialogue). Every
+ * decision goes to the delivery log, so "why did my client not get it?" has an answer.
+ */
+export function createNotificationWorker(options: NotificationWorkerOptions) {
+  const { store, altegio, clock, logger } = options;
+  const pollMs = options.pollMs ?? 15_000;
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  let busy: Promise<void> | undefined;
+
+  function log(
+    job: NoticeJob | ReminderJob,
+    recordIds: number[],
+    phone: string | null,
+    decision: 'sent' | 'suppressed' | 'failed',
+    reason: string,
+    channel?: ChannelName,
+  ): void {
+    const kind = job.type === 'reminder' ? 'reminder' : job.kind;
+    for (const recordId of recordIds) {
+      store.deliveries.add({
+        companyId: job.companyId,
+        recordId,
+        clientPhone: phone,
+        kind,
+        decision,
+        reason,
+        ...(channel ? { channel } : {}),
+        at: clock.now(),
+      });
+    }
+  }
+
+  function mirrored(companyId: number, recordId: number): AltegioRecord | undefined {
+    const row = store.records.get(companyId, recordId);
+    if (!row) return undefined;
+    const parsed = RecordSchema.safeParse({ company_id: companyId, ...row.data });
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  async function branchInfo(companyId: number, settings: Settings): Promise<BranchInfo> {
+    const company = await altegio.getCompany(companyId);
+    return {
+      id: companyId,
+      title: company.publicTitle || company.title,
+      timezone: company.timezoneName ?? settings.general.timezone,
+    };
+  }
+
+  async function offlineServiceIds(companyId: number, settings: Settings): Promise<Set<number>> {
+    if (settings.records.loadOfflineServices) return new Set();
+    const services = await altegio.services(companyId, { includeOffline: true });
+    return new Set(services.filter((service) => !service.online).map((service) => service.id));
+  }
+
+  function templateFor(job: NoticeJob | ReminderJob, settings: Settings): Template | undefined {
+    const template = settings.templates[job.templateIndex];
+    const kind = job.type === 'reminder' ? 'reminder' : job.kind;
+    return template && template.enabled && template.kind === kind ? template : undefined;
+  }
+
+  async function runNotice(job: Job, payload: NoticeJob): Promise<void> {
+    const settings = options.settings();
+    const template = templateFor(payload, settings);
+    const records = payload.recordIds
+      .map((id) => mirrored(payload.companyId, id))
+      .filter((record): record is AltegioRecord => record !== undefined);
+    if (!template) {
+      log(payload, payload.recordIds, payload.phone, 'suppressed', 'the template was disabled or removed');
+      return;
+    }
+    // A cancellation notice is about a deleted record; the others skip records deleted meanwhile.
+    const candidates =
+      payload.kind === 'record-cancelled' ? records.map((r) => ({ ...r, deleted: false })) : records;
+    const filtered = applyFilters(candidates, settings, await offlineServiceIds(payload.companyId, settings));
+    if (!filtered.sent) {
+      log(payload, payload.recordIds, payload.phone, 'suppressed', filtered.reason);
+      return;
+    }
+    const recipient = resolveRecipient(payload.phone, settings, store.conversations, options.isRunning);
+    if (!recipient.found) {
+      log(payload, payload.recordIds, payload.phone, 'suppressed', recipient.reason);
+      return;
+    }
+    const text = options.render({
+      template,
+      settings,
+      records: filtered.records,
+      branch: await branchInfo(payload.companyId, settings),
+    });
+    store.transaction(() => {
+      store.outbox.enqueue({
+        channel: recipient.channel,
+        recipient: recipient.chatId,
+        payload: { text },
+        idempotencyKey: `job:${job.dedupeKey}`,
+      });
+      log(
+        payload,
+        filtered.records.map((record) => record.id),
+        payload.phone,
+        'sent',
+        recipient.note || 'sent',
+        recipient.channel,
+      );
+    });
+    options.onOutbox();
+  }
+
+  async function runReminder(job: Job, payload: ReminderJob): Promise<void> {
+    const settings = options.settings();
+    const template = templateFor(payload, settings);
+    if (!template) {
+      log(payload, [payload.recordId], payload.phone, 'suppressed', 'the template was disabled or removed');
+      return;
+    }
+    // The visit may have changed since planning: ask Altegio, fall back to the mirror.
+    const record =
+      (await altegio.getRecord(payload.companyId, payload.recordId).catch(() => undefined)) ??
+      mirrored(payload.companyId, payload.recordId);
+    const reason = !record
+      ? 'the record is unknown'
+      : record.deleted
+        ? 'the record was deleted'
+        : record.startsAt !== payload.startsAt
+          ? 'the visit was moved; a reminder for the new time is planned'
+          : record.attendance === 1 || record.attendance === -1
+            ? 'the visit already took place or was marked as missed'
+            : undefined;
+    if (reason || !record) {
+      log(payload, [payload.recordId], payload.phone, 'suppressed', reason ?? 'the record is unknown');
+      return;
+    }
+    const filtered = applyFilters([record], settings, await offlineServiceIds(payload.companyId, settings));
+    if (!filtered.sent) {
+      log(payload, [payload.recordId], payload.phone, 'suppressed', filtered.reason);
+      return;
+    }
+    const recipient = resolveRecipient(payload.phone, settings, store.conversations, options.isRunning);
+    if (!recipient.found) {
+      log(payload, [payload.recordId], payload.phone, 'suppressed', recipient.reason);
+      return;
+    }
+    const text = options.render({
+      template,
+      settings,
+      records: [record],
+      branch: await branchInfo(payload.companyId, settings),
+    });
+    await options.startReminder({
+      channel: recipient.channel,
+      chatId: recipient.chatId,
+      text,
+      record,
+      issuedAt: clock.now(),
+      idempotencyKey: `job:${job.dedupeKey}`,
+    });
+    log(payload, [payload.recordId], payload.phone, 'sent', recipient.note || 'sent', recipient.channel);
+  }
+
+  async function runJob(job: Job): Promise<void> {
+    const payload = job.payload;
+    try {
+      if (!isJobPayload(payload)) throw new Error(`unknown job payload of kind ${job.kind}`);
+      if (payload.type === 'notice') await runNotice(job, payload);
+      else await runReminder(job, payload);
+      store.jobs.complete(job.id);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const state = store.jobs.fail(job.id, message, {
+        retryAt: clock.now() + 30_000 * 2 ** Math.min(job.attempts, 6),
+        maxAttempts: MAX_ATTEMPTS,
+      });
+      logger.warn(
+        { job: job.id, kind: job.kind, attempts: job.attempts, state, reason: message },
+        'job failed',
+      );
+      if (state === 'failed' && isJobPayload(payload)) {
+        const ids = payload.type === 'notice' ? payload.recordIds : [payload.recordId];
+        log(payload, ids, payload.phone, 'failed', `gave up after ${job.attempts} attempts: ${message}`);
+      }
+    }
+  }
+
+  async function runDue(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const due = store.jobs.claimDue(clock.now(), 50);
+      if (due.length === 0) return total;
+      for (const job of due) await runJob(job);
+      total += due.length;
+    }
+  }
+
+  function schedule(): void {
+    if (!running) return;
+    if (timer) clearTimeout(timer);
+    const next = store.jobs.nextDueAt();
+    const delay = next === undefined ? pollMs : Math.min(Math.max(0, next - clock.now()), pollMs);
+    timer = setTimeout(tick, delay);
+    timer.unref();
+  }
+
+  function tick(): void {
+    if (busy) return;
+    busy = runDue()
+      .then(
+        (count) => {
+          if (count > 0) logger.debug({ count }, 'notification jobs run');
+        },
+        (error: unknown) => logger.error({ err: error }, 'running notification jobs failed'),
+      )
+      .finally(() => {
+        busy = undefined;
+        schedule();
+      });
+  }
+
+  return {
+    /** Runs what is due now, then keeps watching. Jobs a crash left running are due again. */
+    start(): void {
+      running = true;
+      const recovered = store.jobs.recoverInterrupted();
+      if (recovered > 0) logger.info({ recovered }, 'jobs interrupted by the last stop will run again');
+      tick();
+    },
+    /** A job was planned: look again now, it may be due sooner than the current sleep. */
+    wake(): void {
+      if (running && !busy) schedule();
+    },
+    runDue,
+    async stop(): Promise<void> {
+      running = false;
+      if (timer) clearTimeout(timer);
+      await busy;
+    },
+  };
+}
+
+export type NotificationWorker = ReturnType<typeof createNotificationWorker>;
