@@ -10,6 +10,7 @@ import {
 import { createEngine, type Engine, type EngineInfo } from '../../src/index.js';
 import { createLogger } from '../../src/log.js';
 import { FakeTelegramServer } from '../fakes/telegram-server.js';
+import { FakeWhatsAppClient } from '../fakes/whatsapp-client.js';
 import { tempDir } from '../helpers/tmp.js';
 
 export const BOT_TOKEN = '123456:test-token';
@@ -22,6 +23,8 @@ export const WEBHOOK_SECRET = 'e2e-secret';
 export interface World {
   sandbox: Sandbox;
   telegram: FakeTelegramServer;
+  /** A logged-in fake WhatsApp client the engine drives (see `test/fakes/whatsapp-client.ts`). */
+  whatsapp: FakeWhatsAppClient;
   dir: string;
   settingsFile: string;
   env: NodeJS.ProcessEnv;
@@ -36,6 +39,7 @@ export async function createWorld(settings: Record<string, unknown>): Promise<Wo
   const sandbox = await startSandbox({ logger: createLogger({ level: 'silent' }) });
   const telegram = new FakeTelegramServer({ token: BOT_TOKEN, maxPollMs: 200 });
   const { apiRoot } = await telegram.start();
+  const whatsapp = new FakeWhatsAppClient({ loggedIn: true });
   const settingsFile = join(dir.path, 'settings.yaml');
   writeFileSync(settingsFile, stringify(settings));
   const env: NodeJS.ProcessEnv = {
@@ -45,6 +49,7 @@ export async function createWorld(settings: Record<string, unknown>): Promise<Wo
     TELEGRAM_BOT_TOKEN: BOT_TOKEN,
     TELEGRAM_API_ROOT: apiRoot,
     WEBHOOK_SECRET,
+    ADMIN_TOKEN: 'admin-token',
     DATABASE_PATH: join(dir.path, 'bot.sqlite'),
     SETTINGS_FILE: settingsFile,
     PORT: '0',
@@ -53,6 +58,7 @@ export async function createWorld(settings: Record<string, unknown>): Promise<Wo
   const world: World = {
     sandbox,
     telegram,
+    whatsapp,
     dir: dir.path,
     settingsFile,
     env,
@@ -61,7 +67,8 @@ export async function createWorld(settings: Record<string, unknown>): Promise<Wo
         env,
         logger: createLogger({ level: env.LOG_LEVEL ?? 'silent' }),
         // A person needs seconds per step anyway; tests need not wait Telegram's per-chat second.
-        channelLimits: { telegram: { perChatIntervalMs: 0 } },
+        channelLimits: { telegram: { perChatIntervalMs: 0 }, whatsapp: { perChatIntervalMs: 0 } },
+        whatsappClient: whatsapp,
       });
       world.engine = engine;
       world.info = await engine.start();
