@@ -17,6 +17,7 @@ import { createTelegramChannel, type TelegramChannel } from './channels/telegram
 import { createWhatsAppChannel, type WhatsAppChannel, type WhatsAppClientLike } from './channels/whatsapp.js';
 import { type Env, parseEnv } from './config/env.js';
 import { loadSettingsFile } from './config/settings-file.js';
+import { createSettingsHolder } from './config/settings-holder.js';
 import { createAltegioBookingPort } from './dialogues/booking-port.js';
 import { BOOKING, createMachineRegistry, REMINDER } from './dialogues/machines.js';
 import type { Language } from './dialogues/registry.js';
@@ -136,7 +137,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     cleanup: Array<() => Promise<void> | void>,
   ): Promise<EngineInfo> {
     const metrics = createMetrics();
-    const currentSettings = () => settings;
+    const holder = createSettingsHolder(settings, env.settingsFile);
+    const currentSettings = holder.get;
 
     // Sandbox mode: a fake salon in this process answers every Altegio call.
     let sandbox: Sandbox | undefined;
@@ -190,7 +192,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       channels.telegram = telegram;
     }
     const languageFor = (code: string | undefined): Language =>
-      code === 'en' || code === 'ru' || code === 'uk' ? code : settings.variables.language;
+      code === 'en' || code === 'ru' || code === 'uk' ? code : currentSettings().variables.language;
     let whatsapp: WhatsAppChannel | undefined;
     if (options.whatsappClient || env.whatsappEnabled) {
       whatsapp = createWhatsAppChannel({
@@ -198,7 +200,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         dataPath: dirname(env.databasePath),
         ...(env.chromiumPath ? { chromiumPath: env.chromiumPath } : {}),
         ...(options.whatsappClient ? { client: options.whatsappClient } : {}),
-        phrases: { menuHint: () => botT(settings.variables.language)('common.menuHint') },
+        phrases: { menuHint: () => botT(currentSettings().variables.language)('common.menuHint') },
       });
       channels.whatsapp = whatsapp;
     }
@@ -239,7 +241,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       clock,
       logger: logger.child({ component: 'dialogues' }),
       render: (message, language) => renderReply(message, language),
-      defaultLanguage: () => settings.variables.language,
+      defaultLanguage: () => currentSettings().variables.language,
       onOutbox: () => outboxWorker.wake(),
       onTimersChanged: () => sweeper.wake(),
       onIntents: createIntentHandler({ store, tellAdmin }),
@@ -261,7 +263,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       isRunning,
       render: renderTemplate,
       startReminder: ({ channel, chatId, text, record, issuedAt, idempotencyKey }) => {
-        const durations = durationsOf(settings);
+        const current = currentSettings();
+        const durations = durationsOf(current);
         const input = {
           dialogueId: randomUUID(),
           text,
@@ -273,10 +276,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
           },
           confirmMenuTtlMs: durations.confirmMenuTtl,
           cancelNotLaterThanMs: durations.cancelNotLaterThan,
-          confirmation: settings.records.confirmation,
-          confirmedColor: settings.records.confirmedColor,
-          cancellation: settings.records.cancellation,
-          protectPrepaid: settings.records.protectPrepaid,
+          confirmation: current.records.confirmation,
+          confirmedColor: current.records.confirmedColor,
+          cancellation: current.records.cancellation,
+          protectPrepaid: current.records.protectPrepaid,
           issuedAt,
         };
         return runtime.startDialogue(channel, chatId, REMINDER, input, {
@@ -304,7 +307,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     );
     registerAltegioWebhook(app, { secret: webhookSecret, inbound: store.inbound, metrics, onEvent: ingest });
     if (telegram?.webhookCallback) registerTelegramWebhook(app, telegram.webhookCallback);
-    registerAdminApi(app, { token: env.adminToken, store });
+    registerAdminApi(app, { token: env.adminToken, store, settings: holder, clock });
     await app.listen({ host: env.host, port: env.port }).catch((error: unknown) => {
       throw new Error(
         `cannot listen on ${env.host}:${env.port}: ${error instanceof Error ? error.message : String(error)}`,

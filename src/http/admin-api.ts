@@ -1,12 +1,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { normalizePhone } from '../domain/phone.js';
+import type { SettingsHolder } from '../config/settings-holder.js';
+import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/index.js';
 
 export interface AdminApiOptions {
   /** Without a token the admin API is off: every `/api/*` route answers 404. */
   token: string | undefined;
   store: Store;
+  settings: SettingsHolder;
+  clock: Clock;
 }
 
 function sameToken(given: string, expected: string): boolean {
