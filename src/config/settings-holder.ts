@@ -12,7 +12,9 @@ export interface SettingsHolder {
    * Deep-merges a partial document into the current settings and validates the whole. On any
    * problem nothing changes and the problems (dotted key paths) are returned.
    */
-  update(partial: unknown): Promise<{ ok: true; settings: Settings } | { ok: false; problems: SettingsProblem[] }>;
+  update(
+    partial: unknown,
+  ): Promise<{ ok: true; settings: Settings } | { ok: false; problems: SettingsProblem[] }>;
 }
 
 export function createSettingsHolder(initial: Settings, file: string | undefined): SettingsHolder {

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { normalizePhone } from '../domain/phone.js';
 import type { SettingsHolder } from '../config/settings-holder.js';
 import type { Clock } from '../domain/clock.js';
+import { normalizePhone } from '../domain/phone.js';
 import type { Store } from '../store/index.js';
 
 export interface AdminApiOptions {

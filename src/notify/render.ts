@@ -1,4 +1,14 @@
+import { notificationRecordFrom, renderNotification } from '../templates/notification.js';
 import type { RenderTemplate } from './worker.js';
 
-/** Placeholder until the template renderer lands. */
-export const renderTemplate: RenderTemplate = ({ template }) => template.text;
+/**
+ * The salon's template for these records, in the template's language and the branch's time zone.
+ * A variable without a value (a link the branch lacks) is left out rather than shown as `{{…}}`.
+ */
+export const renderTemplate: RenderTemplate = ({ template, settings, records, branch, services }) =>
+  renderNotification({
+    template,
+    settings,
+    branch,
+    records: records.map((record) => notificationRecordFrom(record, services)),
+  }).text;

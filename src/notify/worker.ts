@@ -1,4 +1,5 @@
 import type { CachedAltegioApi } from '../altegio/cache.js';
+import type { Service } from '../altegio/schemas.js';
 import { type AltegioRecord, RecordSchema } from '../altegio/schemas.js';
 import type { ChannelName } from '../channels/channel.js';
 import type { Clock } from '../domain/clock.js';
@@ -22,6 +23,8 @@ export type RenderTemplate = (input: {
   settings: Settings;
   records: AltegioRecord[];
   branch: BranchInfo;
+  /** The branch's services, offline ones included: their widget names and titles. */
+  services: readonly Service[];
 }) => string;
 
 /** Starts the reminder dialogue in the client's chat (the runtime's `startDialogue`). */
@@ -101,10 +104,13 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     };
   }
 
-  async function offlineServiceIds(companyId: number, settings: Settings): Promise<Set<number>> {
-    if (settings.records.loadOfflineServices) return new Set();
+  /** The branch's services (cached) and which of them are offline. */
+  async function branchServices(companyId: number): Promise<{ services: Service[]; offline: Set<number> }> {
     const services = await altegio.services(companyId, { includeOffline: true });
-    return new Set(services.filter((service) => !service.online).map((service) => service.id));
+    return {
+      services,
+      offline: new Set(services.filter((service) => !service.online).map((service) => service.id)),
+    };
   }
 
   function templateFor(job: NoticeJob | ReminderJob, settings: Settings): Template | undefined {
@@ -126,7 +132,8 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     // A cancellation notice is about a deleted record; the others skip records deleted meanwhile.
     const candidates =
       payload.kind === 'record-cancelled' ? records.map((r) => ({ ...r, deleted: false })) : records;
-    const filtered = applyFilters(candidates, settings, await offlineServiceIds(payload.companyId, settings));
+    const { services, offline } = await branchServices(payload.companyId);
+    const filtered = applyFilters(candidates, settings, offline);
     if (!filtered.sent) {
       log(payload, payload.recordIds, payload.phone, 'suppressed', filtered.reason);
       return;
@@ -141,6 +148,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
       settings,
       records: filtered.records,
       branch: await branchInfo(payload.companyId, settings),
+      services,
     });
     store.transaction(() => {
       store.outbox.enqueue({
@@ -185,7 +193,8 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
       log(payload, [payload.recordId], payload.phone, 'suppressed', reason ?? 'the record is unknown');
       return;
     }
-    const filtered = applyFilters([record], settings, await offlineServiceIds(payload.companyId, settings));
+    const { services, offline } = await branchServices(payload.companyId);
+    const filtered = applyFilters([record], settings, offline);
     if (!filtered.sent) {
       log(payload, [payload.recordId], payload.phone, 'suppressed', filtered.reason);
       return;
@@ -200,6 +209,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
       settings,
       records: [record],
       branch: await branchInfo(payload.companyId, settings),
+      services,
     });
     await options.startReminder({
       channel: recipient.channel,

@@ -78,7 +78,11 @@ describe('reminders and notifications over WhatsApp, end to end', () => {
   it('confirms the visit in Altegio when the client answers 1 to the reminder', async () => {
     const w = await start();
     const visit = createVisit(w);
-    await waitForText(w, CHAT, /Reminder/);
+    const reminder = await waitForText(w, CHAT, /Reminder/);
+    // The template's variables are filled in the branch's zone (Moscow, UTC+3), with the menu below.
+    const local = new Date(Date.parse(String(visit.datetime)) + 3 * 3_600_000).toISOString().slice(11, 16);
+    expect(reminder).toContain(`Reminder: Women's haircut at ${local}`);
+    expect(reminder).toMatch(/1\. .*Confirm\n2\. .*Cancel/);
     w.whatsapp.receive(CHAT, '1');
     await waitForText(w, CHAT, /is confirmed/);
     expect(w.sandbox.control.getRecord(101, Number(visit.id))?.attendance).toBe(2);
@@ -152,7 +156,9 @@ describe('reminders and notifications over WhatsApp, end to end', () => {
     const w = await start({ records: { groupingWindow: '2s' } });
     createVisit(w, { leadSeconds: 3_600 });
     createVisit(w, { leadSeconds: 7_200, serviceId: 304 });
-    await waitForText(w, CHAT, /New visit/);
+    const notice = await waitForText(w, CHAT, /New visit/);
+    expect(notice).toContain("Women's haircut");
+    expect(notice).toContain('Gel manicure');
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(sentTo(w, CHAT).filter((text) => text.startsWith('New visit'))).toHaveLength(1);
   });
