@@ -76,6 +76,7 @@ export async function benchDialogues(args: string[]): Promise<string> {
           record: { datetime: '', prepaid: false, deleted: true },
         }),
       },
+      feedback: { saveRating: async () => {}, saveComment: async () => {} },
     }),
     bookingMachineId: BOOKING,
     clock: { now: () => Date.now() },

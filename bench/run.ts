@@ -3,8 +3,12 @@
  * figures and ends with one `bench <name>: …` line that runs can be compared by.
  */
 import { benchDialogues } from './dialogues.js';
+import { benchReminders } from './reminders.js';
 
-const BENCHES: Record<string, (args: string[]) => Promise<string>> = { dialogues: benchDialogues };
+const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
+  dialogues: benchDialogues,
+  reminders: benchReminders,
+};
 
 const [requested, ...args] = process.argv.slice(2);
 const names = requested && requested in BENCHES ? [requested] : Object.keys(BENCHES);

@@ -18,8 +18,9 @@ import { createWhatsAppChannel, type WhatsAppChannel, type WhatsAppClientLike } 
 import { type Env, parseEnv } from './config/env.js';
 import { loadSettingsFile } from './config/settings-file.js';
 import { createSettingsHolder } from './config/settings-holder.js';
-import { createAltegioBookingPort } from './dialogues/booking-port.js';
-import { BOOKING, createMachineRegistry, REMINDER } from './dialogues/machines.js';
+import { createAltegioBookingPort, servedBranchIds } from './dialogues/booking-port.js';
+import { createStoreFeedbackPort } from './dialogues/feedback-port.js';
+import { BOOKING, createMachineRegistry, FEEDBACK, REMINDER } from './dialogues/machines.js';
 import type { Language } from './dialogues/registry.js';
 import { createAltegioReminderPort } from './dialogues/reminder-port.js';
 import { createDialogueRuntime } from './dialogues/runtime.js';
@@ -224,18 +225,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
       clock,
       logger,
     });
+    const branchSource = { altegio, settings: currentSettings, serveAllBranches: sandbox !== undefined };
     const tellAdmin = createAdminMessenger({ store, settings: currentSettings, isRunning, logger });
     const runtime = createDialogueRuntime({
       store,
       machines: createMachineRegistry({
         settings: currentSettings,
-        booking: createAltegioBookingPort({
-          altegio,
-          settings: currentSettings,
-          serveAllBranches: sandbox !== undefined,
-          logger,
-        }),
+        booking: createAltegioBookingPort({ ...branchSource, logger }),
         reminder: createAltegioReminderPort(altegio, clock),
+        feedback: createStoreFeedbackPort(store),
       }),
       bookingMachineId: BOOKING,
       clock,
@@ -287,13 +285,32 @@ export function createEngine(options: EngineOptions = {}): Engine {
           idempotencyKey,
         });
       },
+      startFeedback: ({ channel, chatId, text, record, idempotencyKey }) => {
+        const current = currentSettings();
+        const durations = durationsOf(current);
+        const branch = current.branches.find((candidate) => candidate.id === record.companyId);
+        const input = {
+          dialogueId: randomUUID(),
+          text,
+          record: { companyId: record.companyId, recordId: record.id },
+          menuTtlMs: durations.feedbackMenuTtl,
+          poorRatingAtMost: current.feedback.poorRatingAtMost,
+          reviewLink: branch?.reviewLink || undefined,
+          createTaskOnPoorRating: current.tasks.onPoorRating,
+        };
+        return runtime.startDialogue(channel, chatId, FEEDBACK, input, {
+          recordId: record.id,
+          idempotencyKey,
+        });
+      },
+      branchIds: () => servedBranchIds(branchSource),
       onOutbox: () => outboxWorker.wake(),
     });
     const ingest = createIngest({
       store,
       altegio,
       logger: logger.child({ component: 'ingest' }),
-      plan: createPlanner({ store, settings: currentSettings, clock, logger }),
+      plan: createPlanner({ store, settings: currentSettings, clock, logger, tellAdmin }),
       onPlanned: () => notifications.wake(),
     });
 

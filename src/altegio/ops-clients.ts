@@ -11,7 +11,8 @@ import type { RequestSpec, Transport } from './transport.js';
 type ClientOps = Pick<AltegioApi, 'getClient' | 'iterateClients' | 'searchClients' | 'clientCategories'>;
 
 /** Fields we ask the search to return (default would be `id` only). */
-const SEARCH_FIELDS = ['id', 'name', 'phone', 'email'];
+// birth_date and categories let birthday greetings check the day and excluded categories locally.
+const SEARCH_FIELDS = ['id', 'name', 'phone', 'email', 'birth_date', 'categories'];
 
 function searchFilters(query: ClientSearchQuery): Array<{ type: string; state: Record<string, unknown> }> {
   const filters: Array<{ type: string; state: Record<string, unknown> }> = [];

@@ -634,10 +634,22 @@ export interface ClientSummary {
   email: string;
   /** Present only if Altegio included it. */
   birthDate: string | null;
+  /** Client categories (labels), when requested. */
+  categoryIds: number[];
 }
 
 export const ClientSummarySchema = z
-  .object({ id: zId, name: zStr, phone: zPhone, email: zStr, birth_date: zCalendarDate })
+  .object({
+    id: zId,
+    name: zStr,
+    phone: zPhone,
+    email: zStr,
+    birth_date: zCalendarDate,
+    categories: z
+      .array(z.object({ id: zId }).loose())
+      .catch([])
+      .optional(),
+  })
   .transform(
     (c): ClientSummary => ({
       id: c.id,
@@ -645,6 +657,7 @@ export const ClientSummarySchema = z
       phone: c.phone,
       email: c.email,
       birthDate: c.birth_date,
+      categoryIds: (c.categories ?? []).map((category) => category.id),
     }),
   );
 

@@ -22,14 +22,19 @@ export interface AltegioBookingPortOptions {
  * The booking machine's actors, answered by Altegio. Reference data comes through the cache, so a
  * whole booking costs the online-booking calls plus one `book_record`.
  */
+/** The branches served: `branches[]`, or in sandbox mode without any, every branch of the salon. */
+export async function servedBranchIds(
+  options: Pick<AltegioBookingPortOptions, 'altegio' | 'settings' | 'serveAllBranches'>,
+  signal?: AbortSignal,
+): Promise<number[]> {
+  const configured = options.settings().branches.map((branch) => branch.id);
+  if (configured.length > 0 || !options.serveAllBranches) return configured;
+  return (await options.altegio.listCompanies({}, { signal })).map((company) => company.id);
+}
+
 export function createAltegioBookingPort(options: AltegioBookingPortOptions): BookingPort {
   const { altegio, logger } = options;
-
-  async function branchIds(signal: AbortSignal): Promise<number[]> {
-    const configured = options.settings().branches.map((branch) => branch.id);
-    if (configured.length > 0 || !options.serveAllBranches) return configured;
-    return (await altegio.listCompanies({}, { signal })).map((company) => company.id);
-  }
+  const branchIds = (signal: AbortSignal) => servedBranchIds(options, signal);
 
   return {
     async loadBranches(signal) {

@@ -4,8 +4,10 @@ import {
   bookingActors,
   bookingMachine,
 } from '../../machines/booking/index.js';
+import { FEEDBACK_MACHINE_VERSION, feedbackActors, feedbackMachine } from '../../machines/feedback/index.js';
 import { REMINDER_MACHINE_VERSION, reminderActors, reminderMachine } from '../../machines/reminder/index.js';
 import type { BookingPort } from '../domain/booking.js';
+import type { FeedbackPort } from '../domain/feedback.js';
 import type { ReminderPort } from '../domain/reminder.js';
 import { durationsOf, type Settings } from '../domain/settings.js';
 import { botT } from '../templates/i18n.js';
@@ -15,12 +17,15 @@ import type { MachineRegistry } from './registry.js';
 export const BOOKING = 'booking';
 /** Started by the notification worker when a reminder is due. */
 export const REMINDER = 'reminder';
+/** Started by the notification worker after a visit the client came to. */
+export const FEEDBACK = 'feedback';
 
 /** Every machine the runtime can run, with the runtime's Altegio calls provided. */
 export function createMachineRegistry(options: {
   settings: () => Settings;
   booking: BookingPort;
   reminder: ReminderPort;
+  feedback: FeedbackPort;
 }): MachineRegistry {
   const booking = bookingMachine.provide({ actors: bookingActors(options.booking) });
   return {
@@ -46,6 +51,11 @@ export function createMachineRegistry(options: {
       id: REMINDER,
       version: REMINDER_MACHINE_VERSION,
       machine: reminderMachine.provide({ actors: reminderActors(options.reminder) }),
+    },
+    [FEEDBACK]: {
+      id: FEEDBACK,
+      version: FEEDBACK_MACHINE_VERSION,
+      machine: feedbackMachine.provide({ actors: feedbackActors(options.feedback) }),
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { AltegioRecord } from '../altegio/schemas.js';
-import type { Settings } from '../domain/settings.js';
+import type { Settings, TemplateKind } from '../domain/settings.js';
 
 /** Why a notification is not sent, in words an admin reads in the delivery log. */
 export type Suppression = { sent: true; records: AltegioRecord[] } | { sent: false; reason: string };
@@ -10,16 +10,19 @@ export type Suppression = { sent: true; records: AltegioRecord[] } | { sent: fal
  * are dropped, and the notice goes out when at least one is left.
  *
  * @param offlineServiceIds services of the branch that are not bookable online (`service_type` 0)
+ * @param kind the template kind: the staff block list applies to new-record notices only
  */
 export function applyFilters(
   records: readonly AltegioRecord[],
   settings: Settings,
   offlineServiceIds: ReadonlySet<number>,
+  kind: TemplateKind,
 ): Suppression {
   const live = records.filter((record) => !record.deleted);
   if (live.length === 0) return { sent: false, reason: 'the record was deleted' };
 
-  const blocked = new Set(settings.booking.notifyBlockedStaffIds);
+  // The block list is about booking notices ("when an appointment is booked"), not reminders.
+  const blocked = new Set(kind === 'new-record' ? settings.booking.notifyBlockedStaffIds : []);
   // One unblocked staff member among the records created together is enough to notify.
   const unblocked = live.filter((record) => !blocked.has(record.staffId));
   if (unblocked.length === 0)

@@ -29,12 +29,46 @@ export interface ReminderJob {
   startsAt: number;
 }
 
-export type JobPayload = NoticeJob | ReminderJob;
+/** A feedback request after a visit the client came to: starts a rating dialogue. */
+export interface FeedbackJob {
+  type: 'feedback';
+  templateIndex: number;
+  companyId: number;
+  recordId: number;
+  phone: string;
+}
 
-export const JOB_KIND = { notice: 'notice', reminder: 'reminder' } as const;
+/** Looks for today's birthdays in every branch and plans one greeting per client. */
+export interface BirthdayScanJob {
+  type: 'birthday-scan';
+  /** The local calendar day (`YYYY-MM-DD` in `general.timezone`) being greeted. */
+  day: string;
+}
+
+/** One birthday greeting; its dedupe key (year + phone) makes it once per client per year. */
+export interface BirthdayJob {
+  type: 'birthday';
+  templateIndex: number;
+  companyId: number;
+  clientName: string;
+  phone: string;
+  categoryIds: number[];
+}
+
+export type JobPayload = NoticeJob | ReminderJob | FeedbackJob | BirthdayScanJob | BirthdayJob;
+
+export const JOB_KIND = {
+  notice: 'notice',
+  reminder: 'reminder',
+  feedback: 'feedback',
+  birthdayScan: 'birthday-scan',
+  birthday: 'birthday',
+} as const;
+
+const TYPES: ReadonlySet<string> = new Set(Object.values(JOB_KIND));
 
 export function isJobPayload(value: unknown): value is JobPayload {
   if (typeof value !== 'object' || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === 'notice' || type === 'reminder';
+  return typeof type === 'string' && TYPES.has(type);
 }

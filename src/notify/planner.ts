@@ -3,13 +3,27 @@ import type { Clock } from '../domain/clock.js';
 import { durationsOf, reminderOffsetMs, type Settings } from '../domain/settings.js';
 import type { Logger } from '../log.js';
 import type { RecordUpsert, Store } from '../store/index.js';
-import { JOB_KIND, type NoticeJob, type NoticeKind, type ReminderJob } from './jobs.js';
+import type { AdminMessenger } from './admin.js';
+import { type FeedbackJob, JOB_KIND, type NoticeJob, type NoticeKind, type ReminderJob } from './jobs.js';
 
 export interface PlannerOptions {
   store: Store;
   settings: () => Settings;
   clock: Clock;
   logger: Logger;
+  /** Tells the admin about a new task (queued in the same transaction). */
+  tellAdmin?: AdminMessenger;
+}
+
+/** A record's status as the salon's task rules name it. */
+export type RecordStatus = 'confirmed' | 'came' | 'no-show' | 'waiting' | 'deleted';
+
+export function recordStatus(attendance: number, deleted: boolean): RecordStatus {
+  if (deleted) return 'deleted';
+  if (attendance === 2) return 'confirmed';
+  if (attendance === 1) return 'came';
+  if (attendance === -1) return 'no-show';
+  return 'waiting';
 }
 
 /** What a record webhook did to the mirror, as the planner needs it. */
@@ -30,7 +44,7 @@ const BOT_BOOKING = /:booking:\d+$/;
  * (filters, recipient, template) is checked again when it runs, so a settings change or a later
  * webhook between planning and sending is respected.
  */
-export function createPlanner({ store, settings, clock, logger }: PlannerOptions) {
+export function createPlanner({ store, settings, clock, logger, tellAdmin }: PlannerOptions) {
   function noticeTemplates(kind: NoticeKind): number[] {
     return settings()
       .templates.map((template, index) => ({ template, index }))
@@ -127,8 +141,64 @@ export function createPlanner({ store, settings, clock, logger }: PlannerOptions
     });
   }
 
+  /** `tasks.onStatusChange`: a task (and a word to the admin) when a record enters a status. */
+  function planStatusTasks(record: AltegioRecord, previous: RecordChange['mirror']['previous']): void {
+    const now = recordStatus(record.attendance, record.deleted);
+    const before = previous ? recordStatus(previous.attendance, previous.deleted) : undefined;
+    if (now === before) return;
+    for (const rule of settings().tasks.onStatusChange) {
+      if (rule.status !== now) continue;
+      const task = store.tasks.create({
+        kind: 'status-change',
+        title: rule.title,
+        recordId: record.id,
+        companyId: record.companyId,
+        clientPhone: record.client?.phone ?? null,
+        at: clock.now(),
+      });
+      tellAdmin?.(
+        'admin.task',
+        { title: rule.title, companyId: record.companyId, recordId: record.id },
+        `task:${task.id}`,
+      );
+    }
+  }
+
+  /** Feedback: once per record, `feedback.delayAfterVisit` after the later of the visit's end and "came". */
+  function planFeedback(record: AltegioRecord, phone: string): void {
+    if (record.startsAt === null) return;
+    const current = settings();
+    const templateIndex = current.templates.findIndex((t) => t.kind === 'feedback' && t.enabled);
+    if (templateIndex < 0) return;
+    const visitEnd = record.startsAt + record.seanceLength * 1000;
+    const cameAt = record.lastChangeDate ?? clock.now();
+    const payload: FeedbackJob = {
+      type: 'feedback',
+      templateIndex,
+      companyId: record.companyId,
+      recordId: record.id,
+      phone,
+    };
+    store.jobs.enqueue({
+      kind: JOB_KIND.feedback,
+      dueAt: Math.max(visitEnd, cameAt) + durationsOf(current).feedbackDelayAfterVisit,
+      dedupeKey: `feedback:${record.companyId}:${record.id}`,
+      payload,
+      record: { companyId: record.companyId, recordId: record.id },
+    });
+  }
+
   return function plan({ status, record, mirror }: RecordChange): void {
     if (!mirror.changed) return;
+    planStatusTasks(record, mirror.previous);
+    if (
+      record.attendance === 1 &&
+      !record.deleted &&
+      record.client?.phone &&
+      mirror.previous?.attendance !== 1
+    ) {
+      planFeedback(record, record.client.phone);
+    }
     const key = { companyId: record.companyId, recordId: record.id };
     const phone = record.client?.phone ?? null;
     const previous = mirror.previous;

@@ -6,8 +6,18 @@ import type { Clock } from '../domain/clock.js';
 import type { Settings, Template } from '../domain/settings.js';
 import type { Logger } from '../log.js';
 import type { Job, Store } from '../store/index.js';
+import { birthdayClients, nextBirthdayScan } from './birthdays.js';
 import { applyFilters } from './filters.js';
-import { isJobPayload, type NoticeJob, type ReminderJob } from './jobs.js';
+import {
+  type BirthdayJob,
+  type BirthdayScanJob,
+  type FeedbackJob,
+  isJobPayload,
+  JOB_KIND,
+  type JobPayload,
+  type NoticeJob,
+  type ReminderJob,
+} from './jobs.js';
 import { resolveRecipient } from './recipients.js';
 
 /** What a template needs about the branch. */
@@ -25,7 +35,18 @@ export type RenderTemplate = (input: {
   branch: BranchInfo;
   /** The branch's services, offline ones included: their widget names and titles. */
   services: readonly Service[];
+  /** For greetings without a record (birthdays). */
+  clientName?: string;
 }) => string;
+
+/** Starts the feedback dialogue in the client's chat. */
+export type StartFeedback = (input: {
+  channel: ChannelName;
+  chatId: string;
+  text: string;
+  record: AltegioRecord;
+  idempotencyKey: string;
+}) => Promise<void>;
 
 /** Starts the reminder dialogue in the client's chat (the runtime's `startDialogue`). */
 export type StartReminder = (input: {
@@ -46,6 +67,9 @@ export interface NotificationWorkerOptions {
   isRunning(channel: ChannelName): boolean;
   render: RenderTemplate;
   startReminder: StartReminder;
+  startFeedback: StartFeedback;
+  /** The branches served (birthdays are looked for in each). */
+  branchIds(): Promise<number[]>;
   onOutbox(): void;
   /** Longest sleep between looks at the jobs table. Default 15 s. */
   pollMs?: number;
@@ -66,25 +90,53 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
   let busy: Promise<void> | undefined;
 
   function log(
-    job: NoticeJob | ReminderJob,
-    recordIds: number[],
-    phone: string | null,
+    entry: { kind: string; companyId: number; phone: string | null },
+    recordIds: ReadonlyArray<number | null>,
     decision: 'sent' | 'suppressed' | 'failed',
     reason: string,
     channel?: ChannelName,
   ): void {
-    const kind = job.type === 'reminder' ? 'reminder' : job.kind;
     for (const recordId of recordIds) {
       store.deliveries.add({
-        companyId: job.companyId,
+        companyId: entry.companyId,
         recordId,
-        clientPhone: phone,
-        kind,
+        clientPhone: entry.phone,
+        kind: entry.kind,
         decision,
         reason,
         ...(channel ? { channel } : {}),
         at: clock.now(),
       });
+    }
+  }
+
+  /** What the delivery log says a job is about. */
+  function subject(payload: JobPayload): {
+    kind: string;
+    companyId: number;
+    phone: string | null;
+    recordIds: Array<number | null>;
+  } {
+    switch (payload.type) {
+      case 'notice':
+        return {
+          kind: payload.kind,
+          companyId: payload.companyId,
+          phone: payload.phone,
+          recordIds: payload.recordIds,
+        };
+      case 'reminder':
+      case 'feedback':
+        return {
+          kind: payload.type,
+          companyId: payload.companyId,
+          phone: payload.phone,
+          recordIds: [payload.recordId],
+        };
+      case 'birthday':
+        return { kind: 'birthday', companyId: payload.companyId, phone: payload.phone, recordIds: [null] };
+      case 'birthday-scan':
+        return { kind: 'birthday', companyId: 0, phone: null, recordIds: [] };
     }
   }
 
@@ -113,9 +165,12 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     };
   }
 
-  function templateFor(job: NoticeJob | ReminderJob, settings: Settings): Template | undefined {
+  function templateFor(
+    job: NoticeJob | ReminderJob | FeedbackJob | BirthdayJob,
+    settings: Settings,
+  ): Template | undefined {
     const template = settings.templates[job.templateIndex];
-    const kind = job.type === 'reminder' ? 'reminder' : job.kind;
+    const kind = job.type === 'notice' ? job.kind : job.type;
     return template && template.enabled && template.kind === kind ? template : undefined;
   }
 
@@ -126,21 +181,21 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
       .map((id) => mirrored(payload.companyId, id))
       .filter((record): record is AltegioRecord => record !== undefined);
     if (!template) {
-      log(payload, payload.recordIds, payload.phone, 'suppressed', 'the template was disabled or removed');
+      log(subject(payload), payload.recordIds, 'suppressed', 'the template was disabled or removed');
       return;
     }
     // A cancellation notice is about a deleted record; the others skip records deleted meanwhile.
     const candidates =
       payload.kind === 'record-cancelled' ? records.map((r) => ({ ...r, deleted: false })) : records;
     const { services, offline } = await branchServices(payload.companyId);
-    const filtered = applyFilters(candidates, settings, offline);
+    const filtered = applyFilters(candidates, settings, offline, payload.kind);
     if (!filtered.sent) {
-      log(payload, payload.recordIds, payload.phone, 'suppressed', filtered.reason);
+      log(subject(payload), payload.recordIds, 'suppressed', filtered.reason);
       return;
     }
     const recipient = resolveRecipient(payload.phone, settings, store.conversations, options.isRunning);
     if (!recipient.found) {
-      log(payload, payload.recordIds, payload.phone, 'suppressed', recipient.reason);
+      log(subject(payload), payload.recordIds, 'suppressed', recipient.reason);
       return;
     }
     const text = options.render({
@@ -158,9 +213,8 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
         idempotencyKey: `job:${job.dedupeKey}`,
       });
       log(
-        payload,
+        subject(payload),
         filtered.records.map((record) => record.id),
-        payload.phone,
         'sent',
         recipient.note || 'sent',
         recipient.channel,
@@ -173,7 +227,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     const settings = options.settings();
     const template = templateFor(payload, settings);
     if (!template) {
-      log(payload, [payload.recordId], payload.phone, 'suppressed', 'the template was disabled or removed');
+      log(subject(payload), [payload.recordId], 'suppressed', 'the template was disabled or removed');
       return;
     }
     // The visit may have changed since planning: ask Altegio, fall back to the mirror.
@@ -190,18 +244,18 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
             ? 'the visit already took place or was marked as missed'
             : undefined;
     if (reason || !record) {
-      log(payload, [payload.recordId], payload.phone, 'suppressed', reason ?? 'the record is unknown');
+      log(subject(payload), [payload.recordId], 'suppressed', reason ?? 'the record is unknown');
       return;
     }
     const { services, offline } = await branchServices(payload.companyId);
-    const filtered = applyFilters([record], settings, offline);
+    const filtered = applyFilters([record], settings, offline, 'reminder');
     if (!filtered.sent) {
-      log(payload, [payload.recordId], payload.phone, 'suppressed', filtered.reason);
+      log(subject(payload), [payload.recordId], 'suppressed', filtered.reason);
       return;
     }
     const recipient = resolveRecipient(payload.phone, settings, store.conversations, options.isRunning);
     if (!recipient.found) {
-      log(payload, [payload.recordId], payload.phone, 'suppressed', recipient.reason);
+      log(subject(payload), [payload.recordId], 'suppressed', recipient.reason);
       return;
     }
     const text = options.render({
@@ -219,7 +273,116 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
       issuedAt: clock.now(),
       idempotencyKey: `job:${job.dedupeKey}`,
     });
-    log(payload, [payload.recordId], payload.phone, 'sent', recipient.note || 'sent', recipient.channel);
+    log(subject(payload), [payload.recordId], 'sent', recipient.note || 'sent', recipient.channel);
+  }
+
+  async function runFeedback(job: Job, payload: FeedbackJob): Promise<void> {
+    const settings = options.settings();
+    const template = templateFor(payload, settings);
+    const record = mirrored(payload.companyId, payload.recordId);
+    const reason = !template
+      ? 'the template was disabled or removed'
+      : !record
+        ? 'the record is unknown'
+        : record.deleted
+          ? 'the record was deleted'
+          : undefined;
+    if (reason || !record || !template) {
+      log(subject(payload), [payload.recordId], 'suppressed', reason ?? 'the record is unknown');
+      return;
+    }
+    const { services, offline } = await branchServices(payload.companyId);
+    const filtered = applyFilters([record], settings, offline, 'feedback');
+    if (!filtered.sent) {
+      log(subject(payload), [payload.recordId], 'suppressed', filtered.reason);
+      return;
+    }
+    const recipient = resolveRecipient(payload.phone, settings, store.conversations, options.isRunning);
+    if (!recipient.found) {
+      log(subject(payload), [payload.recordId], 'suppressed', recipient.reason);
+      return;
+    }
+    const text = options.render({
+      template,
+      settings,
+      records: [record],
+      branch: await branchInfo(payload.companyId, settings),
+      services,
+    });
+    await options.startFeedback({
+      channel: recipient.channel,
+      chatId: recipient.chatId,
+      text,
+      record,
+      idempotencyKey: `job:${job.dedupeKey}`,
+    });
+    log(subject(payload), [payload.recordId], 'sent', recipient.note || 'sent', recipient.channel);
+  }
+
+  /** Plans today's greetings (one per client per year, by phone), then tomorrow's scan. */
+  async function runBirthdayScan(payload: BirthdayScanJob): Promise<void> {
+    const settings = options.settings();
+    const templateIndex = settings.templates.findIndex((t) => t.kind === 'birthday' && t.enabled);
+    if (templateIndex >= 0) {
+      const branchIds = await options.branchIds();
+      const clients = await birthdayClients(store, altegio, branchIds, payload.day);
+      const year = payload.day.slice(0, 4);
+      for (const client of clients) {
+        const greeting: BirthdayJob = { type: 'birthday', templateIndex, ...client, clientName: client.name };
+        store.jobs.enqueue({
+          kind: JOB_KIND.birthday,
+          dueAt: clock.now(),
+          dedupeKey: `birthday:${year}:${client.phone}`,
+          payload: greeting,
+        });
+      }
+      logger.info({ day: payload.day, clients: clients.length }, 'birthday greetings planned');
+    }
+    scheduleBirthdayScan(payload.day);
+  }
+
+  async function runBirthday(job: Job, payload: BirthdayJob): Promise<void> {
+    const settings = options.settings();
+    const template = templateFor(payload, settings);
+    if (!template) {
+      log(subject(payload), [null], 'suppressed', 'the template was disabled or removed');
+      return;
+    }
+    const branch = settings.branches.find((candidate) => candidate.id === payload.companyId);
+    const excluded = payload.categoryIds.find((id) => branch?.excludedClientCategoryIds.includes(id));
+    if (excluded !== undefined) {
+      log(subject(payload), [null], 'suppressed', `the client is in excluded category ${excluded}`);
+      return;
+    }
+    const recipient = resolveRecipient(payload.phone, settings, store.conversations, options.isRunning);
+    if (!recipient.found) {
+      log(subject(payload), [null], 'suppressed', recipient.reason);
+      return;
+    }
+    const text = options.render({
+      template,
+      settings,
+      records: [],
+      branch: await branchInfo(payload.companyId, settings),
+      services: [],
+      clientName: payload.clientName,
+    });
+    store.transaction(() => {
+      store.outbox.enqueue({
+        channel: recipient.channel,
+        recipient: recipient.chatId,
+        payload: { text },
+        idempotencyKey: `job:${job.dedupeKey}`,
+      });
+      log(subject(payload), [null], 'sent', recipient.note || 'sent', recipient.channel);
+    });
+    options.onOutbox();
+  }
+
+  function scheduleBirthdayScan(after?: string): void {
+    const { day, dueAt } = nextBirthdayScan(options.settings(), clock.now(), after);
+    const payload: BirthdayScanJob = { type: 'birthday-scan', day };
+    store.jobs.enqueue({ kind: JOB_KIND.birthdayScan, dueAt, dedupeKey: `birthday-scan:${day}`, payload });
   }
 
   async function runJob(job: Job): Promise<void> {
@@ -227,7 +390,10 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     try {
       if (!isJobPayload(payload)) throw new Error(`unknown job payload of kind ${job.kind}`);
       if (payload.type === 'notice') await runNotice(job, payload);
-      else await runReminder(job, payload);
+      else if (payload.type === 'reminder') await runReminder(job, payload);
+      else if (payload.type === 'feedback') await runFeedback(job, payload);
+      else if (payload.type === 'birthday-scan') await runBirthdayScan(payload);
+      else await runBirthday(job, payload);
       store.jobs.complete(job.id);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -240,8 +406,8 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
         'job failed',
       );
       if (state === 'failed' && isJobPayload(payload)) {
-        const ids = payload.type === 'notice' ? payload.recordIds : [payload.recordId];
-        log(payload, ids, payload.phone, 'failed', `gave up after ${job.attempts} attempts: ${message}`);
+        const about = subject(payload);
+        log(about, about.recordIds, 'failed', `gave up after ${job.attempts} attempts: ${message}`);
       }
     }
   }
@@ -284,6 +450,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     /** Runs what is due now, then keeps watching. Jobs a crash left running are due again. */
     start(): void {
       running = true;
+      scheduleBirthdayScan();
       const recovered = store.jobs.recoverInterrupted();
       if (recovered > 0) logger.info({ recovered }, 'jobs interrupted by the last stop will run again');
       tick();

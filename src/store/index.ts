@@ -19,6 +19,7 @@ import { createDialogues, type DialoguesRepo } from './dialogues.js';
 import { createInbound, type InboundRepo } from './inbound.js';
 import { createJobs, type JobsRepo } from './jobs.js';
 import { createOutbox, type NewOutboxMessage, type OutboxRepo } from './outbox.js';
+import { createRatings, type RatingsRepo } from './ratings.js';
 import { createRecords, type RecordsRepo } from './records.js';
 import type { DialogueStatus } from './schema.js';
 import { createTasks, type TasksRepo } from './tasks.js';
@@ -31,6 +32,7 @@ export * from './dialogues.js';
 export * from './inbound.js';
 export * from './jobs.js';
 export * from './outbox.js';
+export * from './ratings.js';
 export * from './records.js';
 export * from './schema.js';
 export * from './tasks.js';
@@ -83,6 +85,7 @@ export interface Store {
   records: RecordsRepo;
   deliveries: DeliveriesRepo;
   tasks: TasksRepo;
+  ratings: RatingsRepo;
   /**
    * Runs `fn` in one transaction across repositories: all of its writes or none. Synchronous
    * only; do the I/O (Altegio, channels) before or after, never inside.
@@ -138,6 +141,7 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     records: createRecords(db, now),
     deliveries: createDeliveries(db, now),
     tasks: createTasks(db, now),
+    ratings: createRatings(db, now),
     transaction: (fn) => transaction(db, fn),
     saveDialogueStep: (step) =>
       transaction(db, () => {

@@ -298,6 +298,20 @@ export const tasks = sqliteTable(
   (t) => [index('tasks_done_created_idx').on(t.done, t.createdAt)],
 );
 
+/** A client's rating of a visit (1–5) and what they wrote, one per record. */
+export const ratings = sqliteTable(
+  'ratings',
+  {
+    companyId: integer('company_id').notNull(),
+    recordId: integer('record_id').notNull(),
+    rating: integer('rating').notNull(),
+    comment: text('comment'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.companyId, t.recordId] })],
+);
+
 // === Row types =============================================================================
 
 /** A row of {@link conversations}. */
@@ -318,3 +332,5 @@ export type InboundEvent = typeof inboundEvents.$inferSelect;
 export type Delivery = typeof deliveries.$inferSelect;
 /** A row of {@link tasks}. */
 export type Task = typeof tasks.$inferSelect;
+/** A row of {@link ratings}. */
+export type Rating = typeof ratings.$inferSelect;

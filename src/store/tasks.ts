@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db, Now } from './db.js';
 import { type Task, type TaskKind, tasks } from './schema.js';
 
@@ -34,6 +34,8 @@ export interface TasksRepo {
   markDone(id: number, at?: number): Task | undefined;
   /** Adds the comment a client wrote after a poor rating to its task. */
   setComment(id: number, comment: string): boolean;
+  /** The newest task of a kind about a record, e.g. the poor-rating task a comment belongs to. */
+  latestForRecord(companyId: number, recordId: number, kind: TaskKind): Task | undefined;
 }
 
 /** Creates the tasks repository. */
@@ -82,6 +84,15 @@ export function createTasks(db: Db, now: Now = Date.now): TasksRepo {
 
     setComment(id, comment) {
       return db.update(tasks).set({ comment }).where(eq(tasks.id, id)).run().changes > 0;
+    },
+
+    latestForRecord(companyId, recordId, kind) {
+      return db
+        .select()
+        .from(tasks)
+        .where(and(eq(tasks.companyId, companyId), eq(tasks.recordId, recordId), eq(tasks.kind, kind)))
+        .orderBy(desc(tasks.id))
+        .get();
     },
   };
 }
