@@ -21,12 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseWebhook, webhookDedupeKey } from '../src/altegio/webhooks.js';
 import { type Channel, ChannelSendError, type OutboundMessage } from '../src/channels/channel.js';
-import {
-  createDispatcher,
-  DEFAULT_LIMITS,
-  type DispatcherTimers,
-  type DispatchItem,
-} from '../src/channels/dispatcher.js';
+import { createDispatcher, type DispatcherTimers, type DispatchItem } from '../src/channels/dispatcher.js';
 import type { Clock } from '../src/domain/clock.js';
 import { defaultSettings, type Settings } from '../src/domain/settings.js';
 import { createLogger } from '../src/log.js';

@@ -1,57 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually } from '../helpers/eventually.js';
 import { TelegramUser } from '../helpers/telegram-user.js';
 import { createWorld, ONE_BRANCH, type World } from './harness.js';
-
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'altegio-bot.js');
-
-/** The engine as its own process, so that a test can kill it the hard way. */
-function startProcess(world: World): { child: ChildProcess; ready: Promise<void>; output: () => string } {
-  const child = spawn(process.execPath, [BIN, 'start'], {
-    env: { ...world.env, PATH: process.env.PATH, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += String(chunk);
-      if (output.includes('Telegram: long polling')) resolve();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`engine exited with ${code}:\n${output}`)));
-  });
-  return { child, ready, output: () => output };
-}
-
-/**
- * Waits until the engine has recorded every message it sent. A kill between Telegram's answer
- * and that record makes the next start send the message again (delivery is at least once);
- * these tests are about dialogues, so they kill after the record.
- */
-async function outboxSettled(world: World): Promise<void> {
-  const db = new Database(String(world.env.DATABASE_PATH), { readonly: true });
-  try {
-    await eventually(() => {
-      const row = db.prepare("SELECT count(*) AS pending FROM outbox WHERE state = 'pending'").get() as {
-        pending: number;
-      };
-      return row.pending === 0;
-    });
-  } finally {
-    db.close();
-  }
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
+import { kill, outboxSettled, startProcess } from './process.js';
 
 describe('dialogues survive the process being killed', () => {
   let world: World | undefined;
