@@ -185,4 +185,31 @@ describe('reminders and notifications over WhatsApp, end to end', () => {
     expect(response.find((entry) => entry.decision === 'suppressed')?.reason).toContain('block list');
     expect(sentTo(w, CHAT).filter((text) => text.startsWith('New visit'))).toEqual([]);
   });
+
+  it('still notifies records created together when one of two staff members is not blocked', async () => {
+    const w = await start({ booking: { notifyBlockedStaffIds: [1001] }, records: { groupingWindow: '2s' } });
+    createVisit(w, { leadSeconds: 3_600, staffId: 1001 });
+    createVisit(w, { leadSeconds: 7_200, staffId: 1002, serviceId: 302 });
+    const notice = await waitForText(w, CHAT, /New visit/);
+    expect(notice).not.toContain("Women's haircut");
+    expect(notice).toContain('Colouring');
+  });
+
+  it('sends nothing to a client in a category the branch excludes', async () => {
+    const w = await start({ branches: [{ id: 101, excludedClientCategoryIds: [401] }] });
+    // Elena (+7 916 123-45-67) is in the sandbox's VIP category 401.
+    const visit = createVisit(w, { leadSeconds: 3_600, phone: '+79161234567' });
+    const deliveries = await eventually(async () => {
+      const list = (await (
+        await fetch(`${w.info?.url}/api/deliveries?phone=79161234567`, {
+          headers: { authorization: 'Bearer admin-token' },
+        })
+      ).json()) as Array<{ recordId: number; decision: string; reason: string }>;
+      const about = list.filter((entry) => entry.recordId === Number(visit.id));
+      if (about.length === 0) throw new Error('no decision yet');
+      return about;
+    });
+    expect(deliveries[0]).toMatchObject({ decision: 'suppressed', reason: expect.stringContaining('category 401') });
+    expect(sentTo(w, '79161234567@c.us')).toEqual([]);
+  });
 });
