@@ -77,6 +77,8 @@ async function start(inspect: boolean): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  // The inspector's WebSocket client keeps reconnecting after stop(); nothing else is left to wait for.
+  if (inspect) process.exit(process.exitCode ?? 0);
   return 0;
 }
 

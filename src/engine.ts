@@ -20,6 +20,7 @@ import { loadSettingsFile } from './config/settings-file.js';
 import { createSettingsHolder } from './config/settings-holder.js';
 import { createAltegioBookingPort, servedBranchIds } from './dialogues/booking-port.js';
 import { createStoreFeedbackPort } from './dialogues/feedback-port.js';
+import { startInspector } from './dialogues/inspector.js';
 import { BOOKING, createMachineRegistry, FEEDBACK, REMINDER } from './dialogues/machines.js';
 import type { Language } from './dialogues/registry.js';
 import { createAltegioReminderPort } from './dialogues/reminder-port.js';
@@ -227,6 +228,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     });
     const branchSource = { altegio, settings: currentSettings, serveAllBranches: sandbox !== undefined };
     const tellAdmin = createAdminMessenger({ store, settings: currentSettings, isRunning, logger });
+    const inspector = env.inspect ? await startInspector(logger) : undefined;
+    if (inspector) cleanup.push(() => inspector.stop());
     const runtime = createDialogueRuntime({
       store,
       machines: createMachineRegistry({
@@ -243,6 +246,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       onOutbox: () => outboxWorker.wake(),
       onTimersChanged: () => sweeper.wake(),
       onIntents: createIntentHandler({ store, tellAdmin }),
+      ...(inspector ? { inspect: inspector.inspect } : {}),
     });
     const sweeper = createSweeper({
       timers: store.timers,

@@ -64,12 +64,17 @@ describe('jobs and the outbox survive a crash', () => {
         .map((call) => String(call.params.text)) ?? [];
     await eventually(() => {
       const reminders = texts().filter((text) => text.startsWith('Reminder for'));
-      if (reminders.length < 3) throw new Error(`${reminders.length} reminders so far: ${JSON.stringify(texts())}`);
+      if (reminders.length < 3)
+        throw new Error(`${reminders.length} reminders so far: ${JSON.stringify(texts())}`);
     }, 20_000);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const notices = texts().filter((text) => text.startsWith('Booked:'));
     const reminders = texts().filter((text) => text.startsWith('Reminder for'));
-    expect(notices.sort()).toEqual(['Booked: Gel manicure', "Booked: Men's haircut", "Booked: Women's haircut"]);
+    expect(notices.sort()).toEqual([
+      'Booked: Gel manicure',
+      "Booked: Men's haircut",
+      "Booked: Women's haircut",
+    ]);
     expect(reminders).toHaveLength(3);
     expect(new Set(reminders).size).toBe(3);
     expect(ids).toHaveLength(3);

@@ -48,7 +48,9 @@ function waitForText(world: World, chatId: string, pattern: RegExp, timeoutMs = 
 }
 
 async function api<T>(world: World, path: string): Promise<T> {
-  const response = await fetch(`${world.info?.url}${path}`, { headers: { authorization: 'Bearer admin-token' } });
+  const response = await fetch(`${world.info?.url}${path}`, {
+    headers: { authorization: 'Bearer admin-token' },
+  });
   return (await response.json()) as T;
 }
 

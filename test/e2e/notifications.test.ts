@@ -209,7 +209,10 @@ describe('reminders and notifications over WhatsApp, end to end', () => {
       if (about.length === 0) throw new Error('no decision yet');
       return about;
     });
-    expect(deliveries[0]).toMatchObject({ decision: 'suppressed', reason: expect.stringContaining('category 401') });
+    expect(deliveries[0]).toMatchObject({
+      decision: 'suppressed',
+      reason: expect.stringContaining('category 401'),
+    });
     expect(sentTo(w, '79161234567@c.us')).toEqual([]);
   });
 });

@@ -29,7 +29,10 @@ export function startProcess(world: World): {
   });
   const url = () => /listening on (http:\/\/[\d.:]+)/.exec(output)?.[1] ?? '';
   // The sandbox sends its webhooks to whichever engine process is up now.
-  void ready.then(() => world.sandbox.setWebhookUrl(`${url()}/webhooks/altegio/${world.env.WEBHOOK_SECRET}`), () => {});
+  void ready.then(
+    () => world.sandbox.setWebhookUrl(`${url()}/webhooks/altegio/${world.env.WEBHOOK_SECRET}`),
+    () => {},
+  );
   return { child, ready, output: () => output, url };
 }
 
@@ -58,4 +61,3 @@ export async function kill(child: ChildProcess): Promise<void> {
   child.kill('SIGKILL');
   await exited;
 }
-
