@@ -10,6 +10,8 @@ Commands:
   start [--inspect]            apply pending migrations, load settings and serve.
                                Without ALTEGIO_PARTNER_TOKEN it runs against an embedded
                                sandbox salon, so every flow can be tried at once.
+  chat                         start as above and chat with the bot on this terminal, as a
+                               client would (type /book); Ctrl-C or Ctrl-D ends it
   migrate                      apply pending database migrations and exit
   sandbox [--port N] [--host H]
                                serve the sandbox Altegio alone (its URL can be used as
@@ -47,6 +49,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'start':
       return start(values.inspect === true);
+    case 'chat': {
+      const { runChat } = await import('./chat.js');
+      return runChat();
+    }
     case 'migrate':
       return migrate();
     case 'sandbox':

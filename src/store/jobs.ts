@@ -140,22 +140,23 @@ export function createJobs(db: Db, now: Now = Date.now): JobsRepo {
     .returning()
     .prepare();
 
+  // A range on the unique dedupe-key index; `+state` keeps SQLite from preferring the state index,
+  // which would read every pending job (the planner asks this for every new record).
+  const pendingByPrefixStatement = db
+    .select()
+    .from(jobs)
+    .where(
+      sql`${jobs.dedupeKey} >= ${sql.placeholder('from')} AND ${jobs.dedupeKey} < ${sql.placeholder('to')}
+        AND +${jobs.state} = 'pending' AND ${jobs.kind} = ${sql.placeholder('kind')}`,
+    )
+    .orderBy(asc(jobs.dueAt))
+    .prepare();
+
   const get = (id: number): Job | undefined => db.select().from(jobs).where(eq(jobs.id, id)).get();
 
   return {
     pendingWithKeyPrefix(kind, prefix) {
-      return db
-        .select()
-        .from(jobs)
-        .where(
-          and(
-            eq(jobs.state, 'pending'),
-            eq(jobs.kind, kind),
-            sql`substr(${jobs.dedupeKey}, 1, ${prefix.length}) = ${prefix}`,
-          ),
-        )
-        .orderBy(asc(jobs.dueAt))
-        .all();
+      return pendingByPrefixStatement.all({ kind, from: prefix, to: `${prefix}\uffff` });
     },
 
     updatePayload(id, payload) {
