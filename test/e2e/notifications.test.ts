@@ -215,4 +215,25 @@ describe('reminders and notifications over WhatsApp, end to end', () => {
     });
     expect(sentTo(w, '79161234567@c.us')).toEqual([]);
   });
+
+  it('fills {{weekday}} in each template\'s own language, in the branch\'s time zone', async () => {
+    world = await createWorld({
+      ...settings(),
+      templates: [
+        { kind: 'new-record', text: 'RU {{weekday}} {{date}}', language: 'ru' },
+        { kind: 'new-record', text: 'UK {{weekday}} {{date}}', language: 'uk' },
+      ],
+    });
+    await world.startEngine();
+    const visit = createVisit(world, { leadSeconds: 3 * 86_400 });
+    const weekday = (locale: string) =>
+      new Intl.DateTimeFormat(locale, { weekday: 'long', timeZone: 'Europe/Moscow' }).format(
+        new Date(String(visit.datetime)),
+      );
+    const ru = await waitForText(world, CHAT, /^RU /);
+    const uk = await waitForText(world, CHAT, /^UK /);
+    expect(ru).toContain(weekday('ru'));
+    expect(uk).toContain(weekday('uk'));
+    expect(weekday('ru')).not.toBe(weekday('uk'));
+  });
 });
