@@ -18,7 +18,7 @@ import {
   type NoticeJob,
   type ReminderJob,
 } from './jobs.js';
-import { resolveRecipient } from './recipients.js';
+import { type Recipient, resolveRecipient } from './recipients.js';
 
 /** What a template needs about the branch. */
 export interface BranchInfo {
@@ -76,6 +76,11 @@ export interface NotificationWorkerOptions {
 }
 
 const MAX_ATTEMPTS = 5;
+
+const recipientOf = (recipient: { channel: ChannelName; chatId: string }) => ({
+  channel: recipient.channel,
+  chatId: recipient.chatId,
+});
 
 /**
  * Runs due notification jobs: re-checks the salon's rules at sending time, finds the client's
@@ -174,37 +179,52 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     return template && template.enabled && template.kind === kind ? template : undefined;
   }
 
-  async function runNotice(job: Job, payload: NoticeJob): Promise<void> {
+  /**
+   * What every record message shares: the salon's filters, the client's channel and the rendered
+   * template. Undefined when the message is not sent (the delivery log already says why).
+   */
+  async function compose(
+    payload: NoticeJob | ReminderJob | FeedbackJob,
+    template: Template,
+    records: AltegioRecord[],
+  ): Promise<
+    { recipient: Extract<Recipient, { found: true }>; text: string; records: AltegioRecord[] } | undefined
+  > {
     const settings = options.settings();
-    const template = templateFor(payload, settings);
-    const records = payload.recordIds
-      .map((id) => mirrored(payload.companyId, id))
-      .filter((record): record is AltegioRecord => record !== undefined);
-    if (!template) {
-      log(subject(payload), payload.recordIds, 'suppressed', 'the template was disabled or removed');
-      return;
-    }
-    // A cancellation notice is about a deleted record; the others skip records deleted meanwhile.
-    const candidates =
-      payload.kind === 'record-cancelled' ? records.map((r) => ({ ...r, deleted: false })) : records;
+    const about = subject(payload);
     const { services, offline } = await branchServices(payload.companyId);
-    const filtered = applyFilters(candidates, settings, offline, payload.kind);
+    const filtered = applyFilters(records, settings, offline, template.kind);
     if (!filtered.sent) {
-      log(subject(payload), payload.recordIds, 'suppressed', filtered.reason);
-      return;
+      log(about, about.recordIds, 'suppressed', filtered.reason);
+      return undefined;
     }
     const recipient = resolveRecipient(payload.phone, settings, store.conversations, options.isRunning);
     if (!recipient.found) {
-      log(subject(payload), payload.recordIds, 'suppressed', recipient.reason);
-      return;
+      log(about, about.recordIds, 'suppressed', recipient.reason);
+      return undefined;
     }
-    const text = options.render({
-      template,
-      settings,
-      records: filtered.records,
-      branch: await branchInfo(payload.companyId, settings),
-      services,
-    });
+    const branch = await branchInfo(payload.companyId, settings);
+    const text = options.render({ template, settings, records: filtered.records, branch, services });
+    return { recipient, text, records: filtered.records };
+  }
+
+  function suppress(payload: NoticeJob | ReminderJob | FeedbackJob, reason: string): void {
+    const about = subject(payload);
+    log(about, about.recordIds, 'suppressed', reason);
+  }
+
+  async function runNotice(job: Job, payload: NoticeJob): Promise<void> {
+    const template = templateFor(payload, options.settings());
+    if (!template) return suppress(payload, 'the template was disabled or removed');
+    const records = payload.recordIds
+      .map((id) => mirrored(payload.companyId, id))
+      .filter((record): record is AltegioRecord => record !== undefined);
+    // A cancellation notice is about a deleted record; the others skip records deleted meanwhile.
+    const candidates =
+      payload.kind === 'record-cancelled' ? records.map((r) => ({ ...r, deleted: false })) : records;
+    const message = await compose(payload, template, candidates);
+    if (!message) return;
+    const { recipient, text } = message;
     store.transaction(() => {
       store.outbox.enqueue({
         channel: recipient.channel,
@@ -212,106 +232,52 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
         payload: { text },
         idempotencyKey: `job:${job.dedupeKey}`,
       });
-      log(
-        subject(payload),
-        filtered.records.map((record) => record.id),
-        'sent',
-        recipient.note || 'sent',
-        recipient.channel,
-      );
+      const ids = message.records.map((record) => record.id);
+      log(subject(payload), ids, 'sent', recipient.note || 'sent', recipient.channel);
     });
     options.onOutbox();
   }
 
   async function runReminder(job: Job, payload: ReminderJob): Promise<void> {
-    const settings = options.settings();
-    const template = templateFor(payload, settings);
-    if (!template) {
-      log(subject(payload), [payload.recordId], 'suppressed', 'the template was disabled or removed');
-      return;
-    }
+    const template = templateFor(payload, options.settings());
+    if (!template) return suppress(payload, 'the template was disabled or removed');
     // The visit may have changed since planning: ask Altegio, fall back to the mirror.
     const record =
       (await altegio.getRecord(payload.companyId, payload.recordId).catch(() => undefined)) ??
       mirrored(payload.companyId, payload.recordId);
-    const reason = !record
-      ? 'the record is unknown'
-      : record.deleted
-        ? 'the record was deleted'
-        : record.startsAt !== payload.startsAt
-          ? 'the visit was moved; a reminder for the new time is planned'
-          : record.attendance === 1 || record.attendance === -1
-            ? 'the visit already took place or was marked as missed'
-            : undefined;
-    if (reason || !record) {
-      log(subject(payload), [payload.recordId], 'suppressed', reason ?? 'the record is unknown');
-      return;
+    if (!record) return suppress(payload, 'the record is unknown');
+    if (record.deleted) return suppress(payload, 'the record was deleted');
+    if (record.startsAt !== payload.startsAt) {
+      return suppress(payload, 'the visit was moved; a reminder for the new time is planned');
     }
-    const { services, offline } = await branchServices(payload.companyId);
-    const filtered = applyFilters([record], settings, offline, 'reminder');
-    if (!filtered.sent) {
-      log(subject(payload), [payload.recordId], 'suppressed', filtered.reason);
-      return;
+    if (record.attendance === 1 || record.attendance === -1) {
+      return suppress(payload, 'the visit already took place or was marked as missed');
     }
-    const recipient = resolveRecipient(payload.phone, settings, store.conversations, options.isRunning);
-    if (!recipient.found) {
-      log(subject(payload), [payload.recordId], 'suppressed', recipient.reason);
-      return;
-    }
-    const text = options.render({
-      template,
-      settings,
-      records: [record],
-      branch: await branchInfo(payload.companyId, settings),
-      services,
-    });
+    const message = await compose(payload, template, [record]);
+    if (!message) return;
+    const { recipient, text } = message;
+    const idempotencyKey = `job:${job.dedupeKey}`;
     await options.startReminder({
-      channel: recipient.channel,
-      chatId: recipient.chatId,
+      ...recipientOf(recipient),
       text,
       record,
       issuedAt: clock.now(),
-      idempotencyKey: `job:${job.dedupeKey}`,
+      idempotencyKey,
     });
     log(subject(payload), [payload.recordId], 'sent', recipient.note || 'sent', recipient.channel);
   }
 
   async function runFeedback(job: Job, payload: FeedbackJob): Promise<void> {
-    const settings = options.settings();
-    const template = templateFor(payload, settings);
+    const template = templateFor(payload, options.settings());
+    if (!template) return suppress(payload, 'the template was disabled or removed');
     const record = mirrored(payload.companyId, payload.recordId);
-    const reason = !template
-      ? 'the template was disabled or removed'
-      : !record
-        ? 'the record is unknown'
-        : record.deleted
-          ? 'the record was deleted'
-          : undefined;
-    if (reason || !record || !template) {
-      log(subject(payload), [payload.recordId], 'suppressed', reason ?? 'the record is unknown');
-      return;
-    }
-    const { services, offline } = await branchServices(payload.companyId);
-    const filtered = applyFilters([record], settings, offline, 'feedback');
-    if (!filtered.sent) {
-      log(subject(payload), [payload.recordId], 'suppressed', filtered.reason);
-      return;
-    }
-    const recipient = resolveRecipient(payload.phone, settings, store.conversations, options.isRunning);
-    if (!recipient.found) {
-      log(subject(payload), [payload.recordId], 'suppressed', recipient.reason);
-      return;
-    }
-    const text = options.render({
-      template,
-      settings,
-      records: [record],
-      branch: await branchInfo(payload.companyId, settings),
-      services,
-    });
+    if (!record) return suppress(payload, 'the record is unknown');
+    if (record.deleted) return suppress(payload, 'the record was deleted');
+    const message = await compose(payload, template, [record]);
+    if (!message) return;
+    const { recipient, text } = message;
     await options.startFeedback({
-      channel: recipient.channel,
-      chatId: recipient.chatId,
+      ...recipientOf(recipient),
       text,
       record,
       idempotencyKey: `job:${job.dedupeKey}`,
