@@ -11,6 +11,7 @@ import {
 } from './altegio/sandbox/index.js';
 import { parseWebhook } from './altegio/webhooks.js';
 import type { Channel, ChannelName, InboundMessage } from './channels/channel.js';
+import { type ConsoleChannel, type ConsoleChatOptions, createConsoleChannel } from './channels/console.js';
 import { createDispatcher, type DispatcherOptions } from './channels/dispatcher.js';
 import { createOutboxWorker, type OutboxItem } from './channels/outbox-worker.js';
 import { createTelegramChannel, type TelegramChannel } from './channels/telegram.js';
@@ -64,6 +65,11 @@ export interface EngineOptions {
    * whatever `WHATSAPP_ENABLED` says; tests pass a fake, embedders a client they manage.
    */
   whatsappClient?: WhatsAppClientLike;
+  /**
+   * The console chat (`altegio-bot chat`): one client typing on `input` and reading replies on
+   * `output`, as channel `console`. Absent, there is no console channel.
+   */
+  consoleChat?: ConsoleChatOptions;
   /** Pacing per channel (defaults keep to Telegram's and WhatsApp's limits); tests may loosen it. */
   channelLimits?: DispatcherOptions<OutboxItem>['limits'];
 }
@@ -205,6 +211,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
         phrases: { menuHint: () => botT(currentSettings().variables.language)('common.menuHint') },
       });
       channels.whatsapp = whatsapp;
+    }
+    let consoleChannel: ConsoleChannel | undefined;
+    if (options.consoleChat) {
+      consoleChannel = createConsoleChannel({
+        ...options.consoleChat,
+        logger,
+        phrases: { menuHint: (code) => botT(languageFor(code))('common.menuHint') },
+      });
+      channels.console = consoleChannel;
     }
     const isRunning = (name: ChannelName) => channels[name]?.isRunning() ?? false;
 
@@ -357,10 +372,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
     // WhatsApp logs in in the background (a QR code on first start); until then it is skipped.
     await whatsapp?.start(onInbound);
+    await consoleChannel?.start(onInbound);
     outboxWorker.start();
     await sweeper.start();
     notifications.start();
-    const inboundChannels = [telegram, whatsapp];
+    const inboundChannels = [telegram, whatsapp, consoleChannel];
     cleanup.push(
       () => outboxWorker.stop(),
       () => sweeper.stop(),

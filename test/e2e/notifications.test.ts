@@ -216,7 +216,7 @@ describe('reminders and notifications over WhatsApp, end to end', () => {
     expect(sentTo(w, '79161234567@c.us')).toEqual([]);
   });
 
-  it('fills {{weekday}} in each template\'s own language, in the branch\'s time zone', async () => {
+  it("fills {{weekday}} in each template's own language, in the branch's time zone", async () => {
     world = await createWorld({
       ...settings(),
       templates: [
