@@ -176,7 +176,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
   ): Template | undefined {
     const template = settings.templates[job.templateIndex];
     const kind = job.type === 'notice' ? job.kind : job.type;
-    return template && template.enabled && template.kind === kind ? template : undefined;
+    return template?.enabled && template.kind === kind ? template : undefined;
   }
 
   /**
