@@ -260,7 +260,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
       defaultLanguage: () => currentSettings().variables.language,
       onOutbox: () => outboxWorker.wake(),
       onTimersChanged: () => sweeper.wake(),
-      onIntents: createIntentHandler({ store, tellAdmin }),
+      onIntents: createIntentHandler({
+        store,
+        tellAdmin,
+        language: () => currentSettings().variables.language,
+      }),
       ...(inspector ? { inspect: inspector.inspect } : {}),
     });
     const sweeper = createSweeper({
@@ -366,25 +370,34 @@ export function createEngine(options: EngineOptions = {}): Engine {
         logger.error({ err: error, channel: message.channel }, 'handling a message failed');
       });
     };
+    // Each part's stop is registered as soon as it has started, so a failed start still
+    // releases what is running (in reverse order, inbound first).
+    cleanup.push(() => runtime.drain());
     if (telegram) {
-      await telegram.start(onInbound);
+      const started = telegram;
+      await started.start(onInbound);
+      cleanup.push(() => started.stop());
       logger.info(env.telegramWebhookUrl ? 'Telegram: webhook mode' : 'Telegram: long polling');
     }
     // WhatsApp logs in in the background (a QR code on first start); until then it is skipped.
-    await whatsapp?.start(onInbound);
-    await consoleChannel?.start(onInbound);
+    if (whatsapp) {
+      const started = whatsapp;
+      await started.start(onInbound);
+      cleanup.push(() => started.stop());
+    }
+    if (consoleChannel) {
+      const started = consoleChannel;
+      await started.start(onInbound);
+      cleanup.push(() => started.stop());
+    }
     outboxWorker.start();
     await sweeper.start();
     notifications.start();
-    const inboundChannels = [telegram, whatsapp, consoleChannel];
+    // These stop before the channels (reverse order), so nothing is sent into a closed channel.
     cleanup.push(
       () => outboxWorker.stop(),
       () => sweeper.stop(),
       () => notifications.stop(),
-      () => runtime.drain(),
-      async () => {
-        for (const channel of inboundChannels) await channel?.stop();
-      },
     );
     reportUnconfigured(env, settings, logger, options.whatsappClient !== undefined);
     replayUnprocessedWebhooks(store, ingest, logger);

@@ -3,7 +3,8 @@ import { maskPhone } from './domain/phone.js';
 
 export type { Logger } from 'pino';
 
-const PHONE_KEYS = ['phone', 'clientPhone', 'adminPhone', 'recipient'];
+// Chat ids are phones on WhatsApp (`79161234567@c.us`), so they are masked too.
+const PHONE_KEYS = ['phone', 'clientPhone', 'adminPhone', 'recipient', 'chatId'];
 const SECRET_KEYS = [
   'token',
   'authorization',

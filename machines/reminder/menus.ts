@@ -54,7 +54,7 @@ export function say(key: ReminderPhraseKey, params?: Phrase['params']): ReplyMes
 
 /**
  * Option values. Their order in the menu is part of the contract: WhatsApp shows a numbered list,
- * and clients answer `1` to confirm and `2` to cancel (design.md, "Contracts").
+ * and clients answer `1` to confirm and `2` to cancel (a documented behaviour).
  */
 export const CHOICE = { confirm: 'confirm', cancel: 'cancel' } as const;
 

@@ -77,7 +77,7 @@ function asCode(value: unknown): number | undefined {
 
 /**
  * Reads the numeric error code wherever Altegio put it. Its location is unconfirmed
- * (altegio-api.md §1), so look at `errors.code`, `errors[0].code`, `meta.code` and `code`.
+ * (it is not documented), so look at `errors.code`, `errors[0].code`, `meta.code` and `code`.
  */
 export function extractErrorCode(body: unknown): number | undefined {
   const root = asRecord(body);

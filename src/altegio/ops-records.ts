@@ -1,5 +1,5 @@
 /**
- * Records (appointments), B2B. Writes follow the safe rule of altegio-api.md §3: read the record,
+ * Records (appointments), B2B. Writes follow the safe rule for Altegio's PUT: read the record,
  * change fields, PUT the whole state back — and skip the PUT when the record already is in the
  * wanted state, so a step that runs twice after a restart writes once.
  */

@@ -29,7 +29,7 @@ export function referenceOps(t: Transport): ReferenceOps {
 
   return {
     getCompany(companyId, options) {
-      // Public clients read the company with the partner token alone (altegio-api.md §8);
+      // Public clients read the company with the partner token alone;
       // that also works for marketplace installs without a user token.
       return get(
         {

@@ -549,7 +549,7 @@ export const RecordSchema = z
 /**
  * The fields of a raw record that a full-state `PUT /record` sends back. Altegio's blueprint marks
  * `staff_id, services, client, datetime, seance_length` as required on update, so we read the
- * record and echo its state with our changes (altegio-api.md §3, "PUT semantics").
+ * record and echo its state with our changes (Altegio's PUT is safest with the whole record).
  */
 export const RecordWriteSourceSchema = z.object({
   staff_id: zNum(0),

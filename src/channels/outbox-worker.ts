@@ -1,7 +1,7 @@
 import type { Clock } from '../domain/clock.js';
 import type { Logger } from '../log.js';
 import type { OutboxRepo } from '../store/index.js';
-import type { OutboundMessage } from './channel.js';
+import { ChannelSendError, type OutboundMessage } from './channel.js';
 import type { Dispatcher, DispatchItem } from './dispatcher.js';
 
 /** A dispatcher item that remembers its outbox row. */
@@ -100,11 +100,23 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     },
     failed(item, error) {
       inFlight.delete(item.outboxId);
+      // The dispatcher gave up after its quick retries. A passing outage (network, Telegram 5xx)
+      // must not lose a reminder: the row waits and is tried again, for up to a day; only what can
+      // never succeed (bot blocked, no such chat) fails for good.
+      const retryable = error instanceof ChannelSendError && error.retryable;
+      const attempts = outbox.get(item.outboxId)?.attempts ?? 1;
+      const state = retryable
+        ? outbox.fail(item.outboxId, error.message, {
+            retryAt: clock.now() + Math.min(60_000 * 2 ** Math.min(attempts, 10), 3_600_000),
+            maxAttempts: 30,
+          })
+        : outbox.fail(item.outboxId, error.message);
       logger.warn(
-        { outboxId: item.outboxId, channel: item.channel, reason: error.message },
-        'message could not be sent',
+        { outboxId: item.outboxId, channel: item.channel, reason: error.message, state },
+        state === 'failed'
+          ? 'message could not be sent, giving up'
+          : 'message could not be sent yet, will retry',
       );
-      outbox.fail(item.outboxId, error.message);
     },
     async stop() {
       running = false;

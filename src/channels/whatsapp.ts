@@ -84,7 +84,7 @@ const DEFAULT_PHRASES: WhatsAppPhrases = {
  */
 export const DEFAULT_RECONNECT_DELAYS_MS: readonly number[] = [5_000, 30_000, 120_000, 300_000];
 
-/** Chromium flags that work as root in a container (measured; see stack-notes.md). */
+/** Chromium flags that work as root in a container (measured). */
 export const CHROMIUM_ARGS: readonly string[] = [
   '--no-sandbox',
   '--disable-gpu',

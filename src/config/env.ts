@@ -1,5 +1,5 @@
 /**
- * Environment variables (design.md, "Contracts"), read once at start-up. Every variable is
+ * Environment variables (listed in the README), read once at start-up. Every variable is
  * optional: without Altegio credentials the engine runs in sandbox mode.
  */
 import { z } from 'zod';
@@ -46,7 +46,7 @@ const httpUrl = z
   });
 
 // telegraf builds request URLs with `new URL('./bot…', apiRoot)`, which silently drops a last
-// path segment without a trailing slash (stack-notes.md), so such a root is refused outright.
+// path segment without a trailing slash, so such a root is refused outright.
 const telegramRoot = httpUrl.superRefine((value, ctx) => {
   const url = new URL(value);
   if (url.search !== '' || url.hash !== '') {

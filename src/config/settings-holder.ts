@@ -25,11 +25,15 @@ export function createSettingsHolder(initial: Settings, file: string | undefined
     async update(partial) {
       const merged = mergeSettings(current, partial);
       if (!merged.ok) return merged;
-      current = merged.settings;
-      const snapshot = current;
-      // Writes are serialised so that two quick updates land in the file in order.
-      writing = writing.then(() => (file ? saveSettingsFile(file, snapshot) : undefined));
-      await writing;
+      // The file first: a change that could not be saved is not applied (it would be lost on the
+      // next restart). Writes are serialised, and one failure does not block the next update.
+      const next = merged.settings;
+      const write = writing
+        .catch(() => undefined)
+        .then(() => (file ? saveSettingsFile(file, next) : undefined));
+      writing = write;
+      await write;
+      current = next;
       return { ok: true, settings: current };
     },
   };

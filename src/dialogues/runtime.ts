@@ -49,6 +49,14 @@ export interface DialogueRuntimeOptions {
   inspect?(event: InspectionEvent): void;
 }
 
+/** The chat is in the middle of a booking; an engine-started dialogue waits for it to end. */
+export class DialogueBusyError extends Error {
+  override readonly name = 'DialogueBusyError';
+  constructor(readonly dialogueId: number) {
+    super(`the client is in the middle of a booking (dialogue ${dialogueId}); trying again later`);
+  }
+}
+
 export interface StartOptions {
   /** The Altegio record the dialogue is about (reminders, feedback). */
   recordId?: number;
@@ -339,6 +347,18 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       return;
     }
     const result = await runStep(entry, { snapshot: dialogue.snapshot }, event);
+    if (!result && extra.firedTimerId !== undefined) {
+      // A deadline whose step failed (Altegio down) is tried again a minute later, not at once.
+      const timer = store.timers.pendingForDialogue(dialogue.id).find((row) => row.id === extra.firedTimerId);
+      if (timer) {
+        store.timers.schedule(dialogue.id, {
+          sendId: timer.sendId,
+          event: timer.event,
+          dueAt: clock.now() + 60_000,
+        });
+      }
+      return;
+    }
     if (!result) {
       await replyDirectly(conversation, 'common.tryLater', keyBase, extra.inbound);
       return;
@@ -418,6 +438,9 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         const entry = machines[machineId];
         if (!entry) throw new Error(`no machine registered as "${machineId}"`);
         const conversation = store.conversations.upsert(channel, chatId);
+        const active = store.dialogues.getActive(conversation.id);
+        // A reminder must not cut a client's booking short: the job tries again later.
+        if (active && active.machineId === options.bookingMachineId) throw new DialogueBusyError(active.id);
         const keyBase = start.idempotencyKey ?? `start:${machineId}:${channel}:${chatId}:${randomUUID()}`;
         // A job repeated after a crash must not send the same reminder twice.
         if (start.idempotencyKey && store.outbox.byIdempotencyKey(`${keyBase}:0`)) return;

@@ -76,7 +76,7 @@ export interface CancellationCheck {
   record: {
     /** Visit start, ISO 8601 with offset. */
     datetime: string;
-    /** `prepaid`, `prepaid_confirmed` or `paid_full === 1` (design.md, "Precise behaviour"). */
+    /** `prepaid`, `prepaid_confirmed` or `paid_full === 1`: any of them counts as prepaid. */
     prepaid: boolean;
     /** Already deleted in Altegio (by the salon, or by an earlier cancellation). */
     deleted: boolean;

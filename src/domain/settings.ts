@@ -1,5 +1,5 @@
 /**
- * The salon's settings: one zod schema for every key of design.md's "Settings" table, with its
+ * The salon's settings: one zod schema for every key of the README's settings table, with its
  * defaults. The document keeps durations as the strings people write (`15m`); `durationsOf`
  * gives the milliseconds the engine needs, so the file, `GET /api/settings` and the code never
  * disagree about units.

@@ -1,6 +1,6 @@
 /**
  * The system variables a notification template may use. The list is a contract with salon admins
- * (design.md, "Precise behaviour"): settings refuse any other `{{name}}`, and the renderer can
+ * (see the README): settings refuse any other `{{name}}`, and the renderer can
  * rely on never meeting an unknown one.
  */
 export const TEMPLATE_VARIABLES = [

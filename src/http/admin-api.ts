@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { SettingsHolder } from '../config/settings-holder.js';
@@ -6,6 +5,7 @@ import type { Clock } from '../domain/clock.js';
 import { maskPhone, normalizePhone } from '../domain/phone.js';
 import { formatProblems } from '../domain/settings.js';
 import type { Dialogue, Store, Task, TaskKind } from '../store/index.js';
+import { sameSecret } from './secret.js';
 
 export interface AdminApiOptions {
   /** Without a token the admin API is off: every `/api/*` route answers 404 saying so. */
@@ -15,7 +15,7 @@ export interface AdminApiOptions {
   clock: Clock;
 }
 
-/** One task as `GET /api/tasks` answers it (the shape is fixed by design.md). */
+/** One task as `GET /api/tasks` answers it (a documented shape other tools rely on). */
 export interface TaskView {
   id: number;
   kind: TaskKind;
@@ -89,12 +89,6 @@ function stateOf(snapshot: unknown): string | null {
   return flattenStateValue(snapshot.value);
 }
 
-function sameToken(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
 // Query strings arrive as text; anything but the exact words is refused rather than read as false.
 const booleanText = z
   .enum(['true', 'false'], { error: 'must be true or false' })
@@ -137,7 +131,7 @@ export function registerAdminApi(app: FastifyInstance, options: AdminApiOptions)
         if (!token) return reply.code(404).send({ error: ADMIN_API_OFF_MESSAGE });
         const header = request.headers.authorization ?? '';
         const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
-        if (!given || !sameToken(given, token)) {
+        if (!given || !sameSecret(given, token)) {
           request.log.warn(
             { route: request.routeOptions.url },
             'admin API call without a valid token refused',

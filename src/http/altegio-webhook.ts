@@ -1,8 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { parseWebhook, type WebhookEvent, webhookDedupeKey } from '../altegio/webhooks.js';
 import type { Metrics } from '../metrics.js';
 import type { InboundRepo } from '../store/index.js';
+import { sameSecret } from './secret.js';
 
 export interface AltegioWebhookOptions {
   /** The secret path segment; undefined refuses every webhook (nothing is accepted unauthenticated). */
@@ -11,13 +11,6 @@ export interface AltegioWebhookOptions {
   metrics: Metrics;
   /** Processes a stored event after the answer has been sent. */
   onEvent(event: WebhookEvent, ledgerKey: string, body: unknown): void;
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  // Hash both so the comparison takes the same time whatever the lengths.
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
 }
 
 /**

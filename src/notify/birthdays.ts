@@ -1,5 +1,6 @@
 import { formatInTimeZone, fromZonedTime } from 'date-fns-tz';
 import type { CachedAltegioApi } from '../altegio/cache.js';
+import { RecordSchema } from '../altegio/schemas.js';
 import { normalizePhone } from '../domain/phone.js';
 import type { Settings } from '../domain/settings.js';
 import type { Store } from '../store/index.js';
@@ -58,22 +59,15 @@ export async function birthdayClients(
         found.set(phone, { companyId, name: client.name, phone, categoryIds: client.categoryIds });
     }
   }
-  const rows = store.sqlite
-    .prepare(
-      `SELECT company_id AS companyId, json_extract(data, '$.client.name') AS name, client_phone AS phone,
-              json_extract(data, '$.client.client_tags') AS tags
-         FROM records
-        WHERE client_phone IS NOT NULL AND substr(json_extract(data, '$.client.birthday'), 6, 5) = ?`,
-    )
-    .all(monthDay) as Array<{ companyId: number; name: string | null; phone: string; tags: string | null }>;
-  for (const row of rows) {
-    if (found.has(row.phone) || !companyIds.includes(row.companyId)) continue;
-    const tags = row.tags ? (JSON.parse(row.tags) as Array<{ id?: unknown }>) : [];
-    found.set(row.phone, {
+  for (const row of store.records.withClientBirthday(monthDay)) {
+    if (!row.clientPhone || found.has(row.clientPhone) || !companyIds.includes(row.companyId)) continue;
+    const parsed = RecordSchema.safeParse({ company_id: row.companyId, ...row.data });
+    const client = parsed.success ? parsed.data.client : null;
+    found.set(row.clientPhone, {
       companyId: row.companyId,
-      name: row.name ?? '',
-      phone: row.phone,
-      categoryIds: tags.map((tag) => Number(tag.id)).filter(Number.isFinite),
+      name: client?.name ?? '',
+      phone: row.clientPhone,
+      categoryIds: client?.categoryIds ?? [],
     });
   }
   return [...found.values()];

@@ -24,6 +24,7 @@ export function createIngest({ store, altegio, logger, plan, onPlanned }: Ingest
     try {
       if (event.kind === 'reference') {
         altegio.invalidate(event.companyId, event.resource);
+        store.inbound.markProcessed('altegio', ledgerKey);
       } else if (event.kind === 'record') {
         const { record } = event;
         const data = isRecord(raw) && isRecord(raw.data) ? raw.data : {};
@@ -51,8 +52,9 @@ export function createIngest({ store, altegio, logger, plan, onPlanned }: Ingest
           { company: record.companyId, record: record.id, status: event.status, changed: result.changed },
           result.changed ? 'record mirrored' : 'record webhook older than the mirror, ignored',
         );
+      } else {
+        store.inbound.markProcessed('altegio', ledgerKey);
       }
-      store.inbound.markProcessed('altegio', ledgerKey);
     } catch (error) {
       // Left unprocessed in the ledger: start-up replays it.
       logger.error({ err: error, ledgerKey }, 'processing an Altegio webhook failed');

@@ -1,13 +1,19 @@
 import type { AdminNotifyIntent, TaskCreateIntent } from '../../machines/shared/events.js';
 import type { IntentContext } from '../dialogues/runtime.js';
+import type { Language } from '../domain/settings.js';
 import type { Store } from '../store/index.js';
+import { botT } from '../templates/i18n.js';
 import type { AdminMessenger } from './admin.js';
 
 /**
  * Acts on what reminder and feedback dialogues ask for besides replying: a message to the admin,
  * a task. Runs inside the step's transaction (see the runtime's `onIntents`).
  */
-export function createIntentHandler(options: { store: Store; tellAdmin: AdminMessenger }) {
+export function createIntentHandler(options: {
+  store: Store;
+  tellAdmin: AdminMessenger;
+  language: () => Language;
+}) {
   const { store, tellAdmin } = options;
   return (intents: ReadonlyArray<{ type: string }>, context: IntentContext): void => {
     intents.forEach((intent, index) => {
@@ -17,7 +23,7 @@ export function createIntentHandler(options: { store: Store; tellAdmin: AdminMes
         tellAdmin(`admin.${reason}`, { companyId, recordId }, `${key}:${reason}`);
       } else if (intent.type === 'task.create') {
         const { kind, companyId, recordId, rating } = intent as TaskCreateIntent;
-        const title = `Poor rating ${rating}`;
+        const title = botT(options.language())('admin.poorRatingTitle', { rating });
         store.tasks.create({
           kind,
           title,

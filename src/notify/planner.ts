@@ -206,7 +206,9 @@ export function createPlanner({ store, settings, clock, logger, tellAdmin }: Pla
 
     if (record.deleted) {
       if (previous?.deleted) return;
-      const cancelled = store.jobs.cancelForRecord(key);
+      // Reminders and feedback of a deleted record are void. Notices stay: a grouped notice is filed
+      // under its first record and speaks for the others too; deleted records are dropped at sending.
+      const cancelled = store.jobs.cancelForRecord(key, [JOB_KIND.reminder, JOB_KIND.feedback]);
       if (cancelled > 0) logger.debug({ ...key, cancelled }, 'pending jobs of a deleted record cancelled');
       if (phone) planNotice(record, 'record-cancelled', phone, 'deleted');
       else logSuppressed(record, 'record-cancelled', 'the record has no client phone');

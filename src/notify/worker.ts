@@ -287,6 +287,8 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
 
   /** Plans today's greetings (one per client per year, by phone), then tomorrow's scan. */
   async function runBirthdayScan(payload: BirthdayScanJob): Promise<void> {
+    // Tomorrow's scan first: a failing scan today must not stop the greetings for good.
+    scheduleBirthdayScan(payload.day);
     const settings = options.settings();
     const templateIndex = settings.templates.findIndex((t) => t.kind === 'birthday' && t.enabled);
     if (templateIndex >= 0) {
@@ -304,7 +306,6 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
       }
       logger.info({ day: payload.day, clients: clients.length }, 'birthday greetings planned');
     }
-    scheduleBirthdayScan(payload.day);
   }
 
   async function runBirthday(job: Job, payload: BirthdayJob): Promise<void> {
@@ -380,12 +381,13 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
 
   async function runDue(): Promise<number> {
     let total = 0;
-    for (;;) {
+    while (running) {
       const due = store.jobs.claimDue(clock.now(), 50);
       if (due.length === 0) return total;
       for (const job of due) await runJob(job);
       total += due.length;
     }
+    return total;
   }
 
   function schedule(): void {

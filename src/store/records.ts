@@ -52,6 +52,11 @@ export interface RecordsRepo {
   get(companyId: number, recordId: number): RecordRow | undefined;
   /** Records of a client, by visit time. */
   byClientPhone(phone: string): RecordRow[];
+  /**
+   * Records whose client was born on this day of the year (`MM-DD`): the clients seen in
+   * webhooks, for birthday greetings.
+   */
+  withClientBirthday(monthDay: string): RecordRow[];
 }
 
 /** Creates the records mirror repository. */
@@ -118,6 +123,16 @@ export function createRecords(db: Db, now: Now = Date.now): RecordsRepo {
     },
 
     get,
+
+    withClientBirthday(monthDay) {
+      return db
+        .select()
+        .from(records)
+        .where(
+          sql`${records.clientPhone} IS NOT NULL AND substr(json_extract(${records.data}, '$.client.birthday'), 6, 5) = ${monthDay}`,
+        )
+        .all();
+    },
 
     byClientPhone(phone) {
       return db

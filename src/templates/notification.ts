@@ -1,7 +1,7 @@
 /**
  * Renders a salon's notification template (`settings.templates[]`) for one record, or for several
  * records of one client (a grouped `new-record` notice), filling in the system variables of
- * design.md ("Precise behaviour") in the template's language.
+ * the README ("Template variables") in the template's language.
  *
  * Pure: everything it needs comes in as arguments, so the notify layer decides where records,
  * service lists and time zones come from, and tests need no server, clock or network.
@@ -133,7 +133,7 @@ export interface NotificationVariables {
 }
 
 /**
- * The name shown for a service (design.md, "Service names"): `title`, or with
+ * The name shown for a service: `title`, or with
  * `records.useWidgetServiceNames` the widget's `booking_title`, falling back to `title` when that
  * is empty, so a service never shows up nameless.
  */

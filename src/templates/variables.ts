@@ -2,8 +2,7 @@
  * i18next for the values of system variables (`locales/<lng>/variables.json`): weekday and month
  * names, the date layout, list separators, and the option labels of the reminder and feedback
  * menus. It is a namespace of its own, apart from the bot's phrases, because these values follow a
- * notification template's `language` (design.md: "Notification templates use their own
- * `language`"), not the language of the chat.
+ * notification template's `language`, not the language of the chat.
  *
  * @module
  */

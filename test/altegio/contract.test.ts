@@ -1,6 +1,6 @@
 /**
- * Every client operation against the sandbox over real HTTP: the two halves of issue 3 agree on
- * paths, headers, envelopes and error codes (contract in altegio-api.md + the shared contract).
+ * Every client operation against the sandbox over real HTTP: the client and the sandbox agree on
+ * paths, headers, envelopes and error codes, as Altegio defines them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AltegioApi, createAltegioClient } from '../../src/altegio/client.js';

@@ -3,7 +3,7 @@ import type { SandboxState } from './state.js';
 import { altegioStamp, isoWithOffset, localDateTime } from './time.js';
 
 /**
- * Entities as Altegio puts them on the wire. Shapes follow /work/shared/altegio-api.md, including
+ * Entities as Altegio puts them on the wire. Shapes follow Altegio's REST API, including
  * its inconsistencies on purpose (prices as strings, record client `birthday` vs client
  * resource `birth_date`, phones as numbers in search results) so the client is tested against them.
  */
