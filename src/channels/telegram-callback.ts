@@ -16,6 +16,7 @@
  * values short (together under ~50 bytes) to stay on the stateless path, or pass a persistent store.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { LruMap } from '../lru.js';
 
 /** What a button stands for, as handed back to the runtime. */
 export interface CallbackChoice {
@@ -48,42 +49,9 @@ const TAG_BYTES = 8;
 const TAG_CHARS = 11; // base64url of 8 bytes, unpadded
 const TOKEN_PREFIX = '~'; // never the first character of a base64url tag
 
-/** A Map that forgets its least recently used entries beyond `capacity`. */
-export class BoundedMap<K, V> {
-  private readonly map = new Map<K, V>();
-
-  constructor(private readonly capacity: number) {}
-
-  get(key: K): V | undefined {
-    const value = this.map.get(key);
-    if (value !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, value);
-    }
-    return value;
-  }
-
-  set(key: K, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.capacity) {
-      const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
-    }
-  }
-
-  has(key: K): boolean {
-    return this.map.has(key);
-  }
-
-  delete(key: K): void {
-    this.map.delete(key);
-  }
-}
-
 /** The default token store: in memory, the most recent `capacity` buttons. */
 export function createMemoryTokenStore(capacity = 50_000): CallbackTokenStore {
-  return new BoundedMap<string, CallbackEntry>(capacity);
+  return new LruMap<string, CallbackEntry>(capacity);
 }
 
 /**

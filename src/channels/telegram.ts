@@ -18,13 +18,9 @@ import type {
 import type { UserEvent } from '../../machines/shared/events.js';
 import { normalizePhone } from '../domain/phone.js';
 import type { Logger } from '../log.js';
+import { LruMap } from '../lru.js';
 import { type Channel, ChannelSendError, type InboundMessage, type OutboundMessage } from './channel.js';
-import {
-  BoundedMap,
-  type CallbackCodec,
-  type CallbackTokenStore,
-  createCallbackCodec,
-} from './telegram-callback.js';
+import { type CallbackCodec, type CallbackTokenStore, createCallbackCodec } from './telegram-callback.js';
 
 /**
  * The few phrases the adapter says on its own, each in the client's language as Telegram reports
@@ -129,8 +125,8 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
     },
   });
 
-  const languages = new BoundedMap<string, string>(CHAT_MEMORY);
-  const replyKeyboards = new BoundedMap<string, ReplyMenu>(CHAT_MEMORY);
+  const languages = new LruMap<string, string>(CHAT_MEMORY);
+  const replyKeyboards = new LruMap<string, ReplyMenu>(CHAT_MEMORY);
   const sideCalls = new Set<Promise<unknown>>();
   let onInbound: ((message: InboundMessage) => void) | undefined;
   let running = false;

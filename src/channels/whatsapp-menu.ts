@@ -81,35 +81,3 @@ export function interpretReply(body: string, menu: OpenMenu | undefined): Interp
   if (BOOK_WORDS.has(word)) return { event: { type: 'user.command', name: 'book' } };
   return { event: { type: 'user.text', text: body } };
 }
-
-/**
- * A bounded map that forgets the least recently used chat first, so per-chat memory (open menus,
- * id lookups) cannot grow without limit in a salon with many clients.
- */
-export class RecentMap<V> {
-  private readonly map = new Map<string, V>();
-
-  constructor(private readonly capacity = 20_000) {}
-
-  get(key: string): V | undefined {
-    const value = this.map.get(key);
-    if (value !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, value);
-    }
-    return value;
-  }
-
-  set(key: string, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.capacity) {
-      const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
-    }
-  }
-
-  delete(key: string): void {
-    this.map.delete(key);
-  }
-}

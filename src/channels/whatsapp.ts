@@ -11,9 +11,10 @@ import qrcode from 'qrcode-terminal';
 import type { Client as RealClient, Message as RealMessage } from 'whatsapp-web.js';
 import { maskPhone } from '../domain/phone.js';
 import type { Logger } from '../log.js';
+import { LruMap } from '../lru.js';
 import { type Channel, ChannelSendError, type InboundMessage, type OutboundMessage } from './channel.js';
 import { type ChannelLimits, DEFAULT_LIMITS } from './dispatcher.js';
-import { interpretReply, type OpenMenu, RecentMap, renderMenuText } from './whatsapp-menu.js';
+import { interpretReply, type OpenMenu, renderMenuText } from './whatsapp-menu.js';
 
 /** The parts of a whatsapp-web.js `Message` the adapter reads. */
 export interface WhatsAppMessageLike {
@@ -152,9 +153,9 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
    * business (its TTL and menu id); the adapter only needs to know what the numbers meant. After a
    * restart a number therefore arrives as `user.text`.
    */
-  const menus = new RecentMap<OpenMenu>(CHAT_MEMORY);
-  const lidToChat = new RecentMap<string>(CHAT_MEMORY);
-  const numberIds = new RecentMap<string>(CHAT_MEMORY);
+  const menus = new LruMap<string, OpenMenu>(CHAT_MEMORY);
+  const lidToChat = new LruMap<string, string>(CHAT_MEMORY);
+  const numberIds = new LruMap<string, string>(CHAT_MEMORY);
   /** Per sender, the tail of its inbound chain: lid lookups are async and must not reorder messages. */
   const inboundTails = new Map<string, Promise<void>>();
 

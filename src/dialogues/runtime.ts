@@ -10,6 +10,7 @@ import type { ReplyMessage, UserEvent } from '../../machines/shared/events.js';
 import type { InboundMessage, OutboundMessage } from '../channels/channel.js';
 import type { Clock } from '../domain/clock.js';
 import type { Logger } from '../log.js';
+import { LruMap } from '../lru.js';
 import type {
   Conversation,
   Dialogue,
@@ -45,6 +46,8 @@ export interface DialogueRuntimeOptions {
    * the step's transaction, so it may only write to the store.
    */
   onIntents?(intents: ReadonlyArray<{ type: string }>, context: IntentContext): void;
+  /** How many chats keep their conversation and active dialogue in memory. Default 10,000. */
+  liveDialogues?: number;
   /** Extra inspection (the XState inspector), with client data already redacted by the caller. */
   inspect?(event: InspectionEvent): void;
 }
@@ -113,6 +116,23 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
   const { store, machines, clock, logger } = options;
   const queue = new KeyedQueue();
   const group = createGroupCommit((write) => store.transaction(write));
+  /**
+   * The chats seen last, with their conversation and active dialogue as last saved: a message in
+   * a chat that is talking now costs no read. Bounded, so dormant dialogues cost no memory; the
+   * database stays the truth (a miss reads it, a failed step forgets the entry).
+   */
+  const live = new LruMap<string, { conversation: Conversation; active: Dialogue | undefined }>(
+    options.liveDialogues ?? 10_000,
+  );
+  const chatKey = (conversation: Pick<Conversation, 'channel' | 'chatId'>) =>
+    `${conversation.channel}:${conversation.chatId}`;
+
+  /** The conversation as this message leaves it (the same values `rememberUpdate` writes). */
+  function afterMessage(conversation: Conversation, inbound: InboundMessage | undefined): Conversation {
+    const numeric = inbound ? numericUpdateId(inbound) : undefined;
+    if (numeric === undefined) return conversation;
+    return { ...conversation, lastUpdateId: Math.max(numeric, conversation.lastUpdateId ?? numeric) };
+  }
   const stepTimeoutMs = options.stepTimeoutMs ?? 60_000;
 
   function languageOf(conversation: Conversation): Language {
@@ -177,6 +197,8 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         store.outbox.enqueue(row);
       rememberUpdate(conversation, inbound);
     });
+    // Rare paths (hints, failures, ended dialogues): the next message reads the chat afresh.
+    live.delete(chatKey(conversation));
     options.onOutbox?.();
   }
 
@@ -279,6 +301,13 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       });
       rememberUpdate(conversation, extra.inbound);
     });
+    live.set(chatKey(conversation), {
+      conversation: afterMessage(conversation, extra.inbound),
+      active:
+        result.status === 'active'
+          ? { ...dialogue, snapshot: result.snapshot, status: 'active', updatedAt: clock.now() }
+          : undefined,
+    });
     if (result.replies.length > 0) options.onOutbox?.();
     if (schedule.length > 0) options.onTimersChanged?.();
   }
@@ -298,6 +327,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       return;
     }
     const { schedule } = timerInputs(result.timers, clock.now());
+    let created: Dialogue | undefined;
     await group.commit(() => {
       const stale = store.dialogues.getActive(conversation.id);
       if (stale) {
@@ -320,6 +350,14 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         timers: { schedule },
       });
       rememberUpdate(conversation, inbound);
+      created = dialogue;
+    });
+    live.set(chatKey(conversation), {
+      conversation: afterMessage(conversation, inbound),
+      active:
+        created && result.status === 'active'
+          ? { ...created, snapshot: result.snapshot, status: 'active' }
+          : undefined,
     });
     options.onOutbox?.();
     if (schedule.length > 0) options.onTimersChanged?.();
@@ -339,6 +377,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         store.dialogues.setStatus(dialogue.id, 'ended');
         store.timers.deleteForDialogue(dialogue.id);
       });
+      live.delete(chatKey(conversation));
       logger.info(
         { dialogue: dialogue.id, machine: dialogue.machineId, version: dialogue.machineVersion },
         'ended a dialogue of an older machine version',
@@ -347,6 +386,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       return;
     }
     const result = await runStep(entry, { snapshot: dialogue.snapshot }, event);
+    if (!result) live.delete(chatKey(conversation));
     if (!result && extra.firedTimerId !== undefined) {
       // A deadline whose step failed (Altegio down) is tried again a minute later, not at once.
       const timer = store.timers.pendingForDialogue(dialogue.id).find((row) => row.id === extra.firedTimerId);
@@ -367,7 +407,8 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
   }
 
   async function processInbound(message: InboundMessage): Promise<void> {
-    const stored = store.conversations.byChat(message.channel, message.chatId);
+    const cached = live.get(chatKey(message));
+    const stored = cached?.conversation ?? store.conversations.byChat(message.channel, message.chatId);
     if (seenBefore(stored, message)) {
       logger.debug({ channel: message.channel, updateId: message.updateId }, 'duplicate update ignored');
       return;
@@ -386,7 +427,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       phone: phone ?? known.phone,
     };
     const keyBase = `${message.channel}:${message.chatId}:${message.updateId ?? randomUUID()}`;
-    const active = store.dialogues.getActive(conversation.id);
+    const active = cached ? cached.active : store.dialogues.getActive(conversation.id);
 
     if (event.type === 'user.command' && (event.name === 'start' || event.name === 'book')) {
       const entry = machines[options.bookingMachineId];
