@@ -18,10 +18,15 @@ export const BOT_NAMESPACE = 'bot';
 export const BOT_RESOURCES: Readonly<Record<Language, Record<string, unknown>>> = { en, ru, uk };
 
 /**
- * A new, initialised instance holding all three languages. English is the fallback so that a
- * phrase missing in one translation still reaches the client in some language.
+ * A new, initialised private instance holding one namespace in all three languages. Private (not
+ * the global `i18next`) so nothing else in the process can switch its language between two
+ * renders; English is the fallback so that a phrase missing in one translation still reaches the
+ * client in some language.
  */
-export function createBotI18n(): i18n {
+export function createI18n(
+  namespace: string,
+  resources: Readonly<Record<Language, Record<string, unknown>>>,
+): i18n {
   const instance = createInstance();
   // Resources are in memory and `initAsync: false` makes init finish before it returns, so the
   // promise carries nothing worth awaiting.
@@ -30,18 +35,23 @@ export function createBotI18n(): i18n {
     lng: 'en',
     fallbackLng: 'en',
     supportedLngs: ['en', 'ru', 'uk'],
-    ns: [BOT_NAMESPACE],
-    defaultNS: BOT_NAMESPACE,
+    ns: [namespace],
+    defaultNS: namespace,
     resources: {
-      en: { [BOT_NAMESPACE]: BOT_RESOURCES.en },
-      ru: { [BOT_NAMESPACE]: BOT_RESOURCES.ru },
-      uk: { [BOT_NAMESPACE]: BOT_RESOURCES.uk },
+      en: { [namespace]: resources.en },
+      ru: { [namespace]: resources.ru },
+      uk: { [namespace]: resources.uk },
     },
     // Messages are plain text for messengers, not HTML: escaping would show `&amp;` to clients.
     interpolation: { escapeValue: false },
     returnNull: false,
   });
   return instance;
+}
+
+/** A new instance with the bot's phrases. */
+export function createBotI18n(): i18n {
+  return createI18n(BOT_NAMESPACE, BOT_RESOURCES);
 }
 
 let shared: i18n | undefined;

@@ -6,13 +6,14 @@
  *
  * @module
  */
-import { createInstance, type i18n, type TFunction } from 'i18next';
+import type { i18n, TFunction } from 'i18next';
 import en from '../../locales/en/variables.json' with { type: 'json' };
 import ru from '../../locales/ru/variables.json' with { type: 'json' };
 import uk from '../../locales/uk/variables.json' with { type: 'json' };
 import { CHOICE } from '../../machines/reminder/menus.js';
 import { RATINGS } from '../domain/feedback.js';
 import type { Language } from '../domain/settings.js';
+import { createI18n } from './i18n.js';
 
 /** The namespace of system-variable values. */
 export const VARIABLES_NAMESPACE = 'variables';
@@ -20,31 +21,9 @@ export const VARIABLES_NAMESPACE = 'variables';
 /** The bundled resources, per language (also what the locale tests compare). */
 export const VARIABLE_RESOURCES: Readonly<Record<Language, Record<string, unknown>>> = { en, ru, uk };
 
-/**
- * A new, initialised instance holding all three languages. A private instance (not the global
- * `i18next`) so that no other code can switch its language between two renders.
- */
+/** A new instance with the values of system variables. */
 export function createVariablesI18n(): i18n {
-  const instance = createInstance();
-  // Resources are in memory and `initAsync: false` finishes init before it returns.
-  void instance.init({
-    initAsync: false,
-    lng: 'en',
-    // A value missing in one translation still shows in some language instead of as a raw key.
-    fallbackLng: 'en',
-    supportedLngs: ['en', 'ru', 'uk'],
-    ns: [VARIABLES_NAMESPACE],
-    defaultNS: VARIABLES_NAMESPACE,
-    resources: {
-      en: { [VARIABLES_NAMESPACE]: VARIABLE_RESOURCES.en },
-      ru: { [VARIABLES_NAMESPACE]: VARIABLE_RESOURCES.ru },
-      uk: { [VARIABLES_NAMESPACE]: VARIABLE_RESOURCES.uk },
-    },
-    // Messenger text, not HTML: escaping would show `&amp;` to clients.
-    interpolation: { escapeValue: false },
-    returnNull: false,
-  });
-  return instance;
+  return createI18n(VARIABLES_NAMESPACE, VARIABLE_RESOURCES);
 }
 
 let shared: i18n | undefined;
