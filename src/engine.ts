@@ -28,7 +28,7 @@ import { createAltegioReminderPort } from './dialogues/reminder-port.js';
 import { createDialogueRuntime } from './dialogues/runtime.js';
 import { createSweeper } from './dialogues/sweeper.js';
 import { type Clock, systemClock } from './domain/clock.js';
-import { durationsOf, type Settings } from './domain/settings.js';
+import { asLanguage, durationsOf, type Settings } from './domain/settings.js';
 import { registerAdminApi } from './http/admin-api.js';
 import { registerAltegioWebhook } from './http/altegio-webhook.js';
 import { registerHealthRoutes } from './http/health.js';
@@ -200,7 +200,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       channels.telegram = telegram;
     }
     const languageFor = (code: string | undefined): Language =>
-      code === 'en' || code === 'ru' || code === 'uk' ? code : currentSettings().variables.language;
+      asLanguage(code) ?? currentSettings().variables.language;
     let whatsapp: WhatsAppChannel | undefined;
     if (options.whatsappClient || env.whatsappEnabled) {
       whatsapp = createWhatsAppChannel({

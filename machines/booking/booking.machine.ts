@@ -34,6 +34,7 @@ import {
 } from '../../src/domain/booking.js';
 import { normalizePhone } from '../../src/domain/phone.js';
 import type { EmittedEvent, ReplyMessage, UserEvent } from '../shared/events.js';
+import { notProvided } from '../shared/not-provided.js';
 import {
   type BookingPhraseKey,
   branchMenu,
@@ -172,10 +173,6 @@ export function bookingRequest(context: BookingContext): BookingRequest {
   };
 }
 
-function notProvided(name: string): () => Promise<never> {
-  return () => Promise.reject(new Error(`booking actor "${name}" not provided`));
-}
-
 const WAIT = { replyTimeout: '#booking.timedOut' } as const;
 
 /**
@@ -197,12 +194,12 @@ export const bookingMachine = setup({
     emitted: {} as EmittedEvent,
   },
   actors: {
-    loadBranches: fromPromise<Branch[]>(notProvided('loadBranches')),
-    loadServices: fromPromise<Service[], ServicesQuery>(notProvided('loadServices')),
-    loadStaff: fromPromise<Staff[], StaffQuery>(notProvided('loadStaff')),
-    loadDates: fromPromise<string[], DatesQuery>(notProvided('loadDates')),
-    loadTimes: fromPromise<TimeSlot[], TimesQuery>(notProvided('loadTimes')),
-    createBooking: fromPromise<BookingResult, BookingRequest>(notProvided('createBooking')),
+    loadBranches: fromPromise<Branch[]>(notProvided('booking', 'loadBranches')),
+    loadServices: fromPromise<Service[], ServicesQuery>(notProvided('booking', 'loadServices')),
+    loadStaff: fromPromise<Staff[], StaffQuery>(notProvided('booking', 'loadStaff')),
+    loadDates: fromPromise<string[], DatesQuery>(notProvided('booking', 'loadDates')),
+    loadTimes: fromPromise<TimeSlot[], TimesQuery>(notProvided('booking', 'loadTimes')),
+    createBooking: fromPromise<BookingResult, BookingRequest>(notProvided('booking', 'createBooking')),
   },
   delays: {
     replyTimeout: ({ context }) => context.replyTimeoutMs,

@@ -30,6 +30,7 @@ import {
 } from '../../src/domain/feedback.js';
 import type { EmittedEvent, ReplyMessage, UserEvent } from '../shared/events.js';
 import { pickedValue } from '../shared/menu-choice.js';
+import { notProvided } from '../shared/not-provided.js';
 import { chooseRatingMenu, ratingMenu, say, thanksMessage } from './menus.js';
 
 /**
@@ -111,10 +112,6 @@ export function commentRequest(context: FeedbackContext): SaveCommentRequest {
   };
 }
 
-function notProvided(name: string): () => Promise<never> {
-  return () => Promise.reject(new Error(`feedback actor "${name}" not provided`));
-}
-
 /** Replies while a save is on its way: the next answer is read once it settled. */
 const PLEASE_WAIT = {
   'user.choice': { actions: { type: 'say', params: { message: say('feedback.pleaseWait') } } },
@@ -147,8 +144,8 @@ export const feedbackMachine = setup({
     emitted: {} as EmittedEvent,
   },
   actors: {
-    saveRating: fromPromise<void, SaveRatingRequest>(notProvided('saveRating')),
-    saveComment: fromPromise<void, SaveCommentRequest>(notProvided('saveComment')),
+    saveRating: fromPromise<void, SaveRatingRequest>(notProvided('feedback', 'saveRating')),
+    saveComment: fromPromise<void, SaveCommentRequest>(notProvided('feedback', 'saveComment')),
   },
   delays: {
     menuTtl: ({ context }) => context.menuTtlMs,

@@ -37,6 +37,7 @@ import {
 } from '../../src/domain/reminder.js';
 import type { AdminNotifyIntent, EmittedEvent, ReplyMessage, UserEvent } from '../shared/events.js';
 import { pickedValue } from '../shared/menu-choice.js';
+import { notProvided } from '../shared/not-provided.js';
 import {
   CHOICE,
   chooseOptionMenu,
@@ -144,10 +145,6 @@ export function cancelRequest(context: ReminderContext): CancelVisitRequest {
   };
 }
 
-function notProvided(name: string): () => Promise<never> {
-  return () => Promise.reject(new Error(`reminder actor "${name}" not provided`));
-}
-
 /** Replies while a write is on its way or about to be retried: nothing the client sends may change it now. */
 const PLEASE_WAIT = {
   'user.choice': { actions: { type: 'say', params: { message: say('reminder.pleaseWait') } } },
@@ -180,9 +177,11 @@ export const reminderMachine = setup({
     emitted: {} as EmittedEvent,
   },
   actors: {
-    confirmVisit: fromPromise<void, ConfirmVisitRequest>(notProvided('confirmVisit')),
-    cancelVisit: fromPromise<void, CancelVisitRequest>(notProvided('cancelVisit')),
-    checkCancellation: fromPromise<CancellationCheck, CancellationQuery>(notProvided('checkCancellation')),
+    confirmVisit: fromPromise<void, ConfirmVisitRequest>(notProvided('reminder', 'confirmVisit')),
+    cancelVisit: fromPromise<void, CancelVisitRequest>(notProvided('reminder', 'cancelVisit')),
+    checkCancellation: fromPromise<CancellationCheck, CancellationQuery>(
+      notProvided('reminder', 'checkCancellation'),
+    ),
   },
   delays: {
     menuTtl: ({ context }) => context.confirmMenuTtlMs,

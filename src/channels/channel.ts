@@ -54,3 +54,9 @@ export class ChannelSendError extends Error {
     super(message, options);
   }
 }
+
+/** A thrown value as one log-friendly line (adapters log errors without their stacks). */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

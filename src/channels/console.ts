@@ -9,7 +9,13 @@ import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { normalizePhone } from '../domain/phone.js';
 import type { Logger } from '../log.js';
-import { type Channel, ChannelSendError, type InboundMessage, type OutboundMessage } from './channel.js';
+import {
+  type Channel,
+  ChannelSendError,
+  describeError,
+  type InboundMessage,
+  type OutboundMessage,
+} from './channel.js';
 import { interpretReply, type OpenMenu, renderMenuText } from './whatsapp-menu.js';
 
 /**
@@ -101,7 +107,7 @@ export function createConsoleChannel(options: ConsoleChannelOptions): ConsoleCha
     try {
       onInbound(message);
     } catch (error) {
-      logger.error({ error: describe(error) }, 'inbound handler threw');
+      logger.error({ error: describeError(error) }, 'inbound handler threw');
     }
   };
 
@@ -177,7 +183,7 @@ export function createConsoleChannel(options: ConsoleChannelOptions): ConsoleCha
       } catch (error) {
         ({ menu, askedContact } = previous);
         // A closed terminal or a broken pipe does not come back.
-        throw new ChannelSendError(`console write failed: ${describe(error)}`, false, undefined, {
+        throw new ChannelSendError(`console write failed: ${describeError(error)}`, false, undefined, {
           cause: error,
         });
       }
@@ -192,9 +198,4 @@ function typedPhone(line: string): string | undefined {
   const text = line.trim();
   if (!PHONE_LIKE.test(text)) return undefined;
   return normalizePhone(text) ?? undefined;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
 }

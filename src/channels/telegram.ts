@@ -19,7 +19,13 @@ import type { UserEvent } from '../../machines/shared/events.js';
 import { normalizePhone } from '../domain/phone.js';
 import type { Logger } from '../log.js';
 import { LruMap } from '../lru.js';
-import { type Channel, ChannelSendError, type InboundMessage, type OutboundMessage } from './channel.js';
+import {
+  type Channel,
+  ChannelSendError,
+  describeError,
+  type InboundMessage,
+  type OutboundMessage,
+} from './channel.js';
 import { type CallbackCodec, type CallbackTokenStore, createCallbackCodec } from './telegram-callback.js';
 
 /**
@@ -138,7 +144,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
   const sideCall = (what: string, call: () => Promise<unknown>): void => {
     const promise = call()
       .catch((error: unknown) => {
-        logger.debug({ what, error: redact(describe(error)) }, 'telegram side call failed');
+        logger.debug({ what, error: redact(describeError(error)) }, 'telegram side call failed');
       })
       .finally(() => sideCalls.delete(promise));
     sideCalls.add(promise);
@@ -149,7 +155,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
     try {
       onInbound(message);
     } catch (error) {
-      logger.error({ error: describe(error), chatId: message.chatId }, 'inbound handler threw');
+      logger.error({ error: describeError(error), chatId: message.chatId }, 'inbound handler threw');
     }
   };
 
@@ -254,7 +260,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
   // A throwing handler would otherwise stop polling and set the process exit code.
   bot.catch((error, ctx) => {
     logger.error(
-      { error: redact(describe(error)), updateId: ctx.update.update_id },
+      { error: redact(describeError(error)), updateId: ctx.update.update_id },
       'telegram update failed',
     );
   });
@@ -348,7 +354,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
       // launch() settles only when polling ends, so it is watched, not awaited.
       polling = bot.launch({ allowedUpdates: ['message', 'callback_query'] }).catch((error: unknown) => {
         running = false;
-        logger.error({ error: redact(describe(error)) }, 'telegram polling stopped with an error');
+        logger.error({ error: redact(describeError(error)) }, 'telegram polling stopped with an error');
       });
     },
 
@@ -403,11 +409,6 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
   };
 }
 
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}
-
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /**
@@ -434,5 +435,5 @@ export function toChannelSendError(
     (error.name === 'FetchError' ||
       error.name === 'AbortError' ||
       NETWORK_CODES.has(String((error as Error & { code?: unknown }).code)));
-  return new ChannelSendError(redact(`telegram call failed: ${describe(error)}`), network);
+  return new ChannelSendError(redact(`telegram call failed: ${describeError(error)}`), network);
 }

@@ -12,7 +12,13 @@ import type { Client as RealClient, Message as RealMessage } from 'whatsapp-web.
 import { maskPhone } from '../domain/phone.js';
 import type { Logger } from '../log.js';
 import { LruMap } from '../lru.js';
-import { type Channel, ChannelSendError, type InboundMessage, type OutboundMessage } from './channel.js';
+import {
+  type Channel,
+  ChannelSendError,
+  describeError,
+  type InboundMessage,
+  type OutboundMessage,
+} from './channel.js';
 import { type ChannelLimits, DEFAULT_LIMITS } from './dispatcher.js';
 import { interpretReply, type OpenMenu, renderMenuText } from './whatsapp-menu.js';
 
@@ -178,7 +184,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
     try {
       onInbound(message);
     } catch (error) {
-      logger.error({ error: describe(error), chat: maskChat(message.chatId) }, 'inbound handler threw');
+      logger.error({ error: describeError(error), chat: maskChat(message.chatId) }, 'inbound handler threw');
     }
   };
 
@@ -197,7 +203,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
           return chatId;
         }
       } catch (error) {
-        logger.debug({ error: describe(error) }, 'lid lookup failed');
+        logger.debug({ error: describeError(error) }, 'lid lookup failed');
       }
     }
     // Still answerable: replies to the lid reach the same person, only the phone stays unknown.
@@ -233,7 +239,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
     const tail = previous
       .then(() => handleMessage(message))
       .catch((error: unknown) => {
-        logger.error({ error: describe(error), chat: maskChat(from) }, 'whatsapp message failed');
+        logger.error({ error: describeError(error), chat: maskChat(from) }, 'whatsapp message failed');
       })
       .finally(() => {
         if (inboundTails.get(from) === tail) inboundTails.delete(from);
@@ -245,7 +251,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
     target.initialize().catch((error: unknown) => {
       if (!started) return;
       ready = false;
-      logger.error({ error: describe(error) }, 'whatsapp client failed to start');
+      logger.error({ error: describeError(error) }, 'whatsapp client failed to start');
       scheduleReconnect();
     });
   };
@@ -268,7 +274,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
       // A fresh browser: after a disconnect the old page is in an unknown state.
       await target.destroy();
     } catch (error) {
-      logger.debug({ error: describe(error) }, 'destroy before reconnect failed');
+      logger.debug({ error: describeError(error) }, 'destroy before reconnect failed');
     }
     if (!started) return;
     boot(target);
@@ -388,7 +394,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
       try {
         await client?.destroy();
       } catch (error) {
-        logger.debug({ error: describe(error) }, 'whatsapp destroy failed');
+        logger.debug({ error: describeError(error) }, 'whatsapp destroy failed');
       }
       await Promise.allSettled([...inboundTails.values()]);
       onInbound = undefined;
@@ -454,11 +460,6 @@ function maskChat(chatId: string): string {
   return chatId.endsWith('@c.us') ? maskPhone(chatId) : chatId.replace(/^.*@/, '***@');
 }
 
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}
-
 /** Errors that will not go away by retrying: the address itself is wrong or not on WhatsApp. */
 const PERMANENT = /invalid wid|wid error|not registered|not on whatsapp|no lid for user/i;
 
@@ -470,6 +471,6 @@ const PERMANENT = /invalid wid|wid error|not registered|not on whatsapp|no lid f
  */
 export function toWhatsAppSendError(error: unknown): ChannelSendError {
   if (error instanceof ChannelSendError) return error;
-  const summary = describe(error).replace(/\d{7,15}(@c\.us)?/g, (digits) => maskPhone(digits));
+  const summary = describeError(error).replace(/\d{7,15}(@c\.us)?/g, (digits) => maskPhone(digits));
   return new ChannelSendError(`whatsapp send failed: ${summary}`, !PERMANENT.test(summary));
 }

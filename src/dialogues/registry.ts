@@ -1,8 +1,8 @@
 import type { AnyStateMachine } from 'xstate';
+import type { Language } from '../domain/settings.js';
 import type { Conversation } from '../store/index.js';
 
-/** Language of the bot's own phrases. */
-export type Language = 'en' | 'ru' | 'uk';
+export type { Language };
 
 /** What a machine's input may be built from when a dialogue starts. */
 export interface StartContext {

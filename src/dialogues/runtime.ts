@@ -9,6 +9,7 @@ import {
 import type { ReplyMessage, UserEvent } from '../../machines/shared/events.js';
 import type { InboundMessage, OutboundMessage } from '../channels/channel.js';
 import type { Clock } from '../domain/clock.js';
+import { asLanguage } from '../domain/settings.js';
 import type { Logger } from '../log.js';
 import { LruMap } from '../lru.js';
 import type {
@@ -93,8 +94,6 @@ export interface DialogueRuntime {
   drain(): Promise<void>;
 }
 
-const SUPPORTED_LANGUAGES: readonly Language[] = ['en', 'ru', 'uk'];
-
 /** Telegram's `update_id`s increase; other platforms' ids are opaque strings. */
 function numericUpdateId(message: InboundMessage): number | undefined {
   return message.updateId !== undefined && /^\d{1,15}$/.test(message.updateId)
@@ -136,8 +135,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
   const stepTimeoutMs = options.stepTimeoutMs ?? 60_000;
 
   function languageOf(conversation: Conversation): Language {
-    const stored = conversation.language as Language | null;
-    return stored && SUPPORTED_LANGUAGES.includes(stored) ? stored : options.defaultLanguage();
+    return asLanguage(conversation.language) ?? options.defaultLanguage();
   }
 
   /**
@@ -413,10 +411,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       logger.debug({ channel: message.channel, updateId: message.updateId }, 'duplicate update ignored');
       return;
     }
-    const language =
-      message.languageCode && SUPPORTED_LANGUAGES.includes(message.languageCode as Language)
-        ? (message.languageCode as Language)
-        : undefined;
+    const language = asLanguage(message.languageCode);
     const event = message.event;
     const phone = event.type === 'user.contact' ? event.phone : undefined;
     // What this message tells about the chat is written with the step (`rememberUpdate`).

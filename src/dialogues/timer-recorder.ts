@@ -1,4 +1,5 @@
 import type { InspectionEvent } from 'xstate';
+import { isRecord } from '../domain/is-record.js';
 
 /** A change to a dialogue's pending deadlines, in the order the machine made it. */
 export type TimerChange =
@@ -61,7 +62,3 @@ export const inertClock = {
   setTimeout: (): number => 0,
   clearTimeout: (): void => {},
 };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}

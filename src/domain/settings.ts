@@ -32,6 +32,11 @@ export const TASK_STATUSES = ['confirmed', 'came', 'no-show', 'waiting', 'delete
 
 export type Channel = (typeof CHANNELS)[number];
 export type Language = (typeof LANGUAGES)[number];
+
+/** A language code (Telegram's `language_code`, a stored one) if the bot speaks it, else undefined. */
+export function asLanguage(code: string | null | undefined): Language | undefined {
+  return (LANGUAGES as readonly string[]).includes(code ?? '') ? (code as Language) : undefined;
+}
 export type TemplateKind = (typeof TEMPLATE_KINDS)[number];
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 

@@ -1,5 +1,6 @@
 import type { CachedAltegioApi } from '../altegio/cache.js';
 import type { WebhookEvent } from '../altegio/webhooks.js';
+import { isRecord } from '../domain/is-record.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
 import type { RecordChange } from './planner.js';
@@ -60,8 +61,4 @@ export function createIngest({ store, altegio, logger, plan, onPlanned }: Ingest
       logger.error({ err: error, ledgerKey }, 'processing an Altegio webhook failed');
     }
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
