@@ -316,9 +316,9 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     entry: MachineEntry,
     input: unknown,
     keyBase: string,
-    inbound?: InboundMessage,
-    recordId?: number,
+    context: { stale: Dialogue | undefined; inbound?: InboundMessage; recordId?: number },
   ): Promise<void> {
+    const { stale, inbound, recordId } = context;
     const result = await runStep(entry, { input });
     if (!result) {
       await replyDirectly(conversation, 'common.tryLater', keyBase, inbound);
@@ -327,7 +327,8 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     const { schedule } = timerInputs(result.timers, clock.now());
     let created: Dialogue | undefined;
     await group.commit(() => {
-      const stale = store.dialogues.getActive(conversation.id);
+      // The chat's queue runs one task at a time, so the active dialogue read before the step is
+      // still the active one here.
       if (stale) {
         store.dialogues.setStatus(stale.id, 'ended');
         store.timers.deleteForDialogue(stale.id);
@@ -433,7 +434,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         dialogueKey: randomUUID(),
         ...(message.displayName ? { displayName: message.displayName } : {}),
       });
-      await begin(conversation, entry, input, keyBase, message);
+      await begin(conversation, entry, input, keyBase, { stale: active, inbound: message });
       return;
     }
     if (!active) {
@@ -480,7 +481,10 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         const keyBase = start.idempotencyKey ?? `start:${machineId}:${channel}:${chatId}:${randomUUID()}`;
         // A job repeated after a crash must not send the same reminder twice.
         if (start.idempotencyKey && store.outbox.byIdempotencyKey(`${keyBase}:0`)) return;
-        await begin(conversation, entry, input, keyBase, undefined, start.recordId);
+        await begin(conversation, entry, input, keyBase, {
+          stale: active,
+          ...(start.recordId === undefined ? {} : { recordId: start.recordId }),
+        });
       });
     },
     async fireDueTimers() {

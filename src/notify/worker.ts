@@ -213,6 +213,26 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     log(about, about.recordIds, 'suppressed', reason);
   }
 
+  /** A plain message for the outbox and its "sent" line in the delivery log, together. */
+  function queueMessage(
+    job: Job,
+    payload: JobPayload,
+    recipient: { channel: ChannelName; chatId: string; note: string },
+    text: string,
+    recordIds: Array<number | null>,
+  ): void {
+    store.transaction(() => {
+      store.outbox.enqueue({
+        channel: recipient.channel,
+        recipient: recipient.chatId,
+        payload: { text },
+        idempotencyKey: `job:${job.dedupeKey}`,
+      });
+      log(subject(payload), recordIds, 'sent', recipient.note || 'sent', recipient.channel);
+    });
+    options.onOutbox();
+  }
+
   async function runNotice(job: Job, payload: NoticeJob): Promise<void> {
     const template = templateFor(payload, options.settings());
     if (!template) return suppress(payload, 'the template was disabled or removed');
@@ -224,18 +244,8 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
       payload.kind === 'record-cancelled' ? records.map((r) => ({ ...r, deleted: false })) : records;
     const message = await compose(payload, template, candidates);
     if (!message) return;
-    const { recipient, text } = message;
-    store.transaction(() => {
-      store.outbox.enqueue({
-        channel: recipient.channel,
-        recipient: recipient.chatId,
-        payload: { text },
-        idempotencyKey: `job:${job.dedupeKey}`,
-      });
-      const ids = message.records.map((record) => record.id);
-      log(subject(payload), ids, 'sent', recipient.note || 'sent', recipient.channel);
-    });
-    options.onOutbox();
+    const ids = message.records.map((record) => record.id);
+    queueMessage(job, payload, message.recipient, message.text, ids);
   }
 
   async function runReminder(job: Job, payload: ReminderJob): Promise<void> {
@@ -334,16 +344,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
       services: [],
       clientName: payload.clientName,
     });
-    store.transaction(() => {
-      store.outbox.enqueue({
-        channel: recipient.channel,
-        recipient: recipient.chatId,
-        payload: { text },
-        idempotencyKey: `job:${job.dedupeKey}`,
-      });
-      log(subject(payload), [null], 'sent', recipient.note || 'sent', recipient.channel);
-    });
-    options.onOutbox();
+    queueMessage(job, payload, recipient, text, [null]);
   }
 
   function scheduleBirthdayScan(after?: string): void {
