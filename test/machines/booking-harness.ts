@@ -2,17 +2,9 @@
  * Drives the booking machine the way the runtime does, with fake Altegio actors, a simulated
  * clock, and every emitted reply recorded.
  */
-import {
-  type Actor,
-  createActor,
-  fromPromise,
-  SimulatedClock,
-  type Snapshot,
-  type StateValue,
-  waitFor,
-} from 'xstate';
+import { type Actor, createActor, fromPromise, type SimulatedClock, type Snapshot } from 'xstate';
 import { type BookingInput, bookingMachine } from '../../machines/booking/index.js';
-import type { ReplyMessage, UserEvent } from '../../machines/shared/events.js';
+import type { ReplyMessage } from '../../machines/shared/events.js';
 import type {
   BookingRequest,
   BookingResult,
@@ -25,6 +17,7 @@ import type {
   TimeSlot,
   TimesQuery,
 } from '../../src/domain/booking.js';
+import { MachineDriver } from './driver.js';
 
 export const BRANCHES: Branch[] = [
   { id: 1, title: 'Centre', address: '1 Main Street', timezone: 'Europe/Moscow' },
@@ -103,14 +96,7 @@ export const visitedStates = new Set<string>();
 /** Every reply any harness actor emitted (for the Telegram limits check). */
 export const allReplies: ReplyMessage[] = [];
 
-/** `{ service: 'choosing' }` → `service.choosing`. */
-export function statePath(value: StateValue): string {
-  if (typeof value === 'string') return value;
-  const [key, child] = Object.entries(value)[0] ?? [];
-  if (key === undefined || child === undefined) return '';
-  const rest = statePath(child);
-  return rest ? `${key}.${rest}` : key;
-}
+export { statePath } from './driver.js';
 
 type Calls = { [K in keyof FakeAltegio]: Parameters<FakeAltegio[K]>[0][] };
 
@@ -155,9 +141,7 @@ export interface StartOptions {
 
 export type BookingActor = Actor<ReturnType<typeof providedMachine>>;
 
-export class Harness {
-  readonly clock: SimulatedClock;
-  readonly replies: ReplyMessage[] = [];
+export class Harness extends MachineDriver {
   readonly calls: Calls = {
     loadBranches: [],
     loadServices: [],
@@ -169,7 +153,7 @@ export class Harness {
   readonly actor: BookingActor;
 
   constructor(options: StartOptions = {}) {
-    this.clock = options.clock ?? new SimulatedClock();
+    super(options.clock);
     const altegio = { ...defaultAltegio(), ...options.altegio };
     const machine = providedMachine(altegio, this.calls);
     const input: BookingInput = { ...FULL_INPUT, ...options.input };
@@ -177,45 +161,12 @@ export class Harness {
       clock: this.clock,
       input,
       ...(options.snapshot ? { snapshot: options.snapshot } : {}),
-      inspect: (event) => {
-        if (event.actorRef !== this.actor) return;
-        if (event.type === '@xstate.snapshot' || event.type === '@xstate.microstep') {
-          const snapshot = event.snapshot as { value?: StateValue };
-          if (snapshot.value !== undefined) visitedStates.add(statePath(snapshot.value));
-        }
-      },
+      inspect: this.recorder(visitedStates),
     });
     this.actor.on('reply', ({ message }) => {
       this.replies.push(message);
       allReplies.push(message);
     });
-  }
-
-  /** Starts the actor and waits until the first step has loaded. */
-  async start(): Promise<this> {
-    this.actor.start();
-    await this.settle();
-    return this;
-  }
-
-  /** Waits until no Altegio call is in flight (what the runtime does before persisting). */
-  async settle(): Promise<void> {
-    await waitFor(this.actor, (snapshot) => snapshot.status !== 'active' || !snapshot.hasTag('busy'), {
-      timeout: 1000,
-    });
-  }
-
-  async send(event: UserEvent): Promise<void> {
-    this.actor.send(event);
-    await this.settle();
-  }
-
-  choose(value: string): Promise<void> {
-    return this.send({ type: 'user.choice', value });
-  }
-
-  text(text: string): Promise<void> {
-    return this.send({ type: 'user.text', text });
   }
 
   contact(phone: string): Promise<void> {
@@ -233,30 +184,6 @@ export class Harness {
       else if ('text' in step) await this.text(step.text);
       else await this.contact(step.contact);
     }
-  }
-
-  get state(): string {
-    return statePath(this.actor.getSnapshot().value);
-  }
-
-  get status(): string {
-    return this.actor.getSnapshot().status;
-  }
-
-  get last(): ReplyMessage {
-    const last = this.replies.at(-1);
-    if (!last) throw new Error('no reply yet');
-    return last;
-  }
-
-  /** Option values of the last reply. */
-  get values(): string[] {
-    return this.last.options?.map((option) => option.value) ?? [];
-  }
-
-  /** Phrase keys of the replies, in order. */
-  get keys(): string[] {
-    return this.replies.map((reply) => reply.text.key);
   }
 
   /** Keys of the replies emitted since `count` replies. */

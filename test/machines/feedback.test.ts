@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type Actor,
-  createActor,
-  fromPromise,
-  SimulatedClock,
-  type Snapshot,
-  type StateValue,
-  waitFor,
-} from 'xstate';
+import { type Actor, createActor, fromPromise, type Snapshot } from 'xstate';
 import { getStateNodes } from 'xstate/graph';
 import { type FeedbackInput, feedbackMachine, RATING_OPTIONS } from '../../machines/feedback/index.js';
-import type { ReplyMessage, TaskCreateIntent, UserEvent } from '../../machines/shared/events.js';
+import type { TaskCreateIntent, UserEvent } from '../../machines/shared/events.js';
 import {
   isPoorRating,
   MAX_COMMENT_LENGTH,
@@ -18,6 +10,7 @@ import {
   type SaveCommentRequest,
   type SaveRatingRequest,
 } from '../../src/domain/feedback.js';
+import { MachineDriver } from './driver.js';
 
 const HOUR = 3_600_000;
 const TTL = 24 * HOUR;
@@ -52,14 +45,6 @@ function failingOnce<A extends unknown[]>(): (...args: A) => Promise<void> {
 
 const visited = new Set<string>();
 
-function statePath(value: StateValue): string {
-  if (typeof value === 'string') return value;
-  const [key, child] = Object.entries(value)[0] ?? [];
-  if (key === undefined || child === undefined) return '';
-  const rest = statePath(child);
-  return rest ? `${key}.${rest}` : key;
-}
-
 interface BotOptions {
   input?: Partial<FeedbackInput>;
   port?: Partial<FakePort>;
@@ -67,15 +52,13 @@ interface BotOptions {
 }
 
 /** Drives the feedback machine the way the runtime does, recording replies, tasks and deadlines. */
-class Bot {
-  readonly clock = new SimulatedClock();
-  readonly replies: ReplyMessage[] = [];
+class Bot extends MachineDriver {
   readonly tasks: TaskCreateIntent[] = [];
-  readonly timers: Array<{ event: string; delay: number }> = [];
   readonly calls = { saveRating: [] as SaveRatingRequest[], saveComment: [] as SaveCommentRequest[] };
   readonly actor: Actor<typeof feedbackMachine>;
 
   constructor(options: BotOptions = {}) {
+    super();
     const port = { ...defaultPort(), ...options.port };
     const machine = feedbackMachine.provide({
       actors: {
@@ -93,71 +76,10 @@ class Bot {
       clock: this.clock,
       input: { ...INPUT, ...options.input },
       ...(options.snapshot ? { snapshot: options.snapshot } : {}),
-      inspect: (event) => {
-        if (event.actorRef !== this.actor) return;
-        if (event.type === '@xstate.snapshot') {
-          const value = (event.snapshot as { value?: StateValue }).value;
-          if (value !== undefined) visited.add(statePath(value));
-        }
-        if (event.type === '@xstate.action' && event.action.type === 'xstate.raise') {
-          const params = event.action.params as { event?: { type?: string }; delay?: number };
-          if (typeof params.delay === 'number')
-            this.timers.push({ event: params.event?.type ?? '', delay: params.delay });
-        }
-      },
+      inspect: this.recorder(visited),
     });
     this.actor.on('reply', ({ message }) => this.replies.push(message));
     this.actor.on('task.create', (intent) => this.tasks.push(intent));
-  }
-
-  async start(): Promise<this> {
-    this.actor.start();
-    await this.settle();
-    return this;
-  }
-
-  async settle(): Promise<void> {
-    await waitFor(this.actor, (s) => s.status !== 'active' || !s.hasTag('busy'), { timeout: 1000 });
-  }
-
-  async send(event: UserEvent): Promise<void> {
-    this.actor.send(event);
-    await this.settle();
-  }
-
-  choose(value: string): Promise<void> {
-    return this.send({ type: 'user.choice', value });
-  }
-
-  text(text: string): Promise<void> {
-    return this.send({ type: 'user.text', text });
-  }
-
-  async wait(ms: number): Promise<void> {
-    this.clock.increment(ms);
-    await this.settle();
-  }
-
-  get state(): string {
-    return statePath(this.actor.getSnapshot().value);
-  }
-
-  get status(): string {
-    return this.actor.getSnapshot().status;
-  }
-
-  get last(): ReplyMessage {
-    const last = this.replies.at(-1);
-    if (!last) throw new Error('no reply yet');
-    return last;
-  }
-
-  get keys(): string[] {
-    return this.replies.map((reply) => reply.text.key);
-  }
-
-  persisted(): Snapshot<unknown> {
-    return JSON.parse(JSON.stringify(this.actor.getPersistedSnapshot())) as Snapshot<unknown>;
   }
 }
 

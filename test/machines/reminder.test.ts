@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type Actor,
-  createActor,
-  fromPromise,
-  SimulatedClock,
-  type Snapshot,
-  type StateValue,
-  waitFor,
-} from 'xstate';
+import { type Actor, createActor, fromPromise, type Snapshot, waitFor } from 'xstate';
 import { getStateNodes } from 'xstate/graph';
 import { type ReminderInput, reminderMachine } from '../../machines/reminder/index.js';
-import type { AdminNotifyIntent, ReplyMessage, UserEvent } from '../../machines/shared/events.js';
+import type { AdminNotifyIntent, UserEvent } from '../../machines/shared/events.js';
 import {
   type CancellationCheck,
   type CancellationQuery,
@@ -20,6 +12,7 @@ import {
   decideCancellation,
   describeFailure,
 } from '../../src/domain/reminder.js';
+import { MachineDriver } from './driver.js';
 
 const HOUR = 3_600_000;
 const VISIT = '2026-05-01T15:00:00+03:00';
@@ -82,14 +75,6 @@ function failing<A extends unknown[]>(
 /** Every state path any bot was in (for the coverage check at the end). */
 const visited = new Set<string>();
 
-function statePath(value: StateValue): string {
-  if (typeof value === 'string') return value;
-  const [key, child] = Object.entries(value)[0] ?? [];
-  if (key === undefined || child === undefined) return '';
-  const rest = statePath(child);
-  return rest ? `${key}.${rest}` : key;
-}
-
 interface BotOptions {
   input?: Partial<ReminderInput>;
   port?: Partial<FakePort>;
@@ -97,12 +82,8 @@ interface BotOptions {
 }
 
 /** Drives the reminder machine the way the runtime does, recording replies, intents and deadlines. */
-class Bot {
-  readonly clock = new SimulatedClock();
-  readonly replies: ReplyMessage[] = [];
+class Bot extends MachineDriver {
   readonly intents: AdminNotifyIntent[] = [];
-  /** Delayed events the machine scheduled (what the runtime would store), in order. */
-  readonly timers: Array<{ event: string; delay: number }> = [];
   readonly calls = {
     confirmVisit: [] as ConfirmVisitRequest[],
     cancelVisit: [] as CancelVisitRequest[],
@@ -111,6 +92,7 @@ class Bot {
   readonly actor: Actor<typeof reminderMachine>;
 
   constructor(options: BotOptions = {}) {
+    super();
     const port = { ...defaultPort(), ...options.port };
     const input: ReminderInput = { ...INPUT, ...options.input };
     const machine = reminderMachine.provide({
@@ -133,78 +115,10 @@ class Bot {
       clock: this.clock,
       input,
       ...(options.snapshot ? { snapshot: options.snapshot } : {}),
-      inspect: (event) => {
-        if (event.actorRef !== this.actor) return;
-        if (event.type === '@xstate.snapshot') {
-          const value = (event.snapshot as { value?: StateValue }).value;
-          if (value !== undefined) visited.add(statePath(value));
-        }
-        if (event.type === '@xstate.action' && event.action.type === 'xstate.raise') {
-          const params = event.action.params as { event?: { type?: string }; delay?: number };
-          if (typeof params.delay === 'number')
-            this.timers.push({ event: params.event?.type ?? '', delay: params.delay });
-        }
-      },
+      inspect: this.recorder(visited),
     });
     this.actor.on('reply', ({ message }) => this.replies.push(message));
     this.actor.on('admin.notify', (intent) => this.intents.push(intent));
-  }
-
-  async start(): Promise<this> {
-    this.actor.start();
-    await this.settle();
-    return this;
-  }
-
-  /** Waits until no Altegio call is in flight (what the runtime does before persisting). */
-  async settle(): Promise<void> {
-    await waitFor(this.actor, (s) => s.status !== 'active' || !s.hasTag('busy'), { timeout: 1000 });
-  }
-
-  async send(event: UserEvent): Promise<void> {
-    this.actor.send(event);
-    await this.settle();
-  }
-
-  choose(value: string): Promise<void> {
-    return this.send({ type: 'user.choice', value });
-  }
-
-  text(text: string): Promise<void> {
-    return this.send({ type: 'user.text', text });
-  }
-
-  /** Moves simulated time on; due `after` transitions fire. */
-  async wait(ms: number): Promise<void> {
-    this.clock.increment(ms);
-    await this.settle();
-  }
-
-  get state(): string {
-    return statePath(this.actor.getSnapshot().value);
-  }
-
-  get status(): string {
-    return this.actor.getSnapshot().status;
-  }
-
-  get last(): ReplyMessage {
-    const last = this.replies.at(-1);
-    if (!last) throw new Error('no reply yet');
-    return last;
-  }
-
-  get keys(): string[] {
-    return this.replies.map((reply) => reply.text.key);
-  }
-
-  get values(): string[] {
-    return this.last.options?.map((option) => option.value) ?? [];
-  }
-
-  /** A JSON round-trip of the persisted snapshot, as the store keeps it. */
-  persisted(): Snapshot<unknown> {
-    return JSON.parse(JSON.stringify(this.actor.getPersistedSnapshot())) as Snapshot<unknown>;
   }
 }
 
