@@ -87,3 +87,10 @@ export async function createWorld(settings: Record<string, unknown>): Promise<Wo
 
 /** One branch, so no branch question: the shortest booking path. */
 export const ONE_BRANCH = { branches: [{ id: 101, address: 'Tverskaya st. 12' }] };
+
+/** The sandbox records of a client, by the phone as the sandbox stores it (`+7916…`). */
+export function recordsOf(world: World, phone: string, companyId = 101): Array<Record<string, unknown>> {
+  return world.sandbox.control
+    .listRecords(companyId)
+    .filter((record) => (record.client as { phone?: unknown } | null)?.phone === phone);
+}

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TelegramUser } from '../helpers/telegram-user.js';
-import { createWorld, ONE_BRANCH, type World } from './harness.js';
+import { createWorld, ONE_BRANCH, recordsOf, type World } from './harness.js';
 import { kill, outboxSettled, startProcess } from './process.js';
 
 describe('dialogues survive the process being killed', () => {
@@ -33,17 +33,8 @@ describe('dialogues survive the process being killed', () => {
     client.press(/^Anna/, staff);
     const dates = await client.next();
     expect(dates.text).toBe('Choose a day:');
-    client.pressFirstChoice();
-    await client.next();
-    client.pressFirstChoice();
-    await client.next();
-    client.send('+79160003344');
-    await client.nextMatching((message) => message.text.startsWith('Please check'));
-    client.press('✔ Confirm');
-    await client.nextMatching((message) => message.text.startsWith('You are booked'));
-    const booked = world.sandbox.control
-      .listRecords(101)
-      .filter((record) => (record.client as { phone?: unknown } | null)?.phone === '+79160003344');
+    await client.bookFirstSlot('+79160003344');
+    const booked = recordsOf(world, '+79160003344');
     expect(booked).toHaveLength(1);
     expect(booked[0]?.staff_id).toBe(1001);
   });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TelegramUser } from '../helpers/telegram-user.js';
-import { createWorld, ONE_BRANCH, type World } from './harness.js';
+import { createWorld, ONE_BRANCH, recordsOf, type World } from './harness.js';
 
 /** Altegio calls the engine made so far, from its Prometheus metrics. */
 async function altegioCalls(world: World): Promise<number> {
@@ -49,10 +49,7 @@ describe('booking in Telegram, end to end', () => {
     const calls = (await altegioCalls(world)) - callsBefore;
     expect(calls).toBeLessThanOrEqual(10);
 
-    const records = world.sandbox.control.listRecords(101);
-    const booked = records.find(
-      (record) => (record.client as { phone?: unknown } | null)?.phone === '+79160001122',
-    );
+    const [booked] = recordsOf(world, '+79160001122');
     expect(booked).toMatchObject({ staff_id: 1001, services: [expect.objectContaining({ id: 301 })] });
     expect(String(booked?.datetime)).toContain(`T${time}:00`);
     expect((booked?.client as { name?: string } | undefined)?.name).toBe('Client7001');
@@ -68,18 +65,10 @@ describe('booking in Telegram, end to end', () => {
     client.press(/^Men's haircut/);
     const dates = await client.next();
     expect(dates.text).toBe('Choose a day:');
-    client.pressFirstChoice();
-    await client.next();
-    client.pressFirstChoice();
-    await client.next();
-    client.send('+79160002233');
-    await client.nextMatching((message) => message.text.includes('Specialist: any available'));
-    client.press('✔ Confirm');
-    await client.nextMatching((message) => message.text.startsWith('You are booked'));
+    const { summary } = await client.bookFirstSlot('+79160002233');
+    expect(summary.text).toContain('Specialist: any available');
 
-    const booked = world.sandbox.control
-      .listRecords(101)
-      .find((record) => (record.client as { phone?: unknown } | null)?.phone === '+79160002233');
+    const [booked] = recordsOf(world, '+79160002233');
     expect(booked?.master_request).toBe(0);
     expect(booked?.staff_id).toBeGreaterThan(0);
   });

@@ -74,6 +74,22 @@ export class TelegramUser {
     return button.text;
   }
 
+  /**
+   * From the day menu on, as a client in a hurry: the first free day and time, the phone typed,
+   * Confirm. Answers the summary shown before Confirm and the confirmation.
+   */
+  async bookFirstSlot(phone: string): Promise<{ summary: SeenMessage; done: SeenMessage }> {
+    this.pressFirstChoice();
+    await this.next();
+    this.pressFirstChoice();
+    await this.next();
+    this.send(phone);
+    const summary = await this.nextMatching((message) => message.text.startsWith('Please check'));
+    this.press('✔ Confirm');
+    const done = await this.nextMatching((message) => message.text.startsWith('You are booked'));
+    return { summary, done };
+  }
+
   shareContact(phone: string): number {
     return this.fake.userSharesContact(this.chatId, phone, { languageCode: this.languageCode });
   }
