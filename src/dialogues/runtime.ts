@@ -338,12 +338,12 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         machineId: entry.id,
         machineVersion: entry.version,
         snapshot: result.snapshot,
+        status: result.status,
         recordId: recordId ?? null,
       });
       options.onIntents?.(result.intents, { conversation, dialogueId: dialogue.id });
       store.saveDialogueStep({
         dialogueId: dialogue.id,
-        snapshot: result.snapshot,
         status: result.status,
         messages: outboxRows(conversation, result.replies, keyBase, String(dialogue.id)),
         timers: { schedule },

@@ -17,6 +17,8 @@ export interface NewDialogue {
   snapshot: unknown;
   /** The Altegio record a reminder or feedback dialogue is about. */
   recordId?: number | null;
+  /** The status its first step ended in. Default `active`. */
+  status?: DialogueStatus;
 }
 
 /**
@@ -70,6 +72,20 @@ export function createDialogues(db: Db, now: Now = Date.now): DialoguesRepo {
       and(eq(dialogues.conversationId, sql.placeholder('conversationId')), eq(dialogues.status, 'active')),
     )
     .prepare();
+  // Every booking starts one: prepared, and the row is built here instead of read back.
+  const createStatement = db
+    .insert(dialogues)
+    .values({
+      conversationId: sql.placeholder('conversationId'),
+      machineId: sql.placeholder('machineId'),
+      machineVersion: sql.placeholder('machineVersion'),
+      snapshot: sql.placeholder('snapshot'),
+      status: sql.placeholder('status'),
+      recordId: sql.placeholder('recordId'),
+      createdAt: sql.placeholder('createdAt'),
+      updatedAt: sql.placeholder('updatedAt'),
+    })
+    .prepare();
   const saveStatement = db
     .update(dialogues)
     .set({
@@ -84,21 +100,18 @@ export function createDialogues(db: Db, now: Now = Date.now): DialoguesRepo {
   return {
     create(input) {
       const at = now();
+      const row: Omit<Dialogue, 'id'> = {
+        conversationId: input.conversationId,
+        machineId: input.machineId,
+        machineVersion: input.machineVersion,
+        snapshot: input.snapshot,
+        status: input.status ?? 'active',
+        recordId: input.recordId ?? null,
+        createdAt: at,
+        updatedAt: at,
+      };
       try {
-        return db
-          .insert(dialogues)
-          .values({
-            conversationId: input.conversationId,
-            machineId: input.machineId,
-            machineVersion: input.machineVersion,
-            snapshot: input.snapshot,
-            status: 'active',
-            recordId: input.recordId ?? null,
-            createdAt: at,
-            updatedAt: at,
-          })
-          .returning()
-          .get();
+        return { id: Number(createStatement.run(row).lastInsertRowid), ...row };
       } catch (error) {
         if (isUniqueViolation(error))
           throw new ActiveDialogueExistsError(input.conversationId, { cause: error });

@@ -51,8 +51,11 @@ export interface StoreOptions {
  */
 export interface DialogueStep {
   dialogueId: number;
-  /** `actor.getPersistedSnapshot()` after the step settled. */
-  snapshot: unknown;
+  /**
+   * `actor.getPersistedSnapshot()` after the step settled. Left out by the first step of a
+   * dialogue: `dialogues.create` has just written it, with the status.
+   */
+  snapshot?: unknown;
   /** `active` while the machine waits; anything else ends it and drops its timers. */
   status: DialogueStatus;
   /** Replies the machine emitted during the step. */
@@ -145,7 +148,7 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     transaction: (fn) => transaction(db, fn),
     saveDialogueStep: (step) =>
       transaction(db, () => {
-        if (!dialogues.save(step.dialogueId, step.snapshot, step.status)) {
+        if (step.snapshot !== undefined && !dialogues.save(step.dialogueId, step.snapshot, step.status)) {
           throw new Error(`dialogue ${step.dialogueId} does not exist`);
         }
         if (step.status === 'active') {

@@ -6,6 +6,7 @@
  */
 import type { Phrase, ReplyMessage } from '../../machines/shared/events.js';
 import type { Language } from '../domain/settings.js';
+import { LruMap } from '../lru.js';
 import { botI18n } from './i18n.js';
 
 /** A reply ready for a channel: {@link OutboundMessage} without the channel's own fields. */
@@ -55,12 +56,25 @@ function localiseParams(params: Phrase['params'], language: Language): Record<st
   return typeof date === 'string' ? { ...params, date: formatDay(date, language) } : { ...params };
 }
 
+/**
+ * Phrases already translated, per language, key and params. The bot's phrases are fixed for the
+ * life of the process, and a dialogue step renders the same labels (Back, Cancel, the days of the
+ * week) again and again: i18next's lookup and interpolation then cost more than the rest of a step.
+ */
+const translated = new LruMap<string, string | null>(5_000);
+
 /** Translates one phrase; `null` when the key exists in no language. */
 export function translatePhrase(phrase: Phrase, language: Language): string | null {
+  const memoKey = phrase.params
+    ? `${language}\u0000${phrase.key}\u0000${JSON.stringify(phrase.params)}`
+    : `${language}\u0000${phrase.key}`;
+  const known = translated.get(memoKey);
+  if (known !== undefined) return known;
   const i18n = botI18n();
-  const params = localiseParams(phrase.params, language);
-  if (!i18n.exists(phrase.key, { ...params, lng: language })) return null;
-  return i18n.t(phrase.key, { ...params, lng: language });
+  const options = { ...localiseParams(phrase.params, language), lng: language };
+  const text = i18n.exists(phrase.key, options) ? i18n.t(phrase.key, options) : null;
+  translated.set(memoKey, text);
+  return text;
 }
 
 /**

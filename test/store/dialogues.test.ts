@@ -43,6 +43,12 @@ describe('dialogues', () => {
     const other = conversations.upsert('telegram', '2');
     expect(() => dialogues.create({ ...input, conversationId: other.id })).not.toThrow();
     expect(dialogues.list({ status: 'active' })).toHaveLength(2);
+
+    // A dialogue whose first step already finished it is stored finished, blocking nothing.
+    const third = conversations.upsert('telegram', '3');
+    const finished = dialogues.create({ ...input, conversationId: third.id, status: 'done' });
+    expect(dialogues.get(finished.id)).toEqual(finished);
+    expect(dialogues.getActive(third.id)).toBeUndefined();
     expect(dialogues.list()).toHaveLength(3);
   });
 
