@@ -44,12 +44,14 @@ describe('dialogues', () => {
     expect(() => dialogues.create({ ...input, conversationId: other.id })).not.toThrow();
     expect(dialogues.list({ status: 'active' })).toHaveLength(2);
 
+    expect(dialogues.list()).toHaveLength(3);
+
     // A dialogue whose first step already finished it is stored finished, blocking nothing.
     const third = conversations.upsert('telegram', '3');
     const finished = dialogues.create({ ...input, conversationId: third.id, status: 'done' });
     expect(dialogues.get(finished.id)).toEqual(finished);
     expect(dialogues.getActive(third.id)).toBeUndefined();
-    expect(dialogues.list()).toHaveLength(3);
+    expect(dialogues.list()).toHaveLength(4);
   });
 
   it('refuses to reactivate a dialogue while another is active', () => {
