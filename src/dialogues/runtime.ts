@@ -423,7 +423,8 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       phone: phone ?? known.phone,
     };
     const keyBase = `${message.channel}:${message.chatId}:${message.updateId ?? randomUUID()}`;
-    const active = cached ? cached.active : store.dialogues.getActive(conversation.id);
+    // A chat seen for the first time has no dialogue yet (its queue runs one task at a time).
+    const active = cached ? cached.active : stored ? store.dialogues.getActive(conversation.id) : undefined;
 
     if (event.type === 'user.command' && (event.name === 'start' || event.name === 'book')) {
       const entry = machines[options.bookingMachineId];

@@ -98,7 +98,9 @@ export interface Store {
    * Saves a dialogue step in one transaction: snapshot and status, the replies for the outbox
    * and the timer changes. If any part fails nothing is written, so a crash never leaves a
    * snapshot whose replies or deadlines are missing, or replies for a step that did not happen.
-   * Returns how many messages were queued (an idempotency key seen before is skipped).
+   * Returns how many messages were queued (an idempotency key seen before is skipped). Called
+   * inside a caller's transaction it joins it (no savepoint: the runtime writes every step of a
+   * group commit this way), and the caller's rollback covers it.
    *
    * @throws Error when the dialogue does not exist.
    */
@@ -130,6 +132,7 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
   const dialogues = createDialogues(db, now);
   const timers = createTimers(db, now);
   const outbox = createOutbox(db, now);
+  const joinOrBegin = <T>(fn: () => T): T => (opened.sqlite.inTransaction ? fn() : transaction(db, fn));
 
   return {
     db,
@@ -147,7 +150,7 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     ratings: createRatings(db, now),
     transaction: (fn) => transaction(db, fn),
     saveDialogueStep: (step) =>
-      transaction(db, () => {
+      joinOrBegin(() => {
         if (step.snapshot !== undefined && !dialogues.save(step.dialogueId, step.snapshot, step.status)) {
           throw new Error(`dialogue ${step.dialogueId} does not exist`);
         }

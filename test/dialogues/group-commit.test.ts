@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { createGroupCommit } from '../../src/dialogues/group-commit.js';
+import { useTempDatabases } from '../store/helpers.js';
+
+const message = (key: string) => ({
+  channel: 'telegram' as const,
+  recipient: '42',
+  payload: { text: key },
+  idempotencyKey: key,
+});
+
+describe('group commit', () => {
+  const temp = useTempDatabases();
+
+  it('commits the steps finishing together in one transaction', async () => {
+    const store = temp.open();
+    let transactions = 0;
+    const group = createGroupCommit((write) => {
+      transactions += 1;
+      store.transaction(write);
+    });
+    await Promise.all(['a', 'b', 'c'].map((key) => group.commit(() => store.outbox.enqueue(message(key)))));
+    expect(transactions).toBe(1);
+    expect(
+      store.outbox
+        .list()
+        .map((row) => row.idempotencyKey)
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a failing step loses only its own writes, not its neighbours', async () => {
+    const store = temp.open();
+    const group = createGroupCommit((write) => store.transaction(write));
+    const outcomes = await Promise.allSettled([
+      group.commit(() => store.outbox.enqueue(message('first'))),
+      group.commit(() => {
+        // A step that wrote part of its rows before failing: none of them may stay.
+        store.outbox.enqueue(message('half-done'));
+        store.saveDialogueStep({ dialogueId: 404, snapshot: {}, status: 'active' });
+      }),
+      group.commit(() => store.outbox.enqueue(message('third'))),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(
+      store.outbox
+        .list()
+        .map((row) => row.idempotencyKey)
+        .sort(),
+    ).toEqual(['first', 'third']);
+  });
+});
