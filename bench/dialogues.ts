@@ -16,6 +16,7 @@ import { createDialogueRuntime } from '../src/dialogues/runtime.js';
 import type { BookingPort } from '../src/domain/booking.js';
 import { defaultSettings } from '../src/domain/settings.js';
 import { createLogger } from '../src/log.js';
+import { startCheckpointer } from '../src/store/checkpointer.js';
 import { createStore } from '../src/store/index.js';
 import { renderReply } from '../src/templates/render-reply.js';
 
@@ -62,6 +63,8 @@ export async function benchDialogues(args: string[]): Promise<string> {
   const DORMANT = Number(args[2] ?? 100_000);
   const dir = mkdtempSync(join(tmpdir(), 'altegio-bench-'));
   const store = createStore(join(dir, 'bench.sqlite'));
+  // As the engine runs it: WAL checkpoints on the second core.
+  const checkpointer = startCheckpointer(store.sqlite);
   const settings = defaultSettings();
   const runtime = createDialogueRuntime({
     store,
@@ -153,6 +156,7 @@ export async function benchDialogues(args: string[]): Promise<string> {
     `dormant ${DORMANT} dialogues: heap ${mb(heapBefore)} → ${mb(heapAfter)} MB, database ${mb(fileBytes)} MB (${Math.round(fileBytes / total)} B per dialogue incl. indexes and history)`,
   );
   const rss = mb(process.resourceUsage().maxRSS * 1024);
+  await checkpointer.stop();
   store.close();
   rmSync(dir, { recursive: true, force: true });
   return `bench dialogues: ${rate} msg/s, p50 ${p50} ms, p99 ${p99} ms, rss ${rss} MB`;

@@ -42,6 +42,7 @@ import { createIntentHandler } from './notify/intents.js';
 import { createPlanner } from './notify/planner.js';
 import { renderTemplate } from './notify/render.js';
 import { createNotificationWorker } from './notify/worker.js';
+import { startCheckpointer } from './store/checkpointer.js';
 import { createStore, migrateDatabase, openDatabase, type Store } from './store/index.js';
 import { botT } from './templates/i18n.js';
 import { renderReply } from './templates/render-reply.js';
@@ -126,6 +127,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
     // Everything started is stopped in reverse order: inbound first, the database last.
     const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
+    if (!store.sqlite.memory) {
+      const checkpointer = startCheckpointer(store.sqlite, {
+        onProblem: (problem) => logger.warn(problem),
+      });
+      cleanup.push(() => checkpointer.stop());
+    }
     const closeAll = async () => {
       for (const step of cleanup.splice(0).reverse()) await step();
     };
