@@ -6,7 +6,6 @@
  */
 import type { Phrase, ReplyMessage } from '../../machines/shared/events.js';
 import type { Language } from '../domain/settings.js';
-import { LruMap } from '../lru.js';
 import { botI18n } from './i18n.js';
 
 /** A reply ready for a channel: {@link OutboundMessage} without the channel's own fields. */
@@ -61,7 +60,9 @@ function localiseParams(params: Phrase['params'], language: Language): Record<st
  * life of the process, and a dialogue step renders the same labels (Back, Cancel, the days of the
  * week) again and again: i18next's lookup and interpolation then cost more than the rest of a step.
  */
-const translated = new LruMap<string, string | null>(5_000);
+const translated = new Map<string, string | null>();
+/** Beyond this many distinct phrases (client names in summaries), the memo starts afresh. */
+const MEMO_LIMIT = 10_000;
 
 /** Translates one phrase; `null` when the key exists in no language. */
 export function translatePhrase(phrase: Phrase, language: Language): string | null {
@@ -73,6 +74,7 @@ export function translatePhrase(phrase: Phrase, language: Language): string | nu
   const i18n = botI18n();
   const options = { ...localiseParams(phrase.params, language), lng: language };
   const text = i18n.exists(phrase.key, options) ? i18n.t(phrase.key, options) : null;
+  if (translated.size >= MEMO_LIMIT) translated.clear();
   translated.set(memoKey, text);
   return text;
 }
