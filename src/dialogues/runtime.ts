@@ -23,7 +23,7 @@ import type {
 import { createGroupCommit } from './group-commit.js';
 import { KeyedQueue } from './keyed-queue.js';
 import type { Language, MachineEntry, MachineRegistry } from './registry.js';
-import { createTimerRecorder, inertClock, type TimerChange } from './timer-recorder.js';
+import { inertClock, type PendingTimer, type TimerChange, trackTimers } from './timer-recorder.js';
 
 export interface DialogueRuntimeOptions {
   store: Store;
@@ -116,13 +116,15 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
   const queue = new KeyedQueue();
   const group = createGroupCommit((write) => store.transaction(write));
   /**
-   * The chats seen last, with their conversation and active dialogue as last saved: a message in
-   * a chat that is talking now costs no read. Bounded, so dormant dialogues cost no memory; the
-   * database stays the truth (a miss reads it, a failed step forgets the entry).
+   * The chats seen last, with their conversation, active dialogue and its pending deadlines as
+   * last saved: a message in a chat that is talking now costs no read. Bounded, so dormant
+   * dialogues cost no memory; the database stays the truth (a miss reads it, a failed step
+   * forgets the entry).
    */
-  const live = new LruMap<string, { conversation: Conversation; active: Dialogue | undefined }>(
-    options.liveDialogues ?? 10_000,
-  );
+  const live = new LruMap<
+    string,
+    { conversation: Conversation; active: Dialogue | undefined; timers: readonly PendingTimer[] }
+  >(options.liveDialogues ?? 10_000);
   const chatKey = (conversation: Pick<Conversation, 'channel' | 'chatId'>) =>
     `${conversation.channel}:${conversation.chatId}`;
 
@@ -224,27 +226,25 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     /** Everything else the machine emitted (tasks, messages for the admin). */
     intents: Array<{ type: string }>;
     timers: TimerChange[];
+    /** The deadlines the dialogue waits for after the step. */
+    pending: PendingTimer[];
   }
 
   /** Runs one step of an actor; resolves with what to persist, or undefined when it failed. */
   async function runStep(
     entry: MachineEntry,
-    start: { snapshot: unknown } | { input: unknown },
+    start: { snapshot: unknown; timers: readonly PendingTimer[] } | { input: unknown },
     event?: unknown,
   ): Promise<StepResult | undefined> {
-    const recorder = createTimerRecorder();
     const replies: ReplyMessage[] = [];
-    const inspect = options.inspect;
     const actor: AnyActorRef = createActor(entry.machine, {
       ...('snapshot' in start ? { snapshot: start.snapshot as never } : { input: start.input }),
       clock: inertClock,
-      inspect: inspect
-        ? (inspection: InspectionEvent) => {
-            recorder.inspect(inspection);
-            inspect(inspection);
-          }
-        : recorder.inspect,
+      ...(options.inspect ? { inspect: options.inspect } : {}),
     });
+    // A new actor's deadlines are all new, including those its start schedules; a restored one
+    // gets its stored deadlines back once started (see `timer-recorder.ts`).
+    let timers = 'snapshot' in start ? undefined : trackTimers(actor, []);
     const intents: Array<{ type: string }> = [];
     actor.on('*', (emitted: { type: string; message?: ReplyMessage }) => {
       if (emitted.type === 'reply' && emitted.message) replies.push(emitted.message);
@@ -254,6 +254,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     actor.subscribe({ error: (error: unknown) => (failure = error) });
     try {
       actor.start();
+      if ('snapshot' in start) timers = trackTimers(actor, start.timers);
       if (event !== undefined) actor.send(event as never);
       const settled = (snapshot: AnyMachineSnapshot) =>
         snapshot.status !== 'active' || !snapshot.hasTag('busy');
@@ -269,10 +270,13 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       return undefined;
     }
     const persisted = actor.getPersistedSnapshot();
+    // Read before stopping: stopping an actor drops its delays.
+    const changes = timers?.changes() ?? [];
+    const pending = timers?.pending() ?? [];
     actor.stop();
     const status: DialogueStatus =
       snapshot.status === 'done' ? (snapshot.value === 'timedOut' ? 'expired' : 'done') : 'active';
-    return { snapshot: persisted, status, replies, intents, timers: recorder.take() };
+    return { snapshot: persisted, status, replies, intents, timers: changes, pending };
   }
 
   /** Persists a step of an existing dialogue with its replies and deadline changes. */
@@ -305,6 +309,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         result.status === 'active'
           ? { ...dialogue, snapshot: result.snapshot, status: 'active', updatedAt: clock.now() }
           : undefined,
+      timers: result.status === 'active' ? result.pending : [],
     });
     if (result.replies.length > 0) options.onOutbox?.();
     if (schedule.length > 0) options.onTimersChanged?.();
@@ -357,6 +362,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         created && result.status === 'active'
           ? { ...created, snapshot: result.snapshot, status: 'active' }
           : undefined,
+      timers: result.status === 'active' ? result.pending : [],
     });
     options.onOutbox?.();
     if (schedule.length > 0) options.onTimersChanged?.();
@@ -368,7 +374,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     conversation: Conversation,
     event: unknown,
     keyBase: string,
-    extra: { firedTimerId?: number; inbound?: InboundMessage },
+    extra: { firedTimerId?: number; inbound?: InboundMessage; timers?: readonly PendingTimer[] },
   ): Promise<void> {
     const entry = machines[dialogue.machineId];
     if (!entry || entry.version !== dialogue.machineVersion) {
@@ -384,7 +390,14 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       await replyDirectly(conversation, 'common.dialogueEndedByUpdate', keyBase, extra.inbound);
       return;
     }
-    const result = await runStep(entry, { snapshot: dialogue.snapshot }, event);
+    // The deadline being delivered is no longer pending: the step marks it fired.
+    const timers =
+      extra.timers ??
+      store.timers
+        .pendingForDialogue(dialogue.id)
+        .filter((timer) => timer.id !== extra.firedTimerId)
+        .map(({ sendId, event }) => ({ sendId, event }));
+    const result = await runStep(entry, { snapshot: dialogue.snapshot, timers }, event);
     if (!result) live.delete(chatKey(conversation));
     if (!result && extra.firedTimerId !== undefined) {
       // A deadline whose step failed (Altegio down) is tried again a minute later, not at once.
@@ -451,7 +464,10 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       await replyDirectly(conversation, 'common.menuExpired', keyBase, message);
       return;
     }
-    await advance(active, conversation, event satisfies UserEvent, keyBase, { inbound: message });
+    await advance(active, conversation, event satisfies UserEvent, keyBase, {
+      inbound: message,
+      ...(cached ? { timers: cached.timers } : {}),
+    });
   }
 
   async function fireTimer(timerId: number, dialogueId: number, event: unknown): Promise<void> {

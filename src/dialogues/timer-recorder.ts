@@ -1,7 +1,12 @@
-import type { InspectionEvent } from 'xstate';
-import { isRecord } from '../domain/is-record.js';
+import type { AnyActorRef } from 'xstate';
 
-/** A change to a dialogue's pending deadlines, in the order the machine made it. */
+/** A deadline a dialogue waits for, as kept between steps (the row's `sendId` and event). */
+export interface PendingTimer {
+  sendId: string;
+  event: { type: string };
+}
+
+/** A change to a dialogue's pending deadlines, found by comparing before and after a step. */
 export type TimerChange =
   | { kind: 'schedule'; sendId: string; event: { type: string }; delayMs: number }
   | { kind: 'cancel'; sendId: string };
@@ -15,11 +20,14 @@ export type TimerChange =
  * 1. Actors run with a clock whose `setTimeout` never fires. Machines keep their `after` with
  *    named delays (readable statecharts, the inspector shows them), but XState itself never
  *    delivers a delayed event.
- * 2. Each step's actor is inspected. A delayed `xstate.raise` (what `after` compiles to) arrives
- *    with its id and its delay already resolved to ms; an `xstate.cancel` names the id of a
- *    delay the machine no longer waits for (it left the state).
- * 3. The runtime stores these as rows (`dialogue, sendId, event, dueAt = now + delay`) in the same
- *    transaction as the step's snapshot and replies.
+ * 2. Before a step, the dialogue's stored pending deadlines are put back on the actor system's
+ *    scheduler under their own ids, as if they had never left memory. XState then does its usual
+ *    bookkeeping during the step: leaving a state removes its delay (`xstate.cancel`), entering one
+ *    adds a delay with its resolved length, re-entering replaces it.
+ * 3. After the step, the scheduler's list is compared with what was put back: an id gone was
+ *    cancelled, an id new or replaced was scheduled (`dueAt = now + delay`). The runtime stores
+ *    these changes as rows (`dialogue, sendId, event, dueAt`) in the same transaction as the
+ *    step's snapshot and replies.
  * 4. A sweeper wakes at the soonest `dueAt` (also right after start-up, for deadlines that fell
  *    due while the process was down), hydrates the dialogue and sends it the stored event, which
  *    takes the `after` transition exactly as XState would have. The client hears of the timeout
@@ -27,32 +35,46 @@ export type TimerChange =
  *
  * One path serves live and restored dialogues alike, so a restart neither resets nor loses a
  * deadline, and a deadline is delivered at most once (the row is marked fired in the step that
- * delivers it).
+ * delivers it). Only the scheduler's public surface (`system.scheduler`, `system.getSnapshot()`)
+ * is used, and no inspection is needed, which would cost every step an event per action.
  */
-export function createTimerRecorder(): { inspect: (event: InspectionEvent) => void; take(): TimerChange[] } {
-  let changes: TimerChange[] = [];
+export function trackTimers(
+  actor: AnyActorRef,
+  restored: readonly PendingTimer[],
+): { changes(): TimerChange[]; pending(): PendingTimer[] } {
+  // Call after `actor.start()`: starting re-schedules whatever the system holds as new objects.
+  const { system } = actor;
+  for (const timer of restored) system.scheduler.schedule(actor, actor, timer.event, 0, timer.sendId);
+  // The very objects the scheduler holds now: a replaced delay is a new object under the same id.
+  const before = new Map(ownScheduled().map((scheduled) => [scheduled.id, scheduled]));
+
+  function ownScheduled() {
+    return Object.values(system.getSnapshot()._scheduledEvents).filter(
+      (scheduled) => scheduled.source === actor,
+    );
+  }
+
   return {
-    inspect(event) {
-      if (event.type !== '@xstate.action') return;
-      const { type, params } = event.action;
-      if (type === 'xstate.raise' && isRecord(params) && typeof params.delay === 'number') {
-        const raised = params.event;
-        if (typeof params.id === 'string' && isRecord(raised) && typeof raised.type === 'string') {
-          changes.push({
-            kind: 'schedule',
-            sendId: params.id,
-            event: { type: raised.type },
-            delayMs: params.delay,
-          });
-        }
-      } else if (type === 'xstate.cancel' && isRecord(params) && typeof params.sendId === 'string') {
-        changes.push({ kind: 'cancel', sendId: params.sendId });
+    changes() {
+      const changes: TimerChange[] = [];
+      const now = new Map(ownScheduled().map((scheduled) => [scheduled.id, scheduled]));
+      for (const id of before.keys()) if (!now.has(id)) changes.push({ kind: 'cancel', sendId: id });
+      for (const [id, scheduled] of now) {
+        if (before.get(id) === scheduled) continue;
+        changes.push({
+          kind: 'schedule',
+          sendId: id,
+          event: { type: scheduled.event.type },
+          delayMs: scheduled.delay,
+        });
       }
+      return changes;
     },
-    take() {
-      const taken = changes;
-      changes = [];
-      return taken;
+    pending() {
+      return ownScheduled().map((scheduled) => ({
+        sendId: scheduled.id,
+        event: { type: scheduled.event.type },
+      }));
     },
   };
 }

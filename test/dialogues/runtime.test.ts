@@ -129,6 +129,29 @@ describe('dialogue runtime', () => {
     expect(texts(second.store)).toEqual(['q1', 'q2', 'expired']);
   });
 
+  it('leaves a deadline where it was when a message changes no state, also after a restart', async () => {
+    const first = setupRuntime();
+    await first.runtime.handleInbound(msg({ type: 'user.command', name: 'start' }));
+    const dialogueId = first.store.dialogues.list()[0]?.id ?? 0;
+    const deadlines = (store: Store) =>
+      store.timers.pendingForDialogue(dialogueId).map((timer) => timer.dueAt);
+    first.advance(20_000);
+    // The first question waits for a choice; text there changes nothing.
+    await first.runtime.handleInbound(msg({ type: 'user.text', text: 'hm' }));
+    expect(deadlines(first.store)).toEqual([1_060_000]);
+    first.store.close();
+
+    const second = setupRuntime(first.dbPath);
+    second.advance(20_000);
+    await second.runtime.handleInbound(msg({ type: 'user.text', text: 'still here' }));
+    expect(deadlines(second.store)).toEqual([1_060_000]);
+    // Answering moves on: the first deadline is gone, the second question's is set from now.
+    await second.runtime.handleInbound(
+      msg({ type: 'user.choice', value: 'a' }, { menuId: String(dialogueId) }),
+    );
+    expect(deadlines(second.store)).toEqual([1_080_000]);
+  });
+
   it('ignores an update it has seen before', async () => {
     const { runtime, store } = setupRuntime();
     const start = msg({ type: 'user.command', name: 'start' });
