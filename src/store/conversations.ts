@@ -75,26 +75,34 @@ export function createConversations(db: Db, now: Now = Date.now): ConversationsR
     )
     .prepare();
 
+  // The phone is indexed: an UPDATE naming it rewrites its index entry even when the value stays,
+  // a page per commit for nothing. So the phone has its own statement, run only when it changes.
   const touchStatement = db
     .update(conversations)
     .set({
-      phone: sql`coalesce(${sql.placeholder('phone')}, ${conversations.phone})`,
       language: sql`coalesce(${sql.placeholder('language')}, ${conversations.language})`,
       lastUpdateId: sql`max(coalesce(${sql.placeholder('lastUpdateId')}, ${conversations.lastUpdateId}), coalesce(${conversations.lastUpdateId}, ${sql.placeholder('lastUpdateId')}))`,
       updatedAt: sql`${sql.placeholder('now')}`,
     })
     .where(sql`${conversations.id} = ${sql.placeholder('id')}`)
     .prepare();
+  const changePhoneStatement = db
+    .update(conversations)
+    .set({ phone: sql`${sql.placeholder('phone')}` })
+    .where(
+      sql`${conversations.id} = ${sql.placeholder('id')} AND ${conversations.phone} IS NOT ${sql.placeholder('phone')}`,
+    )
+    .prepare();
 
   return {
     touch(id, details) {
       touchStatement.run({
         id,
-        phone: details.phone ?? null,
         language: details.language ?? null,
         lastUpdateId: details.lastUpdateId ?? null,
         now: now(),
       });
+      if (details.phone) changePhoneStatement.run({ id, phone: details.phone });
     },
 
     upsert(channel, chatId, details = {}) {
