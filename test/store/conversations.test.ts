@@ -36,4 +36,31 @@ describe('conversations', () => {
     expect(conversations.upsert('telegram', '100').phone).toBe('79161234567');
     expect(conversations.findByPhone('70000000000')).toEqual([]);
   });
+
+  it('records a handled message: highest update id, a revealed phone or language, nothing lost', () => {
+    const { conversations } = temp.open(undefined, testClock());
+    const chat = conversations.upsert('telegram', '100', { language: 'uk' });
+    conversations.touch(chat.id, { lastUpdateId: 7 });
+    conversations.touch(chat.id, { lastUpdateId: 5, phone: '79161234567' });
+    expect(conversations.get(chat.id)).toMatchObject({
+      lastUpdateId: 7,
+      phone: '79161234567',
+      language: 'uk',
+    });
+    // Messages without a contact or a language keep what is stored.
+    conversations.touch(chat.id, { lastUpdateId: 8, phone: null, language: null });
+    expect(conversations.get(chat.id)).toMatchObject({
+      lastUpdateId: 8,
+      phone: '79161234567',
+      language: 'uk',
+    });
+    conversations.touch(chat.id, { phone: '79990000000', language: 'en' });
+    expect(conversations.get(chat.id)).toMatchObject({
+      lastUpdateId: 8,
+      phone: '79990000000',
+      language: 'en',
+    });
+    expect(conversations.findByPhone('79990000000').map((c) => c.id)).toEqual([chat.id]);
+    expect(conversations.findByPhone('79161234567')).toEqual([]);
+  });
 });
