@@ -5,13 +5,16 @@
  * dominates a dialogue step (one commit per message otherwise).
  */
 export interface GroupCommit {
-  /** Runs `write` inside the next batch's transaction; resolves once that transaction committed. */
-  commit(write: () => void): Promise<void>;
+  /**
+   * Runs `write` inside the next batch's transaction; resolves with its result once that
+   * transaction committed.
+   */
+  commit<T>(write: () => T): Promise<T>;
 }
 
 interface Pending {
-  write: () => void;
-  resolve: () => void;
+  write: () => unknown;
+  resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
 
@@ -21,17 +24,21 @@ export function createGroupCommit(transaction: (fn: () => void) => void): GroupC
   function flush(): void {
     const items = batch;
     batch = [];
+    const results: unknown[] = [];
     try {
       transaction(() => {
-        for (const item of items) item.write();
+        for (const item of items) results.push(item.write());
       });
-      for (const item of items) item.resolve();
+      items.forEach((item, index) => item.resolve(results[index]));
     } catch {
       // One bad write must not fail its neighbours: redo each alone, failing only what fails again.
       for (const item of items) {
         try {
-          transaction(item.write);
-          item.resolve();
+          let result: unknown;
+          transaction(() => {
+            result = item.write();
+          });
+          item.resolve(result);
         } catch (error) {
           item.reject(error);
         }
@@ -40,9 +47,9 @@ export function createGroupCommit(transaction: (fn: () => void) => void): GroupC
   }
 
   return {
-    commit(write) {
-      return new Promise<void>((resolve, reject) => {
-        batch.push({ write, resolve, reject });
+    commit<T>(write: () => T) {
+      return new Promise<T>((resolve, reject) => {
+        batch.push({ write, resolve: resolve as (value: unknown) => void, reject });
         if (batch.length === 1) setImmediate(flush);
       });
     },

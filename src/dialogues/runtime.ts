@@ -429,7 +429,9 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     const event = message.event;
     const phone = event.type === 'user.contact' ? event.phone : undefined;
     // What this message tells about the chat is written with the step (`rememberUpdate`).
-    const known = stored ?? store.conversations.upsert(message.channel, message.chatId);
+    // A new chat's row joins the next group commit rather than costing a commit of its own.
+    const known =
+      stored ?? (await group.commit(() => store.conversations.upsert(message.channel, message.chatId)));
     const conversation: Conversation = {
       ...known,
       language: language ?? known.language,

@@ -19,7 +19,11 @@ describe('group commit', () => {
       transactions += 1;
       store.transaction(write);
     });
-    await Promise.all(['a', 'b', 'c'].map((key) => group.commit(() => store.outbox.enqueue(message(key)))));
+    // Each step gets its own write's result back ('b' twice: the second is a duplicate, not queued).
+    const queued = await Promise.all(
+      ['a', 'b', 'b', 'c'].map((key) => group.commit(() => store.outbox.enqueue(message(key)))),
+    );
+    expect(queued).toEqual([true, true, false, true]);
     expect(transactions).toBe(1);
     expect(
       store.outbox
