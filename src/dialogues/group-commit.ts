@@ -29,7 +29,7 @@ export function createGroupCommit(transaction: (fn: () => void) => void): GroupC
       transaction(() => {
         for (const item of items) results.push(item.write());
       });
-      items.forEach((item, index) => item.resolve(results[index]));
+      for (const [index, item] of items.entries()) item.resolve(results[index]);
     } catch {
       // One bad write must not fail its neighbours: redo each alone, failing only what fails again.
       for (const item of items) {
