@@ -22,6 +22,7 @@ import type {
 } from '../store/index.js';
 import { createGroupCommit } from './group-commit.js';
 import { KeyedQueue } from './keyed-queue.js';
+import { createLiveActors } from './live-actors.js';
 import type { Language, MachineEntry, MachineRegistry } from './registry.js';
 import { inertClock, type PendingTimer, type TimerChange, trackTimers } from './timer-recorder.js';
 
@@ -49,6 +50,11 @@ export interface DialogueRuntimeOptions {
   onIntents?(intents: ReadonlyArray<{ type: string }>, context: IntentContext): void;
   /** How many chats keep their conversation and active dialogue in memory. Default 10,000. */
   liveDialogues?: number;
+  /**
+   * How many started actors stay in memory between steps (see `live-actors.ts`), and after how
+   * long without a step one leaves. Default 1,000 and 60 s.
+   */
+  liveActors?: { capacity?: number; idleMs?: number };
   /** Extra inspection (the XState inspector), with client data already redacted by the caller. */
   inspect?(event: InspectionEvent): void;
 }
@@ -105,16 +111,21 @@ function numericUpdateId(message: InboundMessage): number | undefined {
  * The dialogue runtime: routes each message to its conversation's dialogue, one chat at a time,
  * and keeps every dialogue in SQLite between messages.
  *
- * A step is: hydrate the actor from its snapshot → send the event → wait until no `busy` state
- * is left (Altegio calls settle before anything is persisted or stopped) → save snapshot, replies
- * and deadline changes in one transaction → stop the actor. No actor outlives its step, so idle
- * dialogues cost no memory and a crash can lose at most the step in flight, never a reply of a
- * step that was saved. Deadlines: see `timer-recorder.ts`.
+ * A step is: take the dialogue's actor if it is live, else hydrate it from its snapshot → send
+ * the event → wait until no `busy` state is left (Altegio calls settle before anything is
+ * persisted) → save snapshot, replies and deadline changes in one transaction → keep the actor
+ * for the chat's next message, or stop it when the dialogue ended. Only dialogues talking right
+ * now keep an actor (`live-actors.ts`): idle ones leave memory, and a crash can lose at most the
+ * step in flight, never a reply of a step that was saved. Deadlines: see `timer-recorder.ts`.
  */
 export function createDialogueRuntime(options: DialogueRuntimeOptions): DialogueRuntime {
   const { store, machines, clock, logger } = options;
   const queue = new KeyedQueue();
   const group = createGroupCommit((write) => store.transaction(write));
+  const actors = createLiveActors({
+    capacity: options.liveActors?.capacity ?? 1000,
+    idleMs: options.liveActors?.idleMs ?? 60_000,
+  });
   /**
    * The chats seen last, with their conversation, active dialogue and its pending deadlines as
    * last saved: a message in a chat that is talking now costs no read. Bounded, so dormant
@@ -228,33 +239,53 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     timers: TimerChange[];
     /** The deadlines the dialogue waits for after the step. */
     pending: PendingTimer[];
+    /** The actor, still running, while the dialogue goes on; keep it once the step committed. */
+    actor: AnyActorRef | undefined;
   }
+
+  /** Where a step starts: a new dialogue's input, or a stored one (live actor or snapshot). */
+  type StepStart =
+    | { input: unknown }
+    | {
+        dialogueId: number;
+        snapshot: unknown;
+        /** Its pending deadlines, without the one being delivered. */
+        timers: readonly PendingTimer[];
+        /** The deadline this step delivers, if any. */
+        firedSendId?: string;
+      };
 
   /** Runs one step of an actor; resolves with what to persist, or undefined when it failed. */
   async function runStep(
     entry: MachineEntry,
-    start: { snapshot: unknown; timers: readonly PendingTimer[] } | { input: unknown },
+    start: StepStart,
     event?: unknown,
   ): Promise<StepResult | undefined> {
+    const stored = 'dialogueId' in start ? start : undefined;
+    const kept = stored ? actors.take(stored.dialogueId) : undefined;
+    const actor: AnyActorRef =
+      kept ??
+      createActor(entry.machine, {
+        ...('dialogueId' in start ? { snapshot: start.snapshot as never } : { input: start.input }),
+        clock: inertClock,
+        ...(options.inspect ? { inspect: options.inspect } : {}),
+      });
+    // A new actor's deadlines are all new, including those its start schedules; a hydrated one
+    // gets its stored deadlines back once started; a live one still holds them, less the one
+    // delivered now, which leaves as it would have had XState fired it (see `timer-recorder.ts`).
+    let timers = stored ? undefined : trackTimers(actor, []);
+    if (kept && stored?.firedSendId !== undefined) actor.system.scheduler.cancel(actor, stored.firedSendId);
     const replies: ReplyMessage[] = [];
-    const actor: AnyActorRef = createActor(entry.machine, {
-      ...('snapshot' in start ? { snapshot: start.snapshot as never } : { input: start.input }),
-      clock: inertClock,
-      ...(options.inspect ? { inspect: options.inspect } : {}),
-    });
-    // A new actor's deadlines are all new, including those its start schedules; a restored one
-    // gets its stored deadlines back once started (see `timer-recorder.ts`).
-    let timers = 'snapshot' in start ? undefined : trackTimers(actor, []);
     const intents: Array<{ type: string }> = [];
-    actor.on('*', (emitted: { type: string; message?: ReplyMessage }) => {
+    const emitted = actor.on('*', (emitted: { type: string; message?: ReplyMessage }) => {
       if (emitted.type === 'reply' && emitted.message) replies.push(emitted.message);
       else intents.push(emitted);
     });
     let failure: unknown;
-    actor.subscribe({ error: (error: unknown) => (failure = error) });
+    const errors = actor.subscribe({ error: (error: unknown) => (failure = error) });
     try {
-      actor.start();
-      if ('snapshot' in start) timers = trackTimers(actor, start.timers);
+      if (!kept) actor.start();
+      if (stored) timers = trackTimers(actor, kept ? [] : stored.timers);
       if (event !== undefined) actor.send(event as never);
       const settled = (snapshot: AnyMachineSnapshot) =>
         snapshot.status !== 'active' || !snapshot.hasTag('busy');
@@ -263,6 +294,8 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     } catch (error) {
       failure ??= error;
     }
+    emitted.unsubscribe();
+    errors.unsubscribe();
     const snapshot = actor.getSnapshot();
     if (failure !== undefined || snapshot.status === 'error') {
       actor.stop();
@@ -273,10 +306,38 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     // Read before stopping: stopping an actor drops its delays.
     const changes = timers?.changes() ?? [];
     const pending = timers?.pending() ?? [];
-    actor.stop();
     const status: DialogueStatus =
       snapshot.status === 'done' ? (snapshot.value === 'timedOut' ? 'expired' : 'done') : 'active';
-    return { snapshot: persisted, status, replies, intents, timers: changes, pending };
+    if (status !== 'active') actor.stop();
+    return {
+      snapshot: persisted,
+      status,
+      replies,
+      intents,
+      timers: changes,
+      pending,
+      actor: status === 'active' ? actor : undefined,
+    };
+  }
+
+  /**
+   * Commits a step's writes; then keeps its actor for the next message. If the commit fails, the
+   * actor is ahead of the store and is stopped: the next message hydrates the saved snapshot.
+   */
+  async function commitStep<T>(
+    result: StepResult,
+    write: () => T,
+    dialogueId: (written: T) => number,
+  ): Promise<T> {
+    let written: T;
+    try {
+      written = await group.commit(write);
+    } catch (error) {
+      result.actor?.stop();
+      throw error;
+    }
+    if (result.actor) actors.keep(dialogueId(written), result.actor);
+    return written;
   }
 
   /** Persists a step of an existing dialogue with its replies and deadline changes. */
@@ -288,21 +349,25 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     extra: { firedTimerId?: number; inbound?: InboundMessage },
   ): Promise<void> {
     const { schedule, cancel } = timerInputs(result.timers, clock.now());
-    await group.commit(() => {
-      options.onIntents?.(result.intents, { conversation, dialogueId: dialogue.id });
-      store.saveDialogueStep({
-        dialogueId: dialogue.id,
-        snapshot: result.snapshot,
-        status: result.status,
-        messages: outboxRows(conversation, result.replies, keyBase, String(dialogue.id)),
-        timers: {
-          cancel,
-          schedule,
-          ...(extra.firedTimerId === undefined ? {} : { fired: [extra.firedTimerId] }),
-        },
-      });
-      rememberUpdate(conversation, extra.inbound);
-    });
+    await commitStep(
+      result,
+      () => {
+        options.onIntents?.(result.intents, { conversation, dialogueId: dialogue.id });
+        store.saveDialogueStep({
+          dialogueId: dialogue.id,
+          snapshot: result.snapshot,
+          status: result.status,
+          messages: outboxRows(conversation, result.replies, keyBase, String(dialogue.id)),
+          timers: {
+            cancel,
+            schedule,
+            ...(extra.firedTimerId === undefined ? {} : { fired: [extra.firedTimerId] }),
+          },
+        });
+        rememberUpdate(conversation, extra.inbound);
+      },
+      () => dialogue.id,
+    );
     live.set(chatKey(conversation), {
       conversation: afterMessage(conversation, extra.inbound),
       active:
@@ -330,38 +395,40 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       return;
     }
     const { schedule } = timerInputs(result.timers, clock.now());
-    let created: Dialogue | undefined;
-    await group.commit(() => {
-      // The chat's queue runs one task at a time, so the active dialogue read before the step is
-      // still the active one here.
-      if (stale) {
-        store.dialogues.setStatus(stale.id, 'ended');
-        store.timers.deleteForDialogue(stale.id);
-      }
-      const dialogue = store.dialogues.create({
-        conversationId: conversation.id,
-        machineId: entry.id,
-        machineVersion: entry.version,
-        snapshot: result.snapshot,
-        status: result.status,
-        recordId: recordId ?? null,
-      });
-      options.onIntents?.(result.intents, { conversation, dialogueId: dialogue.id });
-      store.saveDialogueStep({
-        dialogueId: dialogue.id,
-        status: result.status,
-        messages: outboxRows(conversation, result.replies, keyBase, String(dialogue.id)),
-        timers: { schedule },
-      });
-      rememberUpdate(conversation, inbound);
-      created = dialogue;
-    });
+    if (stale) actors.drop(stale.id);
+    const created = await commitStep(
+      result,
+      () => {
+        // The chat's queue runs one task at a time, so the active dialogue read before the step is
+        // still the active one here.
+        if (stale) {
+          store.dialogues.setStatus(stale.id, 'ended');
+          store.timers.deleteForDialogue(stale.id);
+        }
+        const dialogue = store.dialogues.create({
+          conversationId: conversation.id,
+          machineId: entry.id,
+          machineVersion: entry.version,
+          snapshot: result.snapshot,
+          status: result.status,
+          recordId: recordId ?? null,
+        });
+        options.onIntents?.(result.intents, { conversation, dialogueId: dialogue.id });
+        store.saveDialogueStep({
+          dialogueId: dialogue.id,
+          status: result.status,
+          messages: outboxRows(conversation, result.replies, keyBase, String(dialogue.id)),
+          timers: { schedule },
+        });
+        rememberUpdate(conversation, inbound);
+        return dialogue;
+      },
+      (dialogue) => dialogue.id,
+    );
     live.set(chatKey(conversation), {
       conversation: afterMessage(conversation, inbound),
       active:
-        created && result.status === 'active'
-          ? { ...created, snapshot: result.snapshot, status: 'active' }
-          : undefined,
+        result.status === 'active' ? { ...created, snapshot: result.snapshot, status: 'active' } : undefined,
       timers: result.status === 'active' ? result.pending : [],
     });
     options.onOutbox?.();
@@ -374,10 +441,15 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     conversation: Conversation,
     event: unknown,
     keyBase: string,
-    extra: { firedTimerId?: number; inbound?: InboundMessage; timers?: readonly PendingTimer[] },
+    extra: {
+      firedTimer?: { id: number; sendId: string };
+      inbound?: InboundMessage;
+      timers?: readonly PendingTimer[];
+    },
   ): Promise<void> {
     const entry = machines[dialogue.machineId];
     if (!entry || entry.version !== dialogue.machineVersion) {
+      actors.drop(dialogue.id);
       store.transaction(() => {
         store.dialogues.setStatus(dialogue.id, 'ended');
         store.timers.deleteForDialogue(dialogue.id);
@@ -395,13 +467,23 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       extra.timers ??
       store.timers
         .pendingForDialogue(dialogue.id)
-        .filter((timer) => timer.id !== extra.firedTimerId)
+        .filter((timer) => timer.id !== extra.firedTimer?.id)
         .map(({ sendId, event }) => ({ sendId, event }));
-    const result = await runStep(entry, { snapshot: dialogue.snapshot, timers }, event);
+    const result = await runStep(
+      entry,
+      {
+        dialogueId: dialogue.id,
+        snapshot: dialogue.snapshot,
+        timers,
+        ...(extra.firedTimer ? { firedSendId: extra.firedTimer.sendId } : {}),
+      },
+      event,
+    );
     if (!result) live.delete(chatKey(conversation));
-    if (!result && extra.firedTimerId !== undefined) {
+    const firedTimerId = extra.firedTimer?.id;
+    if (!result && firedTimerId !== undefined) {
       // A deadline whose step failed (Altegio down) is tried again a minute later, not at once.
-      const timer = store.timers.pendingForDialogue(dialogue.id).find((row) => row.id === extra.firedTimerId);
+      const timer = store.timers.pendingForDialogue(dialogue.id).find((row) => row.id === firedTimerId);
       if (timer) {
         store.timers.schedule(dialogue.id, {
           sendId: timer.sendId,
@@ -415,7 +497,10 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       await replyDirectly(conversation, 'common.tryLater', keyBase, extra.inbound);
       return;
     }
-    await saveStep(dialogue, conversation, result, keyBase, extra);
+    await saveStep(dialogue, conversation, result, keyBase, {
+      ...(firedTimerId === undefined ? {} : { firedTimerId }),
+      ...(extra.inbound ? { inbound: extra.inbound } : {}),
+    });
   }
 
   async function processInbound(message: InboundMessage): Promise<void> {
@@ -479,10 +564,15 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       store.timers.markFired(timerId, clock.now());
       return;
     }
-    // Re-read under the chat's queue: a message handled meanwhile may have cancelled it.
-    const pending = store.timers.pendingForDialogue(dialogueId).some((timer) => timer.id === timerId);
-    if (!pending) return;
-    await advance(dialogue, conversation, event, `timer:${timerId}`, { firedTimerId: timerId });
+    // Re-read under the chat's queue: a message handled meanwhile may have cancelled it, or moved
+    // it later (re-entering a state keeps the row and its id).
+    const timer = store.timers
+      .pendingForDialogue(dialogueId)
+      .find((row) => row.id === timerId && row.dueAt <= clock.now());
+    if (!timer) return;
+    await advance(dialogue, conversation, event, `timer:${timerId}`, {
+      firedTimer: { id: timerId, sendId: timer.sendId },
+    });
   }
 
   return {

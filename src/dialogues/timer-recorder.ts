@@ -20,18 +20,20 @@ export type TimerChange =
  * 1. Actors run with a clock whose `setTimeout` never fires. Machines keep their `after` with
  *    named delays (readable statecharts, the inspector shows them), but XState itself never
  *    delivers a delayed event.
- * 2. Before a step, the dialogue's stored pending deadlines are put back on the actor system's
- *    scheduler under their own ids, as if they had never left memory. XState then does its usual
- *    bookkeeping during the step: leaving a state removes its delay (`xstate.cancel`), entering one
- *    adds a delay with its resolved length, re-entering replaces it.
- * 3. After the step, the scheduler's list is compared with what was put back: an id gone was
+ * 2. Before a step of a hydrated actor, the dialogue's stored pending deadlines are put back on
+ *    the actor system's scheduler under their own ids, as if they had never left memory (an actor
+ *    kept live between steps still holds them; one delivered now is removed first, as XState
+ *    does when a delay fires). XState then does its usual bookkeeping during the step: leaving a
+ *    state removes its delay (`xstate.cancel`), entering one adds a delay with its resolved
+ *    length, re-entering replaces it.
+ * 3. After the step, the scheduler's list is compared with the one before it: an id gone was
  *    cancelled, an id new or replaced was scheduled (`dueAt = now + delay`). The runtime stores
  *    these changes as rows (`dialogue, sendId, event, dueAt`) in the same transaction as the
  *    step's snapshot and replies.
  * 4. A sweeper wakes at the soonest `dueAt` (also right after start-up, for deadlines that fell
- *    due while the process was down), hydrates the dialogue and sends it the stored event, which
- *    takes the `after` transition exactly as XState would have. The client hears of the timeout
- *    at once, without writing first.
+ *    due while the process was down), takes or hydrates the dialogue's actor and sends it the
+ *    stored event, which takes the `after` transition exactly as XState would have. The client
+ *    hears of the timeout at once, without writing first.
  *
  * One path serves live and restored dialogues alike, so a restart neither resets nor loses a
  * deadline, and a deadline is delivered at most once (the row is marked fired in the step that

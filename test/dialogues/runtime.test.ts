@@ -53,7 +53,7 @@ describe('dialogue runtime', () => {
     for (const cleanup of cleanups.splice(0).reverse()) cleanup();
   });
 
-  function setupRuntime(path?: string, version = 1) {
+  function setupRuntime(path?: string, version = 1, onIntents?: () => void) {
     const dir = tempDir();
     cleanups.push(dir.cleanup);
     const dbPath = path ?? join(dir.path, 'bot.sqlite');
@@ -69,6 +69,7 @@ describe('dialogue runtime', () => {
       logger: createLogger({ level: 'silent' }),
       render: (message) => ({ text: message.text.key }),
       defaultLanguage: () => 'en',
+      ...(onIntents ? { onIntents } : {}),
     });
     return { runtime, store, dbPath, advance: (ms: number) => (now += ms) };
   }
@@ -150,6 +151,24 @@ describe('dialogue runtime', () => {
       msg({ type: 'user.choice', value: 'a' }, { menuId: String(dialogueId) }),
     );
     expect(deadlines(second.store)).toEqual([1_080_000]);
+  });
+
+  it('a step whose commit fails leaves the dialogue where the store has it', async () => {
+    let diskFull = false;
+    const { runtime, store } = setupRuntime(undefined, 1, () => {
+      if (diskFull) throw new Error('disk full');
+    });
+    await runtime.handleInbound(msg({ type: 'user.command', name: 'start' }));
+    const menuId = String(store.dialogues.list()[0]?.id);
+    diskFull = true;
+    await expect(runtime.handleInbound(msg({ type: 'user.choice', value: 'a' }, { menuId }))).rejects.toThrow(
+      /disk full/,
+    );
+    expect(texts(store)).toEqual(['q1']);
+    diskFull = false;
+    // The actor that ran the failed step went ahead of the store; it must not answer the retry.
+    await runtime.handleInbound(msg({ type: 'user.choice', value: 'a' }, { menuId }));
+    expect(texts(store)).toEqual(['q1', 'q2']);
   });
 
   it('ignores an update it has seen before', async () => {
