@@ -30,6 +30,8 @@ const quiz = setup({
           target: 'second',
           actions: ({ context, event }) => context.answers.push(event.value),
         },
+        // Asking again restarts the question, and its deadline.
+        'user.command': { target: 'first', reenter: true },
       },
       after: { replyTimeout: 'timedOut' },
     },
@@ -169,6 +171,20 @@ describe('dialogue runtime', () => {
     // The actor that ran the failed step went ahead of the store; it must not answer the retry.
     await runtime.handleInbound(msg({ type: 'user.choice', value: 'a' }, { menuId }));
     expect(texts(store)).toEqual(['q1', 'q2']);
+  });
+
+  it('does not deliver a deadline that a message moved later while it waited in the queue', async () => {
+    const { runtime, store, advance } = setupRuntime();
+    await runtime.handleInbound(msg({ type: 'user.command', name: 'start' }));
+    const dialogueId = store.dialogues.list()[0]?.id ?? 0;
+    advance(60_000);
+    // The deadline is due; the client's message is already queued in the chat when the sweep runs.
+    const message = runtime.handleInbound(msg({ type: 'user.command', name: 'back' }));
+    const fired = runtime.fireDueTimers();
+    await Promise.all([message, fired]);
+    expect(texts(store)).toEqual(['q1', 'q1']);
+    expect(store.dialogues.get(dialogueId)?.status).toBe('active');
+    expect(store.timers.pendingForDialogue(dialogueId).map((timer) => timer.dueAt)).toEqual([1_120_000]);
   });
 
   it('ignores an update it has seen before', async () => {
