@@ -127,16 +127,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
     // Everything started is stopped in reverse order: inbound first, the database last.
     const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
-    if (!store.sqlite.memory) {
-      const checkpointer = startCheckpointer(store.sqlite, {
-        onProblem: (problem) => logger.warn(problem),
-      });
-      cleanup.push(() => checkpointer.stop());
-    }
     const closeAll = async () => {
       for (const step of cleanup.splice(0).reverse()) await step();
     };
     try {
+      if (!store.sqlite.memory) {
+        const checkpointer = startCheckpointer(store.sqlite, {
+          onProblem: (problem) => logger.warn(problem),
+        });
+        cleanup.push(() => checkpointer.stop());
+      }
       const info = await wire(store, settings, cleanup);
       stopAll = closeAll;
       return info;

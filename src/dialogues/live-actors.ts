@@ -55,6 +55,8 @@ export function createLiveActors(options: LiveActorsOptions): LiveActors {
       return kept?.actor;
     },
     keep(dialogueId, actor) {
+      const previous = actors.get(dialogueId)?.actor;
+      if (previous && previous !== actor) previous.stop();
       actors.delete(dialogueId);
       actors.set(dialogueId, { actor, keptAt: performance.now() });
       for (const [oldest] of actors) {

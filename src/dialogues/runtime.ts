@@ -308,7 +308,10 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     const pending = timers?.pending() ?? [];
     const status: DialogueStatus =
       snapshot.status === 'done' ? (snapshot.value === 'timedOut' ? 'expired' : 'done') : 'active';
-    if (status !== 'active') actor.stop();
+    // Kept only at rest: a child still running (an invoke outside a `busy` state) could move the
+    // actor on between steps, with no one listening and nothing saved.
+    const keep = status === 'active' && Object.keys(snapshot.children).length === 0;
+    if (!keep) actor.stop();
     return {
       snapshot: persisted,
       status,
@@ -316,7 +319,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       intents,
       timers: changes,
       pending,
-      actor: status === 'active' ? actor : undefined,
+      actor: keep ? actor : undefined,
     };
   }
 
@@ -326,6 +329,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
    */
   async function commitStep<T>(
     result: StepResult,
+    conversation: Conversation,
     write: () => T,
     dialogueId: (written: T) => number,
   ): Promise<T> {
@@ -334,6 +338,8 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       written = await group.commit(write);
     } catch (error) {
       result.actor?.stop();
+      // What the chat's cache holds may share objects with that actor: read the store afresh.
+      live.delete(chatKey(conversation));
       throw error;
     }
     if (result.actor) actors.keep(dialogueId(written), result.actor);
@@ -351,6 +357,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     const { schedule, cancel } = timerInputs(result.timers, clock.now());
     await commitStep(
       result,
+      conversation,
       () => {
         options.onIntents?.(result.intents, { conversation, dialogueId: dialogue.id });
         store.saveDialogueStep({
@@ -398,6 +405,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     if (stale) actors.drop(stale.id);
     const created = await commitStep(
       result,
+      conversation,
       () => {
         // The chat's queue runs one task at a time, so the active dialogue read before the step is
         // still the active one here.

@@ -8,14 +8,21 @@ db.pragma(`busy_timeout = ${workerData.busyTimeoutMs}`);
 // This connection only copies pages: it must never start a checkpoint of its own on commit.
 db.pragma('wal_autocheckpoint = 0');
 
+// The last failure of a periodic run: the same one again is not reported every second.
+let lastFailure;
+
 /** Copies what no reader still needs, never waiting for the writer; `id` marks a requested run. */
 function checkpoint(id) {
   try {
     const [result] = db.pragma('wal_checkpoint(PASSIVE)');
+    lastFailure = undefined;
     if (id !== undefined)
       parentPort.postMessage({ id, ok: true, log: result.log, checkpointed: result.checkpointed });
   } catch (error) {
-    parentPort.postMessage({ id, ok: false, message: String(error?.message ?? error) });
+    const message = String(error?.message ?? error);
+    if (id === undefined && message === lastFailure) return;
+    lastFailure = message;
+    parentPort.postMessage({ id, ok: false, message });
   }
 }
 

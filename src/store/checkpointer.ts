@@ -53,6 +53,8 @@ export function startCheckpointer(
   options: CheckpointerOptions = {},
 ): Checkpointer {
   const worker = new Worker(new URL('./checkpoint-worker.cjs', import.meta.url), {
+    // Plain CommonJS: none of the main thread's loaders (tsx) are needed there.
+    execArgv: [],
     workerData: {
       path: sqlite.name,
       driver: DRIVER,

@@ -62,7 +62,7 @@ export interface DialogueStep {
   messages?: readonly NewOutboxMessage[];
   /**
    * Timer changes seen during the step, applied in this order: `replace` (the whole set),
-   * `cancel` (send ids), `schedule`, then `fired` (ids of timers this step delivered).
+   * `fired` (ids of timers this step delivered), `cancel` (send ids), then `schedule`.
    */
   timers?: {
     replace?: readonly TimerInput[];
@@ -157,9 +157,11 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
         if (step.status === 'active') {
           const changes = step.timers ?? {};
           if (changes.replace) timers.replaceForDialogue(step.dialogueId, changes.replace);
+          // Fired first: a step whose delivered deadline re-enters its own state schedules the
+          // same id again, and that new deadline must stay pending.
+          for (const id of changes.fired ?? []) timers.markFired(id);
           for (const sendId of changes.cancel ?? []) timers.cancel(step.dialogueId, sendId);
           for (const timer of changes.schedule ?? []) timers.schedule(step.dialogueId, timer);
-          for (const id of changes.fired ?? []) timers.markFired(id);
         } else {
           // A finished dialogue has nothing left to wait for.
           timers.deleteForDialogue(step.dialogueId);

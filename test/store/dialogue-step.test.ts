@@ -135,6 +135,26 @@ describe('saveDialogueStep', () => {
     expect(store.dialogues.getActive(conversationId)).toBeUndefined();
   });
 
+  it('keeps a deadline that the step delivering it set again (a state re-entering itself)', () => {
+    const store = temp.open();
+    const { dialogueId } = startDialogue(store);
+    store.saveDialogueStep({
+      dialogueId,
+      snapshot: {},
+      status: 'active',
+      timers: { schedule: [{ sendId: 'nudge', event: { type: 'nudge' }, dueAt: 10 }] },
+    });
+    const [due] = store.timers.due(10);
+    if (!due) throw new Error('no timer');
+    store.saveDialogueStep({
+      dialogueId,
+      snapshot: {},
+      status: 'active',
+      timers: { fired: [due.id], schedule: [{ sendId: 'nudge', event: { type: 'nudge' }, dueAt: 20 }] },
+    });
+    expect(store.timers.pendingForDialogue(dialogueId).map((timer) => timer.dueAt)).toEqual([20]);
+  });
+
   it('throws for an unknown dialogue', () => {
     const store = temp.open();
     expect(() => store.saveDialogueStep({ dialogueId: 404, snapshot: {}, status: 'active' })).toThrow(/404/);
