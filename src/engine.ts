@@ -224,7 +224,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
       consoleChannel = createConsoleChannel({
         ...options.consoleChat,
         logger,
-        phrases: { menuHint: (code) => botT(languageFor(code))('common.menuHint') },
+        phrases: {
+          menuHint: (code) => botT(languageFor(code))('common.menuHint'),
+          contactHint: (code) => botT(languageFor(code))('common.typePhoneHint'),
+        },
       });
       channels.console = consoleChannel;
     }
