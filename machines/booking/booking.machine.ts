@@ -35,6 +35,7 @@ import {
 import { normalizePhone } from '../../src/domain/phone.js';
 import type { EmittedEvent, ReplyMessage, UserEvent } from '../shared/events.js';
 import { notProvided } from '../shared/not-provided.js';
+import { answerEverythingWith } from '../shared/please-wait.js';
 import {
   type BookingPhraseKey,
   branchMenu,
@@ -732,12 +733,7 @@ export const bookingMachine = setup({
         ],
       },
       // The write may already be on its way: neither Cancel nor a restart may pretend otherwise.
-      on: {
-        'user.command': { actions: { type: 'say', params: { message: say('booking.pleaseWait') } } },
-        'user.choice': { actions: { type: 'say', params: { message: say('booking.pleaseWait') } } },
-        'user.text': { actions: { type: 'say', params: { message: say('booking.pleaseWait') } } },
-        'user.contact': { actions: { type: 'say', params: { message: say('booking.pleaseWait') } } },
-      },
+      on: answerEverythingWith(say('booking.pleaseWait')),
     },
 
     creationFailed: {

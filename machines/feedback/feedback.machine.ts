@@ -31,6 +31,7 @@ import {
 import type { EmittedEvent, ReplyMessage, UserEvent } from '../shared/events.js';
 import { pickedValue } from '../shared/menu-choice.js';
 import { notProvided } from '../shared/not-provided.js';
+import { answerEverythingWith } from '../shared/please-wait.js';
 import { chooseRatingMenu, ratingMenu, say, thanksMessage } from './menus.js';
 
 /**
@@ -113,12 +114,7 @@ export function commentRequest(context: FeedbackContext): SaveCommentRequest {
 }
 
 /** Replies while a save is on its way: the next answer is read once it settled. */
-const PLEASE_WAIT = {
-  'user.choice': { actions: { type: 'say', params: { message: say('feedback.pleaseWait') } } },
-  'user.text': { actions: { type: 'say', params: { message: say('feedback.pleaseWait') } } },
-  'user.contact': { actions: { type: 'say', params: { message: say('feedback.pleaseWait') } } },
-  'user.command': { actions: { type: 'say', params: { message: say('feedback.pleaseWait') } } },
-} as const;
+const PLEASE_WAIT = answerEverythingWith(say('feedback.pleaseWait'));
 
 /**
  * The feedback statechart. Its actors are placeholders: provide real ones with

@@ -38,6 +38,7 @@ import {
 import type { AdminNotifyIntent, EmittedEvent, ReplyMessage, UserEvent } from '../shared/events.js';
 import { pickedValue } from '../shared/menu-choice.js';
 import { notProvided } from '../shared/not-provided.js';
+import { answerEverythingWith } from '../shared/please-wait.js';
 import {
   CHOICE,
   chooseOptionMenu,
@@ -146,12 +147,7 @@ export function cancelRequest(context: ReminderContext): CancelVisitRequest {
 }
 
 /** Replies while a write is on its way or about to be retried: nothing the client sends may change it now. */
-const PLEASE_WAIT = {
-  'user.choice': { actions: { type: 'say', params: { message: say('reminder.pleaseWait') } } },
-  'user.text': { actions: { type: 'say', params: { message: say('reminder.pleaseWait') } } },
-  'user.contact': { actions: { type: 'say', params: { message: say('reminder.pleaseWait') } } },
-  'user.command': { actions: { type: 'say', params: { message: say('reminder.pleaseWait') } } },
-} as const;
+const PLEASE_WAIT = answerEverythingWith(say('reminder.pleaseWait'));
 
 /**
  * The reminder statechart. Its actors are placeholders: provide real ones with
