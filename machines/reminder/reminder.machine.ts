@@ -146,6 +146,20 @@ export function cancelRequest(context: ReminderContext): CancelVisitRequest {
   };
 }
 
+/** After a failed write: try once more after `retryDelay` (the client is told), else give up. */
+const failure = ({ event }: { event: { error: unknown } }) => ({ error: event.error });
+const WRITE_FAILED = [
+  {
+    guard: 'mayRetry',
+    target: 'retrying',
+    actions: [
+      { type: 'countFailure', params: failure },
+      { type: 'say', params: { message: say('reminder.retrying') } },
+    ],
+  },
+  { target: 'failed', actions: { type: 'countFailure', params: failure } },
+] as const;
+
 /** Replies while a write is on its way or about to be retried: nothing the client sends may change it now. */
 const PLEASE_WAIT = answerEverythingWith(say('reminder.pleaseWait'));
 
@@ -354,20 +368,7 @@ export const reminderMachine = setup({
         src: 'confirmVisit',
         input: ({ context }) => confirmRequest(context),
         onDone: 'confirmed',
-        onError: [
-          {
-            guard: 'mayRetry',
-            target: 'retrying',
-            actions: [
-              { type: 'countFailure', params: ({ event }) => ({ error: event.error }) },
-              { type: 'say', params: { message: say('reminder.retrying') } },
-            ],
-          },
-          {
-            target: 'failed',
-            actions: { type: 'countFailure', params: ({ event }) => ({ error: event.error }) },
-          },
-        ],
+        onError: WRITE_FAILED,
       },
       on: PLEASE_WAIT,
     },
@@ -378,20 +379,7 @@ export const reminderMachine = setup({
         src: 'cancelVisit',
         input: ({ context }) => cancelRequest(context),
         onDone: 'cancelled',
-        onError: [
-          {
-            guard: 'mayRetry',
-            target: 'retrying',
-            actions: [
-              { type: 'countFailure', params: ({ event }) => ({ error: event.error }) },
-              { type: 'say', params: { message: say('reminder.retrying') } },
-            ],
-          },
-          {
-            target: 'failed',
-            actions: { type: 'countFailure', params: ({ event }) => ({ error: event.error }) },
-          },
-        ],
+        onError: WRITE_FAILED,
       },
       on: PLEASE_WAIT,
     },
