@@ -12,19 +12,12 @@ import type { Clock } from '../domain/clock.js';
 import { asLanguage } from '../domain/settings.js';
 import type { Logger } from '../log.js';
 import { LruMap } from '../lru.js';
-import type {
-  Conversation,
-  Dialogue,
-  DialogueStatus,
-  NewOutboxMessage,
-  Store,
-  TimerInput,
-} from '../store/index.js';
+import type { Conversation, Dialogue, DialogueStatus, NewOutboxMessage, Store } from '../store/index.js';
 import { createGroupCommit } from './group-commit.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { createLiveActors } from './live-actors.js';
 import type { Language, MachineEntry, MachineRegistry } from './registry.js';
-import { inertClock, type PendingTimer, type TimerChange, trackTimers } from './timer-recorder.js';
+import { inertClock, type PendingTimer, type TimerChanges, trackTimers } from './timer-recorder.js';
 
 export interface DialogueRuntimeOptions {
   store: Store;
@@ -213,21 +206,8 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     options.onOutbox?.();
   }
 
-  function timerInputs(
-    changes: readonly TimerChange[],
-    now: number,
-  ): { schedule: TimerInput[]; cancel: string[] } {
-    // Only the last change of each id counts: entering and leaving a state in one step leaves nothing.
-    const last = new Map<string, TimerChange>();
-    for (const change of changes) last.set(change.sendId, change);
-    const schedule: TimerInput[] = [];
-    const cancel: string[] = [];
-    for (const change of last.values()) {
-      if (change.kind === 'schedule')
-        schedule.push({ sendId: change.sendId, event: change.event, dueAt: now + change.delayMs });
-      else cancel.push(change.sendId);
-    }
-    return { schedule, cancel };
+  function pendingTimers(rows: ReadonlyArray<{ sendId: string; event: { type: string } }>): PendingTimer[] {
+    return rows.map(({ sendId, event }) => ({ sendId, event }));
   }
 
   interface StepResult {
@@ -236,7 +216,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     replies: ReplyMessage[];
     /** Everything else the machine emitted (tasks, messages for the admin). */
     intents: Array<{ type: string }>;
-    timers: TimerChange[];
+    timers: TimerChanges;
     /** The deadlines the dialogue waits for after the step. */
     pending: PendingTimer[];
     /** The actor, still running, while the dialogue goes on; keep it once the step committed. */
@@ -304,7 +284,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     }
     const persisted = actor.getPersistedSnapshot();
     // Read before stopping: stopping an actor drops its delays.
-    const changes = timers?.changes() ?? [];
+    const changes = timers?.changes(clock.now()) ?? { cancel: [], schedule: [] };
     const pending = timers?.pending() ?? [];
     const status: DialogueStatus =
       snapshot.status === 'done' ? (snapshot.value === 'timedOut' ? 'expired' : 'done') : 'active';
@@ -354,7 +334,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     keyBase: string,
     extra: { firedTimerId?: number; inbound?: InboundMessage },
   ): Promise<void> {
-    const { schedule, cancel } = timerInputs(result.timers, clock.now());
+    const { schedule, cancel } = result.timers;
     await commitStep(
       result,
       conversation,
@@ -401,7 +381,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       await replyDirectly(conversation, 'common.tryLater', keyBase, inbound);
       return;
     }
-    const { schedule } = timerInputs(result.timers, clock.now());
+    const { schedule } = result.timers;
     if (stale) actors.drop(stale.id);
     const created = await commitStep(
       result,
@@ -470,13 +450,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       await replyDirectly(conversation, 'common.dialogueEndedByUpdate', keyBase, extra.inbound);
       return;
     }
-    // The deadline being delivered is no longer pending: the step marks it fired.
-    const timers =
-      extra.timers ??
-      store.timers
-        .pendingForDialogue(dialogue.id)
-        .filter((timer) => timer.id !== extra.firedTimer?.id)
-        .map(({ sendId, event }) => ({ sendId, event }));
+    const timers = extra.timers ?? pendingTimers(store.timers.pendingForDialogue(dialogue.id));
     const result = await runStep(
       entry,
       {
@@ -574,12 +548,13 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     }
     // Re-read under the chat's queue: a message handled meanwhile may have cancelled it, or moved
     // it later (re-entering a state keeps the row and its id).
-    const timer = store.timers
-      .pendingForDialogue(dialogueId)
-      .find((row) => row.id === timerId && row.dueAt <= clock.now());
+    const rows = store.timers.pendingForDialogue(dialogueId);
+    const timer = rows.find((row) => row.id === timerId && row.dueAt <= clock.now());
     if (!timer) return;
     await advance(dialogue, conversation, event, `timer:${timerId}`, {
       firedTimer: { id: timerId, sendId: timer.sendId },
+      // The deadline being delivered is no longer pending: the step marks it fired.
+      timers: pendingTimers(rows.filter((row) => row.id !== timerId)),
     });
   }
 

@@ -1,4 +1,5 @@
 import type { AnyActorRef } from 'xstate';
+import type { TimerInput } from '../store/index.js';
 
 /** A deadline a dialogue waits for, as kept between steps (the row's `sendId` and event). */
 export interface PendingTimer {
@@ -6,10 +7,13 @@ export interface PendingTimer {
   event: { type: string };
 }
 
-/** A change to a dialogue's pending deadlines, found by comparing before and after a step. */
-export type TimerChange =
-  | { kind: 'schedule'; sendId: string; event: { type: string }; delayMs: number }
-  | { kind: 'cancel'; sendId: string };
+/** How a step changed a dialogue's deadlines, found by comparing before and after it. */
+export interface TimerChanges {
+  /** Send ids of deadlines the step dropped (it left their state). */
+  cancel: string[];
+  /** Deadlines the step set or set again, due at the step's time plus their delay. */
+  schedule: TimerInput[];
+}
 
 /**
  * Durable timeouts, the mechanism.
@@ -43,7 +47,7 @@ export type TimerChange =
 export function trackTimers(
   actor: AnyActorRef,
   restored: readonly PendingTimer[],
-): { changes(): TimerChange[]; pending(): PendingTimer[] } {
+): { changes(now: number): TimerChanges; pending(): PendingTimer[] } {
   // Call after `actor.start()`: starting re-schedules whatever the system holds as new objects.
   const { system } = actor;
   for (const timer of restored) system.scheduler.schedule(actor, actor, timer.event, 0, timer.sendId);
@@ -57,20 +61,17 @@ export function trackTimers(
   }
 
   return {
-    changes() {
-      const changes: TimerChange[] = [];
-      const now = new Map(ownScheduled().map((scheduled) => [scheduled.id, scheduled]));
-      for (const id of before.keys()) if (!now.has(id)) changes.push({ kind: 'cancel', sendId: id });
-      for (const [id, scheduled] of now) {
-        if (before.get(id) === scheduled) continue;
-        changes.push({
-          kind: 'schedule',
-          sendId: id,
+    changes(now) {
+      const after = new Map(ownScheduled().map((scheduled) => [scheduled.id, scheduled]));
+      const cancel = [...before.keys()].filter((id) => !after.has(id));
+      const schedule = [...after.values()]
+        .filter((scheduled) => before.get(scheduled.id) !== scheduled)
+        .map((scheduled) => ({
+          sendId: scheduled.id,
           event: { type: scheduled.event.type },
-          delayMs: scheduled.delay,
-        });
-      }
-      return changes;
+          dueAt: now + scheduled.delay,
+        }));
+      return { cancel, schedule };
     },
     pending() {
       return ownScheduled().map((scheduled) => ({
