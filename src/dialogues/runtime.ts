@@ -120,15 +120,13 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     idleMs: options.liveActors?.idleMs ?? 60_000,
   });
   /**
-   * The chats seen last, with their conversation, active dialogue and its pending deadlines as
-   * last saved: a message in a chat that is talking now costs no read. Bounded, so dormant
-   * dialogues cost no memory; the database stays the truth (a miss reads it, a failed step
-   * forgets the entry).
+   * The chats seen last, with their conversation and active dialogue as last saved: a message in
+   * a chat that is talking now costs no read. Bounded, so dormant dialogues cost no memory; the
+   * database stays the truth (a miss reads it, a failed step forgets the entry).
    */
-  const live = new LruMap<
-    string,
-    { conversation: Conversation; active: Dialogue | undefined; timers: readonly PendingTimer[] }
-  >(options.liveDialogues ?? 10_000);
+  const live = new LruMap<string, { conversation: Conversation; active: Dialogue | undefined }>(
+    options.liveDialogues ?? 10_000,
+  );
   const chatKey = (conversation: Pick<Conversation, 'channel' | 'chatId'>) =>
     `${conversation.channel}:${conversation.chatId}`;
 
@@ -217,8 +215,6 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     /** Everything else the machine emitted (tasks, messages for the admin). */
     intents: Array<{ type: string }>;
     timers: TimerChanges;
-    /** The deadlines the dialogue waits for after the step. */
-    pending: PendingTimer[];
     /** The actor, still running, while the dialogue goes on; keep it once the step committed. */
     actor: AnyActorRef | undefined;
   }
@@ -229,8 +225,8 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     | {
         dialogueId: number;
         snapshot: unknown;
-        /** Its pending deadlines, without the one being delivered. */
-        timers: readonly PendingTimer[];
+        /** Its pending deadlines, without the one being delivered; read only to hydrate. */
+        timers: () => readonly PendingTimer[];
         /** The deadline this step delivers, if any. */
         firedSendId?: string;
       };
@@ -265,7 +261,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     const errors = actor.subscribe({ error: (error: unknown) => (failure = error) });
     try {
       if (!kept) actor.start();
-      if (stored) timers = trackTimers(actor, kept ? [] : stored.timers);
+      if (stored) timers = trackTimers(actor, kept ? [] : stored.timers());
       if (event !== undefined) actor.send(event as never);
       const settled = (snapshot: AnyMachineSnapshot) =>
         snapshot.status !== 'active' || !snapshot.hasTag('busy');
@@ -285,7 +281,6 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     const persisted = actor.getPersistedSnapshot();
     // Read before stopping: stopping an actor drops its delays.
     const changes = timers?.changes(clock.now()) ?? { cancel: [], schedule: [] };
-    const pending = timers?.pending() ?? [];
     const status: DialogueStatus =
       snapshot.status === 'done' ? (snapshot.value === 'timedOut' ? 'expired' : 'done') : 'active';
     // Kept only at rest: a child still running (an invoke outside a `busy` state) could move the
@@ -298,7 +293,6 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       replies,
       intents,
       timers: changes,
-      pending,
       actor: keep ? actor : undefined,
     };
   }
@@ -361,7 +355,6 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         result.status === 'active'
           ? { ...dialogue, snapshot: result.snapshot, status: 'active', updatedAt: clock.now() }
           : undefined,
-      timers: result.status === 'active' ? result.pending : [],
     });
     if (result.replies.length > 0) options.onOutbox?.();
     if (schedule.length > 0) options.onTimersChanged?.();
@@ -417,7 +410,6 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       conversation: afterMessage(conversation, inbound),
       active:
         result.status === 'active' ? { ...created, snapshot: result.snapshot, status: 'active' } : undefined,
-      timers: result.status === 'active' ? result.pending : [],
     });
     options.onOutbox?.();
     if (schedule.length > 0) options.onTimersChanged?.();
@@ -450,7 +442,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       await replyDirectly(conversation, 'common.dialogueEndedByUpdate', keyBase, extra.inbound);
       return;
     }
-    const timers = extra.timers ?? pendingTimers(store.timers.pendingForDialogue(dialogue.id));
+    const timers = () => extra.timers ?? pendingTimers(store.timers.pendingForDialogue(dialogue.id));
     const result = await runStep(
       entry,
       {
@@ -535,7 +527,6 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     }
     await advance(active, conversation, event satisfies UserEvent, keyBase, {
       inbound: message,
-      ...(cached ? { timers: cached.timers } : {}),
     });
   }
 

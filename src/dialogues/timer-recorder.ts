@@ -47,7 +47,7 @@ export interface TimerChanges {
 export function trackTimers(
   actor: AnyActorRef,
   restored: readonly PendingTimer[],
-): { changes(now: number): TimerChanges; pending(): PendingTimer[] } {
+): { changes(now: number): TimerChanges } {
   // Call after `actor.start()`: starting re-schedules whatever the system holds as new objects.
   const { system } = actor;
   for (const timer of restored) system.scheduler.schedule(actor, actor, timer.event, 0, timer.sendId);
@@ -72,12 +72,6 @@ export function trackTimers(
           dueAt: now + scheduled.delay,
         }));
       return { cancel, schedule };
-    },
-    pending() {
-      return ownScheduled().map((scheduled) => ({
-        sendId: scheduled.id,
-        event: { type: scheduled.event.type },
-      }));
     },
   };
 }
