@@ -48,7 +48,7 @@ export interface DialogueRuntimeOptions {
    * long without a step one leaves. Default 1,000 and 60 s.
    */
   liveActors?: { capacity?: number; idleMs?: number };
-  /** Extra inspection (the XState inspector), with client data already redacted by the caller. */
+  /** For the XState inspector (`INSPECT=1`), with client data already redacted by the caller. */
   inspect?(event: InspectionEvent): void;
 }
 
