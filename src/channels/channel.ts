@@ -39,6 +39,23 @@ export interface Channel {
   send(chatId: string, message: OutboundMessage): Promise<void>;
   /** False until started and logged in (WhatsApp), so notifications can skip it. */
   isRunning(): boolean;
+  /**
+   * The platform's message limits applied before sending: a text too long for one message comes
+   * back as several, in order (only the last keeps the options); one that can never be sent throws
+   * a non-retryable {@link ChannelSendError}. The dispatcher paces each part as its own message.
+   */
+  prepare?(message: OutboundMessage): OutboundMessage[];
+  /** How the channel is doing beyond running or not, for `/health`. */
+  health?(): ChannelHealth;
+}
+
+/** A channel's state for `/health`: `degraded` while it runs but cannot do its job fully. */
+export interface ChannelHealth {
+  status: 'ok' | 'degraded' | 'stopped';
+  /** Why it is not ok, in one line (no secrets). */
+  reason?: string;
+  /** Since when (epoch ms) it has been in this state, when not ok. */
+  since?: number;
 }
 
 /** A failed send, with what the dispatcher needs to decide: retry later, or give up. */
@@ -49,10 +66,17 @@ export class ChannelSendError extends Error {
     readonly retryable: boolean,
     /** The platform asked to wait this long (Telegram 429 `retry_after`). */
     readonly retryAfterMs?: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; unreachable?: boolean },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.unreachable = options?.unreachable ?? false;
   }
+
+  /**
+   * The chat itself cannot be reached (Telegram 403: the client blocked the bot or deleted their
+   * account): later messages to it should take another channel.
+   */
+  readonly unreachable: boolean;
 }
 
 /** A thrown value as one log-friendly line (adapters log errors without their stacks). */

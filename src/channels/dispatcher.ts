@@ -1,34 +1,46 @@
 /**
  * The send queue in front of the channels. It keeps each channel within its platform's limits
  * (Telegram: about one message per second per chat and 30 per second overall), sends a chat's
- * messages strictly in order, interleaves chats fairly, and retries what failed: after the wait the
- * platform asked for (`retryAfterMs`), or with exponential backoff. It holds no durable state: the
- * outbox is the record, and `onSent` / `onFailed` are where it gets updated.
+ * messages strictly in order, interleaves chats fairly, puts replies to clients who are waiting
+ * before bulk notifications, and retries what failed: after the wait the platform asked for
+ * (`retryAfterMs`, which pauses the whole channel), or with exponential backoff. It holds no
+ * durable state: the outbox is the record, and `onSent` / `onFailed` are where it gets updated.
  *
  * Per channel there is one lane:
- * - every chat with work is either in the lane's `ready` FIFO (round robin: a chat goes to the back
- *   after each send) or in the `waiting` heap keyed by when it may send next;
+ * - every chat with work is either in one of the lane's two `ready` FIFOs (interactive, bulk; round
+ *   robin: a chat goes to the back after each send) or in the `waiting` heap keyed by when it may
+ *   send next;
  * - a chat has at most one send in flight, so a retry holds back that chat's later messages and
- *   nobody else's;
- * - the global limit is a sliding window of send start times, so no window of `globalWindowMs`
- *   ever holds more than `globalLimit` starts.
+ *   nobody else's; its next send starts `perChatIntervalMs` after the platform answered the last;
+ * - the global limit is a sliding window counted from when the platform answered: a send occupies
+ *   a place from its start until `globalWindowMs` after its answer, so however late the answer,
+ *   no window of `globalWindowMs` on the platform's side sees more than `globalLimit` arrivals.
  * One timer serves all lanes, set for the earliest moment anything can move.
  */
 import type { Logger } from '../log.js';
 import { type Channel, type ChannelName, ChannelSendError, type OutboundMessage } from './channel.js';
+import { Fifo, MinHeap } from './queues.js';
+
+/**
+ * `interactive`: a reply to a client who is in a conversation now. `bulk`: notifications
+ * (reminders, feedback requests, greetings), which can wait a second without anyone noticing.
+ */
+export type SendPriority = 'interactive' | 'bulk';
 
 /** One message to deliver; extend it with the caller's own fields (an outbox row id). */
 export interface DispatchItem {
   channel: ChannelName;
   chatId: string;
   message: OutboundMessage;
+  /** Default `interactive`. */
+  priority?: SendPriority;
 }
 
 /** How fast one channel may send. */
 export interface ChannelLimits {
-  /** Minimum time between two sends to the same chat. */
+  /** Minimum time between the platform's answer to one send to a chat and the next send there. */
   perChatIntervalMs: number;
-  /** At most this many sends start within any `globalWindowMs`. */
+  /** At most this many sends within any `globalWindowMs` (see the module comment). */
   globalLimit: number;
   globalWindowMs: number;
 }
@@ -61,7 +73,10 @@ export interface DispatcherOptions<T extends DispatchItem> {
   channels: Partial<Record<ChannelName, Channel>>;
   /** Overrides of {@link DEFAULT_LIMITS}, per channel. */
   limits?: Partial<Record<ChannelName, Partial<ChannelLimits>>>;
-  /** Attempts per item before `onFailed` (default 5). A non-retryable error fails at once. */
+  /**
+   * Attempts per item before `onFailed` (default 5). A non-retryable error fails at once. Waits the
+   * platform asked for (`retryAfterMs`) are not failed attempts and do not count.
+   */
   maxAttempts?: number;
   /** Backoff after the n-th retryable failure without `retryAfterMs`: base·2^(n-1), capped (1 s, 60 s). */
   backoff?: { baseMs?: number; maxMs?: number };
@@ -91,16 +106,23 @@ export interface Dispatcher<T extends DispatchItem> {
 interface Entry<T> {
   item: T;
   attempts: number;
+  /** The message as the channel splits it (`Channel.prepare`), filled at the first attempt. */
+  parts: OutboundMessage[] | undefined;
+  /** Index of the next part to send; earlier parts went out already and are never sent again. */
+  nextPart: number;
 }
 
 interface ChatQueue<T> {
   key: string;
   items: Entry<T>[];
+  /** Queued items with `interactive` priority: while any, the whole chat goes first. */
+  interactive: number;
   /** Earliest start of the next send (pacing or a retry wait). */
   notBefore: number;
   inFlight: boolean;
-  /** Where the chat is scheduled, so it is never in two places. */
+  /** Where the chat is scheduled, so it is never in two places (stale queue entries are skipped). */
   slot: 'ready' | 'waiting' | 'none';
+  readyIn: SendPriority;
 }
 
 interface Lane<T> {
@@ -108,72 +130,22 @@ interface Lane<T> {
   channel: Channel | undefined;
   limits: ChannelLimits;
   chats: Map<string, ChatQueue<T>>;
-  ready: ChatQueue<T>[];
-  readyHead: number;
+  ready: Record<SendPriority, Fifo<ChatQueue<T>>>;
   waiting: MinHeap<ChatQueue<T>>;
   /**
    * Chats with nothing left to send, kept until their pacing interval has passed, so that a message
    * queued right after the last one still waits its turn.
    */
   resting: MinHeap<ChatQueue<T>>;
-  /** Start times of recent sends, oldest first. */
-  starts: number[];
-  startsHead: number;
+  /** Sends started and not yet answered: each holds a place in the window. */
+  sending: number;
+  /** When recent sends were answered, oldest first. */
+  answered: Fifo<number>;
+  /** A 429 asked the whole channel to wait until then. */
+  pausedUntil: number;
 }
 
-/** A binary min-heap on a numeric key. */
-class MinHeap<V> {
-  private readonly items: Array<{ key: number; value: V }> = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  peekKey(): number | undefined {
-    return this.items[0]?.key;
-  }
-
-  push(key: number, value: V): void {
-    const items = this.items;
-    items.push({ key, value });
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const above = items[parent];
-      const here = items[i];
-      if (!above || !here || above.key <= here.key) break;
-      items[parent] = here;
-      items[i] = above;
-      i = parent;
-    }
-  }
-
-  pop(): V | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (!top || !last) return undefined;
-    if (items.length > 0) {
-      items[0] = last;
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        const right = left + 1;
-        let smallest = i;
-        if ((items[left]?.key ?? Number.POSITIVE_INFINITY) < (items[smallest]?.key ?? 0)) smallest = left;
-        if ((items[right]?.key ?? Number.POSITIVE_INFINITY) < (items[smallest]?.key ?? 0)) smallest = right;
-        if (smallest === i) break;
-        const a = items[i];
-        const b = items[smallest];
-        if (!a || !b) break;
-        items[i] = b;
-        items[smallest] = a;
-        i = smallest;
-      }
-    }
-    return top.value;
-  }
-}
+const priorityOf = (item: DispatchItem): SendPriority => item.priority ?? 'interactive';
 
 /** Creates a dispatcher; it sends nothing until an item is queued. */
 export function createDispatcher<T extends DispatchItem>(options: DispatcherOptions<T>): Dispatcher<T> {
@@ -198,42 +170,45 @@ export function createDispatcher<T extends DispatchItem>(options: DispatcherOpti
         channel: options.channels[name],
         limits: { ...DEFAULT_LIMITS[name], ...options.limits?.[name] },
         chats: new Map(),
-        ready: [],
-        readyHead: 0,
+        ready: { interactive: new Fifo(), bulk: new Fifo() },
         waiting: new MinHeap(),
         resting: new MinHeap(),
-        starts: [],
-        startsHead: 0,
+        sending: 0,
+        answered: new Fifo(),
+        pausedUntil: 0,
       };
       lanes.set(name, found);
     }
     return found;
   };
 
+  const makeReady = (l: Lane<T>, chat: ChatQueue<T>): void => {
+    chat.slot = 'ready';
+    chat.readyIn = chat.interactive > 0 ? 'interactive' : 'bulk';
+    l.ready[chat.readyIn].push(chat);
+  };
+
   /** Puts a chat with work where it belongs: ready now, or waiting until `notBefore`. */
   const schedule = (l: Lane<T>, chat: ChatQueue<T>): void => {
     if (chat.inFlight || chat.items.length === 0 || chat.slot !== 'none') return;
-    if (chat.notBefore <= timers.now()) {
-      chat.slot = 'ready';
-      l.ready.push(chat);
-    } else {
+    if (chat.notBefore <= timers.now()) makeReady(l, chat);
+    else {
       chat.slot = 'waiting';
       l.waiting.push(chat.notBefore, chat);
     }
   };
 
-  /** When the global window lets the next send start (now, if it has room). */
+  /** When the window lets the next send start: now, later, or only after an answer (infinity). */
   const windowOpensAt = (l: Lane<T>, now: number): number => {
     const { globalLimit, globalWindowMs } = l.limits;
-    while (l.startsHead < l.starts.length && (l.starts[l.startsHead] ?? 0) <= now - globalWindowMs)
-      l.startsHead++;
-    if (l.startsHead > 1024 && l.startsHead * 2 > l.starts.length) {
-      l.starts = l.starts.slice(l.startsHead);
-      l.startsHead = 0;
-    }
-    const count = l.starts.length - l.startsHead;
-    if (count < globalLimit) return now;
-    return (l.starts[l.starts.length - globalLimit] ?? now) + globalWindowMs;
+    while ((l.answered.peek() ?? Number.POSITIVE_INFINITY) + globalWindowMs <= now) l.answered.shift();
+    const used = l.sending + l.answered.size;
+    if (used < globalLimit) return now;
+    // The oldest answers have to age out until one place is free; in-flight sends never do.
+    const toExpire = used - globalLimit + 1;
+    if (toExpire > l.answered.size) return Number.POSITIVE_INFINITY;
+    // Answers are pushed in time order, so the toExpire-th oldest is the one to wait for.
+    return (l.answered.at(toExpire - 1) ?? now) + globalWindowMs;
   };
 
   const settleIdle = (): void => {
@@ -243,8 +218,9 @@ export function createDispatcher<T extends DispatchItem>(options: DispatcherOpti
     for (const resolve of waiters) resolve();
   };
 
-  const finish = (l: Lane<T>, chat: ChatQueue<T>): void => {
+  const finish = (l: Lane<T>, chat: ChatQueue<T>, entry: Entry<T>): void => {
     chat.items.shift();
+    if (priorityOf(entry.item) === 'interactive') chat.interactive--;
     size--;
     if (chat.items.length === 0) l.resting.push(chat.notBefore, chat);
     settleIdle();
@@ -258,32 +234,63 @@ export function createDispatcher<T extends DispatchItem>(options: DispatcherOpti
     }
   };
 
+  const asSendError = (error: unknown): ChannelSendError =>
+    error instanceof ChannelSendError
+      ? error
+      : // An unexpected error may be transient (a dropped socket); the attempt cap bounds it.
+        new ChannelSendError(error instanceof Error ? error.message : String(error), true, undefined, {
+          cause: error,
+        });
+
   const attempt = async (l: Lane<T>, chat: ChatQueue<T>, entry: Entry<T>): Promise<void> => {
     entry.attempts++;
     let failure: ChannelSendError | undefined;
+    let reachedPlatform = false;
     try {
       if (!l.channel) throw new ChannelSendError(`channel ${l.name} is not configured`, false);
-      await l.channel.send(entry.item.chatId, entry.item.message);
+      const channel = l.channel;
+      entry.parts ??= channel.prepare ? channel.prepare(entry.item.message) : [entry.item.message];
+      const part = entry.parts[entry.nextPart];
+      if (part) {
+        reachedPlatform = true;
+        await channel.send(entry.item.chatId, part);
+      }
+      entry.nextPart++;
     } catch (error) {
-      failure =
-        error instanceof ChannelSendError
-          ? error
-          : // An unexpected error may be transient (a dropped socket); the attempt cap bounds it.
-            new ChannelSendError(error instanceof Error ? error.message : String(error), true, undefined, {
-              cause: error,
-            });
+      failure = asSendError(error);
     }
+    const now = timers.now();
     chat.inFlight = false;
+    if (reachedPlatform) {
+      l.sending--;
+      l.answered.push(now);
+      chat.notBefore = Math.max(chat.notBefore, now + l.limits.perChatIntervalMs);
+    }
     if (stopped && failure?.retryable) {
       // Not a verdict on the item: its outbox row stays pending and is sent after a restart.
       return;
     }
-    if (!failure) {
-      finish(l, chat);
+    if (!failure && entry.nextPart < (entry.parts?.length ?? 0)) {
+      // One part of a split message went out; the next is paced like any other message.
+      entry.attempts = 0;
+    } else if (!failure) {
+      finish(l, chat, entry);
       safely('onSent', () => options.onSent?.(entry.item));
+    } else if (failure.retryable && failure.retryAfterMs !== undefined) {
+      // The platform said how long to wait (Telegram 429): the whole channel waits, since its
+      // answer does not tell a per-chat limit from the bot-wide one. Waiting is not a failure.
+      const delay = failure.retryAfterMs;
+      entry.attempts--;
+      l.pausedUntil = Math.max(l.pausedUntil, now + delay);
+      chat.notBefore = Math.max(chat.notBefore, now + delay);
+      logger?.warn(
+        { channel: l.name, chatId: entry.item.chatId, delayMs: delay, error: failure.message },
+        'rate limited by the platform; the channel waits as asked',
+      );
+      safely('onRetry', () => options.onRetry?.(entry.item, failure, entry.attempts, delay));
     } else if (failure.retryable && entry.attempts < maxAttempts) {
-      const delay = failure.retryAfterMs ?? Math.min(maxMs, baseMs * 2 ** (entry.attempts - 1));
-      chat.notBefore = Math.max(chat.notBefore, timers.now() + delay);
+      const delay = Math.min(maxMs, baseMs * 2 ** (entry.attempts - 1));
+      chat.notBefore = Math.max(chat.notBefore, now + delay);
       logger?.warn(
         {
           channel: l.name,
@@ -296,7 +303,7 @@ export function createDispatcher<T extends DispatchItem>(options: DispatcherOpti
       );
       safely('onRetry', () => options.onRetry?.(entry.item, failure, entry.attempts, delay));
     } else {
-      finish(l, chat);
+      finish(l, chat, entry);
       logger?.warn(
         { channel: l.name, chatId: entry.item.chatId, attempts: entry.attempts, error: failure.message },
         'send failed for good',
@@ -306,6 +313,20 @@ export function createDispatcher<T extends DispatchItem>(options: DispatcherOpti
     if (stopped) return;
     schedule(l, chat);
     pump();
+  };
+
+  /** The next chat to send for: interactive ones first, each FIFO round robin. */
+  const takeReady = (l: Lane<T>): ChatQueue<T> | undefined => {
+    for (const priority of ['interactive', 'bulk'] as const) {
+      const queue = l.ready[priority];
+      for (let chat = queue.shift(); chat; chat = queue.shift()) {
+        if (chat.slot === 'ready' && chat.readyIn === priority) {
+          chat.slot = 'none';
+          return chat;
+        }
+      }
+    }
+    return undefined;
   };
 
   /** Starts every send the limits allow now, then sets the timer for the next opportunity. */
@@ -321,37 +342,31 @@ export function createDispatcher<T extends DispatchItem>(options: DispatcherOpti
       }
       while (l.waiting.size > 0 && (l.waiting.peekKey() ?? 0) <= now) {
         const chat = l.waiting.pop();
-        if (!chat) break;
-        chat.slot = 'ready';
-        l.ready.push(chat);
+        if (chat?.slot === 'waiting') makeReady(l, chat);
       }
-      while (l.readyHead < l.ready.length) {
+      const next = l.waiting.peekKey();
+      if (next !== undefined) wakeAt = Math.min(wakeAt, next);
+      if (l.pausedUntil > now) {
+        if (l.ready.interactive.size + l.ready.bulk.size > 0) wakeAt = Math.min(wakeAt, l.pausedUntil);
+        continue;
+      }
+      while (l.ready.interactive.size + l.ready.bulk.size > 0) {
         const opensAt = windowOpensAt(l, now);
         if (opensAt > now) {
+          // Infinity: every place is held by a send in flight, whose answer pumps again.
           wakeAt = Math.min(wakeAt, opensAt);
           break;
         }
-        const chat = l.ready[l.readyHead++];
+        const chat = takeReady(l);
         if (!chat) break;
-        chat.slot = 'none';
         const entry = chat.items[0];
         if (!entry || chat.inFlight) continue;
         chat.inFlight = true;
-        chat.notBefore = now + l.limits.perChatIntervalMs;
-        l.starts.push(now);
+        l.sending++;
         const sending = attempt(l, chat, entry);
         inFlight.add(sending);
         void sending.finally(() => inFlight.delete(sending));
       }
-      if (l.readyHead >= l.ready.length) {
-        l.ready = [];
-        l.readyHead = 0;
-      } else if (l.readyHead > 1024) {
-        l.ready = l.ready.slice(l.readyHead);
-        l.readyHead = 0;
-      }
-      const next = l.waiting.peekKey();
-      if (next !== undefined) wakeAt = Math.min(wakeAt, next);
     }
     arm(wakeAt);
   };
@@ -377,11 +392,22 @@ export function createDispatcher<T extends DispatchItem>(options: DispatcherOpti
       const l = lane(item.channel);
       let chat = l.chats.get(item.chatId);
       if (!chat) {
-        chat = { key: item.chatId, items: [], notBefore: 0, inFlight: false, slot: 'none' };
+        chat = {
+          key: item.chatId,
+          items: [],
+          interactive: 0,
+          notBefore: 0,
+          inFlight: false,
+          slot: 'none',
+          readyIn: 'bulk',
+        };
         l.chats.set(item.chatId, chat);
       }
-      chat.items.push({ item, attempts: 0 });
+      chat.items.push({ item, attempts: 0, parts: undefined, nextPart: 0 });
+      if (priorityOf(item) === 'interactive') chat.interactive++;
       size++;
+      // A reply queued behind this chat's bulk message lifts the chat into the interactive queue.
+      if (chat.slot === 'ready' && chat.readyIn === 'bulk' && chat.interactive > 0) makeReady(l, chat);
       schedule(l, chat);
       // Ready now: pump once for everything queued in this tick rather than per item.
       if (chat.slot === 'ready') {
@@ -389,7 +415,7 @@ export function createDispatcher<T extends DispatchItem>(options: DispatcherOpti
           pumpQueued = true;
           queueMicrotask(pump);
         }
-      } else {
+      } else if (chat.slot === 'waiting') {
         arm(chat.notBefore);
       }
       return true;

@@ -324,3 +324,172 @@ describe('dispatcher lifecycle', () => {
     await dispatcher.stop();
   });
 });
+
+/** A channel whose platform answers `latencyMs` after each send starts, in simulated time. */
+function slowChannel(clock: SimulatedTimers, latencyMs: (chatId: string) => number) {
+  const starts: Sent[] = [];
+  const answers: Sent[] = [];
+  const channel: Channel = {
+    name: 'telegram',
+    async start() {},
+    async stop() {},
+    isRunning: () => true,
+    async send(chatId: string, message: OutboundMessage) {
+      starts.push({ chatId, text: message.text, at: clock.now() });
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, latencyMs(chatId)));
+      answers.push({ chatId, text: message.text, at: clock.now() });
+    },
+  };
+  return { channel, starts, answers };
+}
+
+describe('dispatcher window counted from the platform’s answer', () => {
+  it('keeps a place taken until a second after the answer, however slow the answer', async () => {
+    const clock = new SimulatedTimers();
+    const telegram = slowChannel(clock, () => 400);
+    const dispatcher = createDispatcher<Item>({ channels: { telegram: telegram.channel }, timers: clock });
+    for (let i = 0; i < 45; i++) dispatcher.enqueue(item(i, `chat${i}`));
+    await clock.run(() => dispatcher.size === 0);
+
+    const starts = telegram.starts.map((s) => s.at);
+    expect(starts.filter((at) => at === 0)).toHaveLength(30);
+    // The 31st starts when the first answer (at 400) is a full second old, not 1 s after the start.
+    expect(Math.min(...starts.filter((at) => at > 0))).toBe(1400);
+    // Arrivals anywhere between start and answer: even counting every send over its whole
+    // flight, no second holds more than 30.
+    const flights = telegram.starts.map((s, i) => [s.at, telegram.answers[i]?.at ?? 0] as const);
+    for (let t = 0; t <= 3000; t += 50) {
+      const touching = flights.filter(([from, to]) => from < t + 1000 && to >= t).length;
+      expect(touching).toBeLessThanOrEqual(30);
+    }
+    await dispatcher.stop();
+  });
+
+  it('paces a chat from the answer to its previous message', async () => {
+    const clock = new SimulatedTimers();
+    const telegram = slowChannel(clock, () => 300);
+    const dispatcher = createDispatcher<Item>({ channels: { telegram: telegram.channel }, timers: clock });
+    for (let i = 0; i < 3; i++) dispatcher.enqueue(item(i, 'a'));
+    await clock.run(() => dispatcher.size === 0);
+    expect(telegram.starts.map((s) => s.at)).toEqual([0, 1300, 2600]);
+    await dispatcher.stop();
+  });
+});
+
+describe('dispatcher priorities', () => {
+  const bulk = (id: number, chatId: string): Item => ({ ...item(id, chatId), priority: 'bulk' });
+
+  it('sends replies to waiting clients before a backlog of notifications', async () => {
+    const clock = new SimulatedTimers();
+    const telegram = fakeChannel('telegram', clock);
+    const dispatcher = createDispatcher<Item>({ channels: { telegram: telegram.channel }, timers: clock });
+    for (let i = 0; i < 100; i++) dispatcher.enqueue(bulk(i, `reminded${i}`));
+    for (let i = 100; i < 105; i++) dispatcher.enqueue(item(i, `booking${i}`));
+    // A reply that arrives while the backlog drains takes the next free place.
+    clock.setTimeout(() => dispatcher.enqueue(item(200, 'late')), 1500);
+    await clock.run(() => dispatcher.size === 0);
+
+    const at = (text: string) => telegram.sent.find((s) => s.text === text)?.at;
+    for (let i = 100; i < 105; i++) expect(at(`m${i}`)).toBe(0);
+    expect(telegram.sent.filter((s) => s.at === 0)).toHaveLength(30);
+    expect(at('m200')).toBe(2000);
+    expect(telegram.sent.filter((s) => s.at === 2000)[0]?.text).toBe('m200');
+    expect(
+      maxInWindow(
+        telegram.sent.map((s) => s.at),
+        1000,
+      ),
+    ).toBeLessThanOrEqual(30);
+    expect(telegram.sent).toHaveLength(106);
+    await dispatcher.stop();
+  });
+
+  it('keeps one chat’s messages in order when a reply follows a notification', async () => {
+    const clock = new SimulatedTimers();
+    const telegram = fakeChannel('telegram', clock);
+    const dispatcher = createDispatcher<Item>({
+      channels: { telegram: telegram.channel },
+      timers: clock,
+      limits: { telegram: { globalLimit: 1 } },
+    });
+    dispatcher.enqueue(bulk(1, 'other'));
+    dispatcher.enqueue(bulk(2, 'a'));
+    dispatcher.enqueue(item(3, 'a'));
+    await clock.run(() => dispatcher.size === 0);
+    // Chat a holds a reply, so the whole chat goes before `other`: its notification, then the reply.
+    expect(telegram.sent.map((s) => s.text)).toEqual(['m2', 'm3', 'm1']);
+    await dispatcher.stop();
+  });
+});
+
+describe('dispatcher and 429', () => {
+  it('pauses the whole channel for retry_after, without counting it as a failed attempt', async () => {
+    const clock = new SimulatedTimers();
+    const telegram = fakeChannel('telegram', clock);
+    telegram.failures.set('m1', [
+      new ChannelSendError('429', true, 2000),
+      new ChannelSendError('429', true, 2000),
+    ]);
+    const failed: number[] = [];
+    const dispatcher = createDispatcher<Item>({
+      channels: { telegram: telegram.channel },
+      timers: clock,
+      maxAttempts: 1,
+      onFailed: (done) => failed.push(done.id),
+    });
+    dispatcher.enqueue(item(1, 'a'));
+    clock.setTimeout(() => dispatcher.enqueue(item(2, 'b')), 100);
+    await clock.run(() => dispatcher.size === 0);
+
+    expect(failed).toEqual([]);
+    expect(telegram.attempts.filter((s) => s.text === 'm1').map((s) => s.at)).toEqual([0, 2000, 4000]);
+    // Chat b had nothing to do with it, but Telegram asked the bot to wait.
+    expect(telegram.sent.find((s) => s.text === 'm2')?.at).toBe(2000);
+    await dispatcher.stop();
+  });
+});
+
+describe('dispatcher and split messages', () => {
+  it('sends each part as a paced message, resumes a failed part, and reports the item once', async () => {
+    const clock = new SimulatedTimers();
+    const telegram = fakeChannel('telegram', clock);
+    telegram.channel.prepare = (message) => message.text.split('|').map((text) => ({ text }));
+    telegram.failures.set('p2', [new ChannelSendError('502', true)]);
+    const sentIds: number[] = [];
+    const dispatcher = createDispatcher<Item>({
+      channels: { telegram: telegram.channel },
+      timers: clock,
+      onSent: (done) => sentIds.push(done.id),
+    });
+    dispatcher.enqueue({ id: 1, channel: 'telegram', chatId: 'a', message: { text: 'p1|p2|p3' } });
+    await clock.run(() => dispatcher.size === 0);
+    expect(telegram.attempts.map((s) => [s.text, s.at])).toEqual([
+      ['p1', 0],
+      ['p2', 1000],
+      ['p2', 2000],
+      ['p3', 3000],
+    ]);
+    expect(sentIds).toEqual([1]);
+    await dispatcher.stop();
+  });
+
+  it('fails a message the channel refuses to send, without calling the platform', async () => {
+    const clock = new SimulatedTimers();
+    const telegram = fakeChannel('telegram', clock);
+    telegram.channel.prepare = () => {
+      throw new ChannelSendError('empty text', false);
+    };
+    const failed: string[] = [];
+    const dispatcher = createDispatcher<Item>({
+      channels: { telegram: telegram.channel },
+      timers: clock,
+      onFailed: (_done, error) => failed.push(error.message),
+    });
+    dispatcher.enqueue(item(1, 'a'));
+    dispatcher.enqueue(item(2, 'b'));
+    await clock.run(() => dispatcher.size === 0);
+    expect(failed).toEqual(['empty text', 'empty text']);
+    expect(telegram.attempts).toEqual([]);
+    await dispatcher.stop();
+  });
+});
