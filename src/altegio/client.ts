@@ -106,11 +106,6 @@ export interface BookRecordInput {
   email?: string;
   appointments: AppointmentInput[];
   comment?: string;
-  /**
-   * Our idempotency key, stored on the record as `api_id`. Pass a stable one (e.g. the dialogue id)
-   * so that a re-run after a crash can be recognised; a random one is made otherwise.
-   */
-  apiId?: string;
   /** SMS code, when the branch requires phone confirmation. */
   code?: string;
   notifyBySms?: number;
@@ -190,12 +185,12 @@ export interface AltegioApi {
   /** Books; never creates a duplicate on a lost answer (see `ops-booking.ts`). */
   bookRecord(companyId: number, input: BookRecordInput, options?: CallOptions): Promise<BookedRecord[]>;
   /**
-   * Looks for records already created for this booking (by `api_id`, else phone + time). Returns
+   * Looks for records already created for this booking (client phone + start + master). Returns
    * `null` when none exist. Use it to guard a booking step that may run twice after a restart.
    */
   findBooking(
     companyId: number,
-    input: Pick<BookRecordInput, 'phone' | 'appointments' | 'apiId'>,
+    input: Pick<BookRecordInput, 'phone' | 'appointments'>,
     options?: CallOptions,
   ): Promise<BookedRecord[] | null>;
   // records

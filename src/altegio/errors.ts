@@ -75,23 +75,51 @@ function asCode(value: unknown): number | undefined {
   return typeof n === 'number' && Number.isInteger(n) ? n : undefined;
 }
 
+/** Every `{code, message}` entry Altegio listed: `meta.errors[]` first, then the older `errors`. */
+function errorEntries(root: Record<string, unknown>): Array<Record<string, unknown>> {
+  const lists = [asRecord(root.meta)?.errors, root.errors];
+  const entries: Array<Record<string, unknown>> = [];
+  for (const list of lists) {
+    for (const item of Array.isArray(list) ? list : [list]) {
+      const entry = asRecord(item);
+      if (entry) entries.push(entry);
+    }
+  }
+  return entries;
+}
+
 /**
- * Reads the numeric error code wherever Altegio put it. Its location is unconfirmed
- * (it is not documented), so look at `errors.code`, `errors[0].code`, `meta.code` and `code`.
+ * Reads Altegio's error code. The documented layout (developer.alteg.io, validate booking
+ * parameters) is HTTP 422 with `meta.errors: [{code, message}, …]`, whose first entry may be a
+ * generic 422; so every entry is scanned and a booking code (431–438) wins over a generic one.
+ * Older layouts (`errors.code`, `errors[0].code`, `meta.code`, `code`) are still read.
  */
 export function extractErrorCode(body: unknown): number | undefined {
   const root = asRecord(body);
   if (!root) return undefined;
-  const errors = Array.isArray(root.errors) ? asRecord(root.errors[0]) : asRecord(root.errors);
-  return asCode(errors?.code) ?? asCode(asRecord(root.meta)?.code) ?? asCode(root.code);
+  const codes = [
+    ...errorEntries(root).map((entry) => asCode(entry.code)),
+    asCode(asRecord(root.meta)?.code),
+    asCode(root.code),
+  ].filter((code): code is number => code !== undefined);
+  return codes.find((code) => KIND_BY_CODE[code] !== undefined) ?? codes[0];
 }
 
-/** Altegio's human message: `meta.message` first (the documented place), then `errors.message`, `message`. */
+/** Altegio's human message: `meta.message` first (the documented place), then the entries' messages. */
 export function extractErrorMessage(body: unknown): string | undefined {
   const root = asRecord(body);
   if (!root) return typeof body === 'string' && body.trim() !== '' ? body.slice(0, 200) : undefined;
-  const errors = Array.isArray(root.errors) ? asRecord(root.errors[0]) : asRecord(root.errors);
-  for (const candidate of [asRecord(root.meta)?.message, errors?.message, root.message]) {
+  const entries = errorEntries(root);
+  const booking = entries.find((entry) => {
+    const code = asCode(entry.code);
+    return code !== undefined && KIND_BY_CODE[code] !== undefined;
+  });
+  for (const candidate of [
+    asRecord(root.meta)?.message,
+    booking?.message,
+    ...entries.map((entry) => entry.message),
+    root.message,
+  ]) {
     if (typeof candidate === 'string' && candidate.trim() !== '') return candidate;
   }
   return undefined;

@@ -3,13 +3,13 @@
  *
  * `book_record` must never create two records for one request. It is sent without transport
  * retries; when its answer is lost (network error, timeout, 5xx — Altegio may have created the
- * record anyway) we wait a moment, then look for the record — by the `api_id` we always send,
- * else by client phone + start time — among the records of that day. Found: return it. Not
+ * record anyway) we wait a moment, then look for the record — by client phone, start time and
+ * master — among the records of that day. `api_id` is not sent: its length is documented nowhere
+ * (the record schema says only "string"), so nothing here depends on it. Found: return it. Not
  * found: it is safe to send again. Unable to look (no rights, lookup failing): throw
  * `AltegioNetworkError` kind `outcome-unknown` rather than guess. A resend answered 433 (the slot
  * is taken — possibly by our own first attempt) is also checked before being reported.
  */
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { normalizePhone } from '../domain/phone.js';
 import type { Logger } from '../log.js';
@@ -62,17 +62,20 @@ function mayHaveLanded(error: unknown): boolean {
   return error instanceof AltegioApiError && error.kind === 'server';
 }
 
-/** Matches each appointment to an existing record; `null` if any is missing. */
+/**
+ * Marks records booked in a chat (record `comment`, a documented string field): the client saw the
+ * confirmation there, so the planner sends no "new record" notice for them.
+ */
+export const BOT_BOOKING_COMMENT = 'Booked in the chat bot';
+
+/** Matches each appointment to an existing record (same client phone, start and master); `null` if any is missing. */
 export function matchBooking(
   records: readonly AltegioRecord[],
-  input: Pick<BookRecordInput, 'phone' | 'appointments' | 'apiId'>,
+  input: Pick<BookRecordInput, 'phone' | 'appointments'>,
 ): BookedRecord[] | null {
   const phone = normalizePhone(input.phone);
-  const candidates = records.filter(
-    (r) =>
-      !r.deleted &&
-      ((input.apiId && r.apiId === input.apiId) || (phone !== null && r.client?.phone === phone)),
-  );
+  if (phone === null) return null;
+  const candidates = records.filter((r) => !r.deleted && r.client?.phone === phone);
   const used = new Set<number>();
   const found: BookedRecord[] = [];
   for (const a of input.appointments) {
@@ -115,7 +118,7 @@ export function bookingOps(
 
   async function findBooking(
     companyId: number,
-    input: Pick<BookRecordInput, 'phone' | 'appointments' | 'apiId'>,
+    input: Pick<BookRecordInput, 'phone' | 'appointments'>,
     options?: CallOptions,
   ): Promise<BookedRecord[] | null> {
     const days = [...new Set(input.appointments.map((a) => toCalendarDate(a.datetime)))].filter(
@@ -130,7 +133,7 @@ export function bookingOps(
 
   async function lookupAfterLoss(
     companyId: number,
-    input: BookRecordInput & { apiId: string },
+    input: BookRecordInput,
     lost: unknown,
     options?: CallOptions,
   ): Promise<BookedRecord[] | null> {
@@ -221,8 +224,6 @@ export function bookingOps(
     },
 
     async bookRecord(companyId, input, options) {
-      const apiId = input.apiId ?? randomUUID();
-      const withId = { ...input, apiId };
       const spec = online(
         '/book_record/{cid}',
         companyId,
@@ -238,7 +239,6 @@ export function bookingOps(
             ...(input.code !== undefined ? { code: input.code } : {}),
             ...(input.notifyBySms !== undefined ? { notify_by_sms: input.notifyBySms } : {}),
             ...(input.notifyByEmail !== undefined ? { notify_by_email: input.notifyByEmail } : {}),
-            api_id: apiId,
           },
         },
         options,
@@ -252,19 +252,16 @@ export function bookingOps(
           const takenByUs = lostBefore && error instanceof AltegioApiError && error.isSlotUnavailable;
           if (!mayHaveLanded(error) && !takenByUs) throw error;
           lostBefore = true;
-          const found = await lookupAfterLoss(companyId, withId, error, options);
+          const found = await lookupAfterLoss(companyId, input, error, options);
           if (found) {
             safety.logger?.warn(
-              { companyId, apiId, send },
+              { companyId, send },
               'book_record answer lost; found the record, not resending',
             );
             return found;
           }
           if (takenByUs || send >= safety.maxSends) throw error;
-          safety.logger?.warn(
-            { companyId, apiId, send },
-            'book_record answer lost; no record found, sending again',
-          );
+          safety.logger?.warn({ companyId, send }, 'book_record answer lost; no record found, sending again');
         }
       }
     },

@@ -1,5 +1,6 @@
 import type { CachedAltegioApi } from '../altegio/cache.js';
 import { AltegioApiError, AltegioNetworkError } from '../altegio/errors.js';
+import { BOT_BOOKING_COMMENT } from '../altegio/ops-booking.js';
 import {
   ANY_STAFF_ID,
   type BookingFailure,
@@ -111,11 +112,11 @@ export function createAltegioBookingPort(options: AltegioBookingPortOptions): Bo
           datetime: /^\d+$/.test(request.datetime) ? Number(request.datetime) : request.datetime,
         },
       ];
-      const booking = { phone: request.phone, appointments, apiId: request.idempotencyKey };
+      const booking = { phone: request.phone, appointments };
       try {
         const [booked] = await altegio.bookRecord(
           request.companyId,
-          { ...booking, fullname: request.fullname, comment: 'Booked in the chat bot' },
+          { ...booking, fullname: request.fullname, comment: BOT_BOOKING_COMMENT },
           { signal },
         );
         if (!booked) throw new Error('book_record answered no record');

@@ -1,3 +1,4 @@
+import { BOT_BOOKING_COMMENT } from '../altegio/ops-booking.js';
 import type { AltegioRecord } from '../altegio/schemas.js';
 import type { Clock } from '../domain/clock.js';
 import { durationsOf, reminderOffsetMs, type Settings } from '../domain/settings.js';
@@ -34,10 +35,12 @@ export interface RecordChange {
 }
 
 /**
- * Records booked by this engine in a chat carry our idempotency key in `api_id`
- * (`<dialogue>:booking:<n>`): the client saw the confirmation there, so no "new record" notice.
+ * Records booked by this engine in a chat carry our comment marker (`api_id` is not used: its
+ * length is undocumented): the client saw the confirmation there, so no "new record" notice.
  */
-const BOT_BOOKING = /:booking:\d+$/;
+function bookedInChat(record: AltegioRecord): boolean {
+  return record.comment.startsWith(BOT_BOOKING_COMMENT);
+}
 
 /**
  * Turns a record change into jobs. Planning only writes rows; everything a job needs to decide
@@ -220,7 +223,7 @@ export function createPlanner({ store, settings, clock, logger, tellAdmin }: Pla
     }
     if (!previous || status === 'create') {
       if (status === 'create') {
-        if (record.apiId && BOT_BOOKING.test(record.apiId)) {
+        if (bookedInChat(record)) {
           logSuppressed(record, 'new-record', 'booked in the chat: the client already has the confirmation');
         } else {
           planNewRecord(record, phone);

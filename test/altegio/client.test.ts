@@ -178,11 +178,10 @@ describe('book_record is never sent twice blindly', () => {
   const input = {
     phone: '+7 916 123-45-67',
     fullname: 'Maria',
-    apiId: 'dlg-1',
     appointments: [{ id: 1, services: [7], staffId: 11, datetime: '2026-03-14T10:00:00+03:00' }],
   };
 
-  it('sends api_id, phone and appointments in the documented shape', async () => {
+  it('sends phone and appointments in the documented shape, no api_id (its length is undocumented)', async () => {
     const { client, seen } = await setup(() => ({
       status: 201,
       body: { success: true, data: [{ id: 1, record_id: 9001, record_hash: 'h' }], meta: [] },
@@ -194,7 +193,6 @@ describe('book_record is never sent twice blindly', () => {
       fullname: 'Maria',
       email: '',
       appointments: [{ id: 1, services: [7], staff_id: 11, datetime: '2026-03-14T10:00:00+03:00' }],
-      api_id: 'dlg-1',
     });
     expect(seen[0]?.headers.authorization).toBe('Bearer p-token');
   });
@@ -225,7 +223,7 @@ describe('book_record is never sent twice blindly', () => {
     expect(seen.map((r) => r.method)).toEqual(['POST', 'GET', 'POST']);
   });
 
-  it('on a lost answer (timeout) matches by phone and time when api_id is not echoed', async () => {
+  it('on a lost answer (timeout) matches by phone, time and master', async () => {
     const { client, seen } = await setup(
       (req) => (req.method === 'POST' ? { ...ok([]), delayMs: 300 } : ok([{ ...record, api_id: null }])),
       { timeoutMs: 100 },

@@ -79,11 +79,11 @@ describe('online booking', () => {
     const { time } = await freeSlot();
     const appointments = [{ id: 1, services: [HAIRCUT], staffId: 0, datetime: time.datetime }];
     await altegio.bookCheck(CID, appointments);
-    const input = { phone: '+7 900 555-00-11', fullname: 'Contract Test', apiId: 'contract-1', appointments };
+    const input = { phone: '+7 900 555-00-11', fullname: 'Contract Test', appointments };
     const [booked] = await altegio.bookRecord(CID, input);
     expect(booked?.recordId).toBeGreaterThan(0);
     const record = await altegio.getRecord(CID, booked?.recordId ?? 0);
-    expect(record).toMatchObject({ apiId: 'contract-1', client: { phone: '79005550011' } });
+    expect(record).toMatchObject({ client: { phone: '79005550011' } });
     expect(record.staffId).toBeGreaterThan(0); // "any" resolved to a real master
     expect(await altegio.findBooking(CID, input)).toEqual([
       { id: 1, recordId: booked?.recordId, recordHash: null },
@@ -103,14 +103,13 @@ describe('online booking', () => {
     const [booked] = await altegio.bookRecord(CID, {
       phone: '+79005550022',
       fullname: 'Contract Retry',
-      apiId: 'contract-2',
       appointments,
     });
     const calls = sandbox.requests
       .slice(before)
       .map((r) => `${r.method} ${r.path.split('/')[1]} ${r.status}`);
     expect(calls).toEqual(['POST book_record 500', 'GET records 200', 'POST book_record 201']);
-    const mine = (await altegio.listRecords(CID)).filter((r) => r.apiId === 'contract-2');
+    const mine = (await altegio.listRecords(CID)).filter((r) => r.client?.phone === '79005550022');
     expect(mine.map((r) => r.id)).toEqual([booked?.recordId]);
   });
 });
@@ -122,7 +121,6 @@ describe('records', () => {
     const [booked] = await altegio.bookRecord(CID, {
       phone: '+79005550033',
       fullname: 'Contract Records',
-      apiId: 'contract-3',
       appointments: [{ id: 1, services: [HAIRCUT], staffId: 0, datetime: time.datetime }],
     });
     recordId = booked?.recordId ?? 0;

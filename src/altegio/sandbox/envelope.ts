@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 
 /**
- * Altegio's response envelope and error shape. Where Altegio puts a booking error code is
- * unconfirmed, so errors carry it in `errors.code` (agreed in the client contract) and the
- * message in both `meta.message` (what every Altegio error has) and `errors.message`.
+ * Altegio's response envelope and error shape. Errors follow the documented layout
+ * (developer.alteg.io, online booking: validate booking parameters): HTTP status, `data: null`,
+ * `meta.message` and `meta.errors[]` of `{code, message}`.
  */
 
 export interface Envelope<T> {
@@ -12,11 +12,16 @@ export interface Envelope<T> {
   meta: unknown[] | Record<string, unknown>;
 }
 
+export interface ErrorEntry {
+  code: number;
+  message: string;
+  [extra: string]: unknown;
+}
+
 export interface ErrorEnvelope {
   success: false;
   data: null;
-  meta: { message: string };
-  errors: { code: number; message: string } & Record<string, unknown>;
+  meta: { message: string; errors: ErrorEntry[] };
 }
 
 export function ok<T>(data: T, meta: unknown[] | Record<string, unknown> = []): Envelope<T> {
@@ -43,7 +48,9 @@ export function errorBody(
   code = status,
   extra: Record<string, unknown> = {},
 ): ErrorEnvelope {
-  return { success: false, data: null, meta: { message }, errors: { ...extra, code, message } };
+  // validate_booking_params: a booking code (431–438) follows a generic 422 entry, as in the vendor's example.
+  const generic: ErrorEntry[] = code !== status && status === 422 ? [{ code: 422, message }] : [];
+  return { success: false, data: null, meta: { message, errors: [...generic, { ...extra, code, message }] } };
 }
 
 export const notFound = (what = 'Not found'): SandboxError => new SandboxError(404, what);
