@@ -1,5 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import type { Logger } from '../log.js';
+import { createDueLoop, type TimerHost } from '../scheduling/due-loop.js';
 import type { OutboxRepo } from '../store/index.js';
 import { ChannelSendError, type OutboundMessage } from './channel.js';
 import type { Dispatcher, DispatchItem } from './dispatcher.js';
@@ -19,6 +20,8 @@ export interface OutboxWorkerOptions {
   logger: Logger;
   /** Longest pause between two looks at the outbox. Default 5 s. */
   pollMs?: number;
+  /** Where sleeps come from (tests move a manual clock). Default: real timers. */
+  sleepTimers?: TimerHost;
 }
 
 export interface OutboxWorker {
@@ -37,15 +40,11 @@ export interface OutboxWorker {
  */
 export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const { outbox, clock, logger } = options;
-  const pollMs = options.pollMs ?? 5_000;
   const inFlight = new Set<number>();
-  let timer: NodeJS.Timeout | undefined;
-  let running = false;
   let dispatcher: Dispatcher<OutboxItem> | undefined;
-  let pumpQueued = false;
 
   function pump(): void {
-    if (!running || !dispatcher) return;
+    if (!dispatcher) return;
     const now = clock.now();
     // Claimed rows are leased long enough to sit in the paced queue; ids already handed over are skipped.
     for (const row of outbox.claimDue(now, { limit: 200, leaseMs: 15 * 60_000 })) {
@@ -65,34 +64,27 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
         message: row.payload as OutboundMessage,
       });
     }
-    schedule();
   }
 
-  function schedule(): void {
-    if (!running) return;
-    if (timer) clearTimeout(timer);
-    const next = outbox.nextAttemptAt();
-    const delay = next === undefined ? pollMs : Math.min(Math.max(0, next - clock.now()), pollMs);
-    timer = setTimeout(pump, delay);
-    timer.unref();
-  }
+  const loop = createDueLoop({
+    nextDueAt: () => outbox.nextAttemptAt(),
+    run: pump,
+    onError: (error) => logger.error({ err: error }, 'moving outbox rows to the dispatcher failed'),
+    clock,
+    maxSleepMs: options.pollMs ?? 5_000,
+    ...(options.sleepTimers ? { timers: options.sleepTimers } : {}),
+  });
 
   return {
     start() {
-      running = true;
       dispatcher = options.dispatcher();
       const released = outbox.releaseLeases(clock.now());
       if (released > 0) logger.info({ released }, 'resending messages interrupted by the last stop');
-      pump();
+      void loop.start();
     },
     wake() {
-      // Many steps in one tick share one look at the outbox.
-      if (!running || pumpQueued) return;
-      pumpQueued = true;
-      setImmediate(() => {
-        pumpQueued = false;
-        pump();
-      });
+      // Steps queue messages due now: many steps in one tick share one look at the outbox.
+      loop.runNow();
     },
     sent(item) {
       inFlight.delete(item.outboxId);
@@ -119,8 +111,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       );
     },
     async stop() {
-      running = false;
-      if (timer) clearTimeout(timer);
+      await loop.stop();
       await dispatcher?.stop();
     },
   };

@@ -1,5 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import type { Logger } from '../log.js';
+import { createDueLoop, type TimerHost } from '../scheduling/due-loop.js';
 import type { TimersRepo } from '../store/index.js';
 
 export interface SweeperOptions {
@@ -13,6 +14,8 @@ export interface SweeperOptions {
    * engine on the same file) is still noticed. Default 30 s.
    */
   maxSleepMs?: number;
+  /** Where sleeps come from (tests move a manual clock). Default: real timers. */
+  sleepTimers?: TimerHost;
 }
 
 export interface Sweeper {
@@ -26,57 +29,15 @@ export interface Sweeper {
 
 /** Sleeps until the soonest stored deadline and delivers it; see `timer-recorder.ts`. */
 export function createSweeper(options: SweeperOptions): Sweeper {
-  const maxSleepMs = options.maxSleepMs ?? 30_000;
-  let timer: NodeJS.Timeout | undefined;
-  let sweeping: Promise<void> | undefined;
-  let again = false;
-  let running = false;
-
-  function schedule(): void {
-    if (!running) return;
-    if (timer) clearTimeout(timer);
-    const next = options.timers.nextDueAt();
-    const delay =
-      next === undefined ? maxSleepMs : Math.min(Math.max(0, next - options.clock.now()), maxSleepMs);
-    timer = setTimeout(sweep, delay);
-    timer.unref();
-  }
-
-  function sweep(): void {
-    if (sweeping) {
-      again = true;
-      return;
-    }
-    sweeping = (async () => {
-      do {
-        again = false;
-        try {
-          const fired = await options.fire();
-          if (fired > 0) options.logger.debug({ fired }, 'delivered due deadlines');
-        } catch (error) {
-          options.logger.error({ err: error }, 'delivering due deadlines failed; will retry');
-        }
-      } while (again && running);
-    })().finally(() => {
-      sweeping = undefined;
-      schedule();
-    });
-  }
-
-  return {
-    async start() {
-      running = true;
-      sweep();
-      await sweeping;
+  return createDueLoop({
+    nextDueAt: () => options.timers.nextDueAt(),
+    run: async () => {
+      const fired = await options.fire();
+      if (fired > 0) options.logger.debug({ fired }, 'delivered due deadlines');
     },
-    wake() {
-      // A sweep in progress reschedules when it ends; otherwise re-aim the sleep at the new soonest.
-      if (running && !sweeping) schedule();
-    },
-    async stop() {
-      running = false;
-      if (timer) clearTimeout(timer);
-      await sweeping;
-    },
-  };
+    onError: (error) => options.logger.error({ err: error }, 'delivering due deadlines failed; will retry'),
+    clock: options.clock,
+    maxSleepMs: options.maxSleepMs ?? 30_000,
+    ...(options.sleepTimers ? { timers: options.sleepTimers } : {}),
+  });
 }
