@@ -1,62 +1,21 @@
 import type { CachedAltegioApi } from '../altegio/cache.js';
-import type { Service } from '../altegio/schemas.js';
-import { type AltegioRecord, RecordSchema } from '../altegio/schemas.js';
 import type { ChannelName } from '../channels/channel.js';
+import { DialogueBusyError } from '../dialogues/runtime.js';
 import type { Clock } from '../domain/clock.js';
-import type { Settings, Template } from '../domain/settings.js';
+import type { Settings } from '../domain/settings.js';
 import type { Logger } from '../log.js';
-import type { Job, Store } from '../store/index.js';
-import { birthdayClients, nextBirthdayScan } from './birthdays.js';
-import { applyFilters } from './filters.js';
+import { createDueLoop, type TimerHost } from '../scheduling/due-loop.js';
+import { createLanes } from '../scheduling/lanes.js';
+import type { Job, RecordRow, Store } from '../store/index.js';
 import {
-  type BirthdayJob,
-  type BirthdayScanJob,
-  type FeedbackJob,
-  isJobPayload,
-  JOB_KIND,
-  type JobPayload,
-  type NoticeJob,
-  type ReminderJob,
-} from './jobs.js';
-import { type Recipient, resolveRecipient } from './recipients.js';
+  createJobHandlers,
+  type RenderTemplate,
+  type StartFeedback,
+  type StartReminder,
+} from './job-handlers.js';
+import { isJobPayload, type JobPayload } from './jobs.js';
 
-/** What a template needs about the branch. */
-export interface BranchInfo {
-  id: number;
-  title: string;
-  timezone: string;
-}
-
-/** Renders a template for records of one client; see `src/templates/notification.ts`. */
-export type RenderTemplate = (input: {
-  template: Template;
-  settings: Settings;
-  records: AltegioRecord[];
-  branch: BranchInfo;
-  /** The branch's services, offline ones included: their widget names and titles. */
-  services: readonly Service[];
-  /** For greetings without a record (birthdays). */
-  clientName?: string;
-}) => string;
-
-/** Starts the feedback dialogue in the client's chat. */
-export type StartFeedback = (input: {
-  channel: ChannelName;
-  chatId: string;
-  text: string;
-  record: AltegioRecord;
-  idempotencyKey: string;
-}) => Promise<void>;
-
-/** Starts the reminder dialogue in the client's chat (the runtime's `startDialogue`). */
-export type StartReminder = (input: {
-  channel: ChannelName;
-  chatId: string;
-  text: string;
-  record: AltegioRecord;
-  issuedAt: number;
-  idempotencyKey: string;
-}) => Promise<void>;
+export type { BranchInfo, RenderTemplate, StartFeedback, StartReminder } from './job-handlers.js';
 
 export interface NotificationWorkerOptions {
   store: Store;
@@ -71,368 +30,122 @@ export interface NotificationWorkerOptions {
   /** The branches served (birthdays are looked for in each). */
   branchIds(): Promise<number[]>;
   onOutbox(): void;
+  /** See `JobHandlerOptions.mirrorIsFresh`. */
+  mirrorIsFresh?(row: RecordRow, now: number): boolean;
   /** Longest sleep between looks at the jobs table. Default 15 s. */
   pollMs?: number;
+  /** Due jobs of different clients run side by side, up to this many at once. Default 8. */
+  concurrency?: number;
+  /**
+   * How long a job waits when its client is in the middle of a booking, before it looks again.
+   * Waiting is not a failed attempt. Default 20 s.
+   */
+  busyRetryMs?: number;
+  /** Where sleeps come from (tests move a manual clock). Default: real timers. */
+  sleepTimers?: TimerHost;
 }
 
 const MAX_ATTEMPTS = 5;
 
-const recipientOf = (recipient: { channel: ChannelName; chatId: string }) => ({
-  channel: recipient.channel,
-  chatId: recipient.chatId,
-});
+/** One client's jobs run one at a time (they share a chat); different clients' side by side. */
+function laneOf(job: Job): string {
+  const payload = job.payload;
+  if (isJobPayload(payload) && 'phone' in payload) return `client:${payload.phone}`;
+  return `job:${job.id}`;
+}
 
 /**
- * Runs due notification jobs: re-checks the salon's rules at sending time, finds the client's
- * channel, renders the template and queues the message (or starts the reminder dialogue). Every
- * decision goes to the delivery log, so "why did my client not get it?" has an answer.
+ * Runs due notification jobs (see `job-handlers.ts` for what each does): up to `concurrency` at
+ * once, one lane per client; a failed job is retried with backoff, and a job whose client is
+ * busy booking waits without losing an attempt.
  */
 export function createNotificationWorker(options: NotificationWorkerOptions) {
-  const { store, altegio, clock, logger } = options;
-  const pollMs = options.pollMs ?? 15_000;
-  let timer: NodeJS.Timeout | undefined;
+  const { store, clock, logger } = options;
+  const handlers = createJobHandlers(options);
+  const lanes = createLanes(options.concurrency ?? 8);
+  const busyRetryMs = options.busyRetryMs ?? 20_000;
   let running = false;
-  let busy: Promise<void> | undefined;
-
-  function log(
-    entry: { kind: string; companyId: number; phone: string | null },
-    recordIds: ReadonlyArray<number | null>,
-    decision: 'sent' | 'suppressed' | 'failed',
-    reason: string,
-    channel?: ChannelName,
-  ): void {
-    for (const recordId of recordIds) {
-      store.deliveries.add({
-        companyId: entry.companyId,
-        recordId,
-        clientPhone: entry.phone,
-        kind: entry.kind,
-        decision,
-        reason,
-        ...(channel ? { channel } : {}),
-        at: clock.now(),
-      });
-    }
-  }
-
-  /** What the delivery log says a job is about. */
-  function subject(payload: JobPayload): {
-    kind: string;
-    companyId: number;
-    phone: string | null;
-    recordIds: Array<number | null>;
-  } {
-    switch (payload.type) {
-      case 'notice':
-        return {
-          kind: payload.kind,
-          companyId: payload.companyId,
-          phone: payload.phone,
-          recordIds: payload.recordIds,
-        };
-      case 'reminder':
-      case 'feedback':
-        return {
-          kind: payload.type,
-          companyId: payload.companyId,
-          phone: payload.phone,
-          recordIds: [payload.recordId],
-        };
-      case 'birthday':
-        return { kind: 'birthday', companyId: payload.companyId, phone: payload.phone, recordIds: [null] };
-      case 'birthday-scan':
-        return { kind: 'birthday', companyId: 0, phone: null, recordIds: [] };
-    }
-  }
-
-  function mirrored(companyId: number, recordId: number): AltegioRecord | undefined {
-    const row = store.records.get(companyId, recordId);
-    if (!row) return undefined;
-    const parsed = RecordSchema.safeParse({ company_id: companyId, ...row.data });
-    return parsed.success ? parsed.data : undefined;
-  }
-
-  async function branchInfo(companyId: number, settings: Settings): Promise<BranchInfo> {
-    const company = await altegio.getCompany(companyId);
-    return {
-      id: companyId,
-      title: company.publicTitle || company.title,
-      timezone: company.timezoneName ?? settings.general.timezone,
-    };
-  }
-
-  /** The branch's services (cached) and which of them are offline. */
-  async function branchServices(companyId: number): Promise<{ services: Service[]; offline: Set<number> }> {
-    const services = await altegio.services(companyId, { includeOffline: true });
-    return {
-      services,
-      offline: new Set(services.filter((service) => !service.online).map((service) => service.id)),
-    };
-  }
-
-  function templateFor(
-    job: NoticeJob | ReminderJob | FeedbackJob | BirthdayJob,
-    settings: Settings,
-  ): Template | undefined {
-    const template = settings.templates[job.templateIndex];
-    const kind = job.type === 'notice' ? job.kind : job.type;
-    return template?.enabled && template.kind === kind ? template : undefined;
-  }
-
-  /**
-   * What every record message shares: the salon's filters, the client's channel and the rendered
-   * template. Undefined when the message is not sent (the delivery log already says why).
-   */
-  async function compose(
-    payload: NoticeJob | ReminderJob | FeedbackJob,
-    template: Template,
-    records: AltegioRecord[],
-  ): Promise<
-    { recipient: Extract<Recipient, { found: true }>; text: string; records: AltegioRecord[] } | undefined
-  > {
-    const settings = options.settings();
-    const about = subject(payload);
-    const { services, offline } = await branchServices(payload.companyId);
-    const filtered = applyFilters(records, settings, offline, template.kind);
-    if (!filtered.sent) {
-      log(about, about.recordIds, 'suppressed', filtered.reason);
-      return undefined;
-    }
-    const recipient = resolveRecipient(payload.phone, settings, store.conversations, options.isRunning);
-    if (!recipient.found) {
-      log(about, about.recordIds, 'suppressed', recipient.reason);
-      return undefined;
-    }
-    const branch = await branchInfo(payload.companyId, settings);
-    const text = options.render({ template, settings, records: filtered.records, branch, services });
-    return { recipient, text, records: filtered.records };
-  }
-
-  function suppress(payload: NoticeJob | ReminderJob | FeedbackJob, reason: string): void {
-    const about = subject(payload);
-    log(about, about.recordIds, 'suppressed', reason);
-  }
-
-  /** A plain message for the outbox and its "sent" line in the delivery log, together. */
-  function queueMessage(
-    job: Job,
-    payload: JobPayload,
-    recipient: { channel: ChannelName; chatId: string; note: string },
-    text: string,
-    recordIds: Array<number | null>,
-  ): void {
-    store.transaction(() => {
-      store.outbox.enqueue({
-        channel: recipient.channel,
-        recipient: recipient.chatId,
-        payload: { text },
-        idempotencyKey: `job:${job.dedupeKey}`,
-      });
-      log(subject(payload), recordIds, 'sent', recipient.note || 'sent', recipient.channel);
-    });
-    options.onOutbox();
-  }
-
-  async function runNotice(job: Job, payload: NoticeJob): Promise<void> {
-    const template = templateFor(payload, options.settings());
-    if (!template) return suppress(payload, 'the template was disabled or removed');
-    const records = payload.recordIds
-      .map((id) => mirrored(payload.companyId, id))
-      .filter((record): record is AltegioRecord => record !== undefined);
-    // A cancellation notice is about a deleted record; the others skip records deleted meanwhile.
-    const candidates =
-      payload.kind === 'record-cancelled' ? records.map((r) => ({ ...r, deleted: false })) : records;
-    const message = await compose(payload, template, candidates);
-    if (!message) return;
-    const ids = message.records.map((record) => record.id);
-    queueMessage(job, payload, message.recipient, message.text, ids);
-  }
-
-  async function runReminder(job: Job, payload: ReminderJob): Promise<void> {
-    const template = templateFor(payload, options.settings());
-    if (!template) return suppress(payload, 'the template was disabled or removed');
-    // The visit may have changed since planning: ask Altegio, fall back to the mirror.
-    const record =
-      (await altegio.getRecord(payload.companyId, payload.recordId).catch(() => undefined)) ??
-      mirrored(payload.companyId, payload.recordId);
-    if (!record) return suppress(payload, 'the record is unknown');
-    if (record.deleted) return suppress(payload, 'the record was deleted');
-    if (record.startsAt !== payload.startsAt) {
-      return suppress(payload, 'the visit was moved; a reminder for the new time is planned');
-    }
-    if (record.attendance === 1 || record.attendance === -1) {
-      return suppress(payload, 'the visit already took place or was marked as missed');
-    }
-    const message = await compose(payload, template, [record]);
-    if (!message) return;
-    const { recipient, text } = message;
-    const idempotencyKey = `job:${job.dedupeKey}`;
-    await options.startReminder({
-      ...recipientOf(recipient),
-      text,
-      record,
-      issuedAt: clock.now(),
-      idempotencyKey,
-    });
-    log(subject(payload), [payload.recordId], 'sent', recipient.note || 'sent', recipient.channel);
-  }
-
-  async function runFeedback(job: Job, payload: FeedbackJob): Promise<void> {
-    const template = templateFor(payload, options.settings());
-    if (!template) return suppress(payload, 'the template was disabled or removed');
-    const record = mirrored(payload.companyId, payload.recordId);
-    if (!record) return suppress(payload, 'the record is unknown');
-    if (record.deleted) return suppress(payload, 'the record was deleted');
-    const message = await compose(payload, template, [record]);
-    if (!message) return;
-    const { recipient, text } = message;
-    await options.startFeedback({
-      ...recipientOf(recipient),
-      text,
-      record,
-      idempotencyKey: `job:${job.dedupeKey}`,
-    });
-    log(subject(payload), [payload.recordId], 'sent', recipient.note || 'sent', recipient.channel);
-  }
-
-  /** Plans today's greetings (one per client per year, by phone), then tomorrow's scan. */
-  async function runBirthdayScan(payload: BirthdayScanJob): Promise<void> {
-    // Tomorrow's scan first: a failing scan today must not stop the greetings for good.
-    scheduleBirthdayScan(payload.day);
-    const settings = options.settings();
-    const templateIndex = settings.templates.findIndex((t) => t.kind === 'birthday' && t.enabled);
-    if (templateIndex >= 0) {
-      const branchIds = await options.branchIds();
-      const clients = await birthdayClients(store, altegio, branchIds, payload.day);
-      const year = payload.day.slice(0, 4);
-      for (const client of clients) {
-        const greeting: BirthdayJob = { type: 'birthday', templateIndex, ...client, clientName: client.name };
-        store.jobs.enqueue({
-          kind: JOB_KIND.birthday,
-          dueAt: clock.now(),
-          dedupeKey: `birthday:${year}:${client.phone}`,
-          payload: greeting,
-        });
-      }
-      logger.info({ day: payload.day, clients: clients.length }, 'birthday greetings planned');
-    }
-  }
-
-  async function runBirthday(job: Job, payload: BirthdayJob): Promise<void> {
-    const settings = options.settings();
-    const template = templateFor(payload, settings);
-    if (!template) {
-      log(subject(payload), [null], 'suppressed', 'the template was disabled or removed');
-      return;
-    }
-    const branch = settings.branches.find((candidate) => candidate.id === payload.companyId);
-    const excluded = payload.categoryIds.find((id) => branch?.excludedClientCategoryIds.includes(id));
-    if (excluded !== undefined) {
-      log(subject(payload), [null], 'suppressed', `the client is in excluded category ${excluded}`);
-      return;
-    }
-    const recipient = resolveRecipient(payload.phone, settings, store.conversations, options.isRunning);
-    if (!recipient.found) {
-      log(subject(payload), [null], 'suppressed', recipient.reason);
-      return;
-    }
-    const text = options.render({
-      template,
-      settings,
-      records: [],
-      branch: await branchInfo(payload.companyId, settings),
-      services: [],
-      clientName: payload.clientName,
-    });
-    queueMessage(job, payload, recipient, text, [null]);
-  }
-
-  function scheduleBirthdayScan(after?: string): void {
-    const { day, dueAt } = nextBirthdayScan(options.settings(), clock.now(), after);
-    const payload: BirthdayScanJob = { type: 'birthday-scan', day };
-    store.jobs.enqueue({ kind: JOB_KIND.birthdayScan, dueAt, dedupeKey: `birthday-scan:${day}`, payload });
-  }
 
   async function runJob(job: Job): Promise<void> {
     const payload = job.payload;
     try {
       if (!isJobPayload(payload)) throw new Error(`unknown job payload of kind ${job.kind}`);
-      if (payload.type === 'notice') await runNotice(job, payload);
-      else if (payload.type === 'reminder') await runReminder(job, payload);
-      else if (payload.type === 'feedback') await runFeedback(job, payload);
-      else if (payload.type === 'birthday-scan') await runBirthdayScan(payload);
-      else await runBirthday(job, payload);
+      await handlers.run(job, payload);
       store.jobs.complete(job.id);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      const state = store.jobs.fail(job.id, message, {
-        retryAt: clock.now() + 30_000 * 2 ** Math.min(job.attempts, 6),
-        maxAttempts: MAX_ATTEMPTS,
-      });
-      logger.warn(
-        { job: job.id, kind: job.kind, attempts: job.attempts, state, reason: message },
-        'job failed',
-      );
-      if (state === 'failed' && isJobPayload(payload)) {
-        const about = subject(payload);
-        log(about, about.recordIds, 'failed', `gave up after ${job.attempts} attempts: ${message}`);
-      }
+      if (error instanceof DialogueBusyError) {
+        // The client is booking: their reminder waits for the booking to end, and loses nothing.
+        store.jobs.postpone(job.id, clock.now() + busyRetryMs, error.message);
+        logger.debug({ job: job.id, kind: job.kind }, 'client is booking; the job waits');
+      } else fail(job, payload, error);
     }
+    // A retry or a postponement may be due sooner than the loop's current sleep.
+    loop.wake();
   }
 
+  function fail(job: Job, payload: unknown, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const state = store.jobs.fail(job.id, message, {
+      retryAt: clock.now() + 30_000 * 2 ** Math.min(job.attempts, 6),
+      maxAttempts: MAX_ATTEMPTS,
+    });
+    logger.warn(
+      { job: job.id, kind: job.kind, attempts: job.attempts, state, reason: message },
+      'job failed',
+    );
+    if (state === 'failed' && isJobPayload(payload)) gaveUp(job, payload, message);
+  }
+
+  function gaveUp(job: Job, payload: JobPayload, message: string): void {
+    const about = handlers.subject(payload);
+    handlers.log(about, about.recordIds, 'failed', `gave up after ${job.attempts} attempts: ${message}`);
+  }
+
+  /** Claims due jobs as lanes free up; returns once nothing due is left unclaimed. */
   async function runDue(): Promise<number> {
     let total = 0;
     while (running) {
-      const due = store.jobs.claimDue(clock.now(), 50);
-      if (due.length === 0) return total;
-      for (const job of due) await runJob(job);
+      if (lanes.free === 0) {
+        await lanes.whenFree();
+        continue;
+      }
+      const due = store.jobs.claimDue(clock.now(), lanes.free);
+      if (due.length === 0) break;
+      for (const job of due) void lanes.run(laneOf(job), () => runJob(job));
       total += due.length;
     }
+    if (total > 0) logger.debug({ count: total }, 'notification jobs started');
     return total;
   }
 
-  function schedule(): void {
-    if (!running) return;
-    if (timer) clearTimeout(timer);
-    const next = store.jobs.nextDueAt();
-    const delay = next === undefined ? pollMs : Math.min(Math.max(0, next - clock.now()), pollMs);
-    timer = setTimeout(tick, delay);
-    timer.unref();
-  }
-
-  function tick(): void {
-    if (busy) return;
-    busy = runDue()
-      .then(
-        (count) => {
-          if (count > 0) logger.debug({ count }, 'notification jobs run');
-        },
-        (error: unknown) => logger.error({ err: error }, 'running notification jobs failed'),
-      )
-      .finally(() => {
-        busy = undefined;
-        schedule();
-      });
-  }
+  const loop = createDueLoop({
+    nextDueAt: () => store.jobs.nextDueAt(),
+    run: runDue,
+    onError: (error) => logger.error({ err: error }, 'running notification jobs failed'),
+    clock,
+    maxSleepMs: options.pollMs ?? 15_000,
+    ...(options.sleepTimers ? { timers: options.sleepTimers } : {}),
+  });
 
   return {
     /** Runs what is due now, then keeps watching. Jobs a crash left running are due again. */
     start(): void {
       running = true;
-      scheduleBirthdayScan();
+      handlers.scheduleBirthdayScan();
       const recovered = store.jobs.recoverInterrupted();
       if (recovered > 0) logger.info({ recovered }, 'jobs interrupted by the last stop will run again');
-      tick();
+      void loop.start();
     },
     /** A job was planned: look again now, it may be due sooner than the current sleep. */
     wake(): void {
-      if (running && !busy) schedule();
+      loop.wake();
     },
-    runDue,
+    /** Resolves when every job started so far has finished (tests, benchmarks). */
+    idle: () => lanes.idle(),
     async stop(): Promise<void> {
       running = false;
-      if (timer) clearTimeout(timer);
-      await busy;
+      await loop.stop();
+      await lanes.idle();
     },
   };
 }

@@ -59,6 +59,12 @@ export interface JobsRepo {
    */
   fail(id: number, error: string, failure?: JobFailure): 'pending' | 'failed' | null;
   /**
+   * Puts a running job back to `pending` at `dueAt` without counting the attempt: nothing failed,
+   * the work must wait (the client is in the middle of a booking). `reason` is kept in
+   * `lastError` for diagnostics. Returns false if the job was not running.
+   */
+  postpone(id: number, dueAt: number, reason: string): boolean;
+  /**
    * Cancels a record's pending jobs (all, or only the given kinds): the visit was deleted or
    * moved. Returns how many.
    */
@@ -215,6 +221,22 @@ export function createJobs(db: Db, now: Now = Date.now): JobsRepo {
           .run();
         return retry ? 'pending' : 'failed';
       });
+    },
+
+    postpone(id, dueAt, reason) {
+      return (
+        db
+          .update(jobs)
+          .set({
+            state: 'pending',
+            dueAt,
+            attempts: sql`max(${jobs.attempts} - 1, 0)`,
+            lastError: reason,
+            updatedAt: now(),
+          })
+          .where(and(eq(jobs.id, id), eq(jobs.state, 'running')))
+          .run().changes > 0
+      );
     },
 
     cancelForRecord(record, kinds) {

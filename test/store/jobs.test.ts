@@ -53,6 +53,29 @@ describe('jobs', () => {
     }
   });
 
+  it('postpones a running job without counting the attempt, so waiting never uses up retries', () => {
+    const { jobs } = temp.open();
+    jobs.enqueue({ kind: 'reminder', dueAt: 0, dedupeKey: 'busy', payload: null });
+    for (let round = 0; round < 10; round += 1) {
+      const [job] = jobs.claimDue(round * 1000);
+      if (!job) throw new Error(`not claimed in round ${round}`);
+      expect(job.attempts).toBe(1);
+      expect(jobs.postpone(job.id, (round + 1) * 1000, 'the client is booking')).toBe(true);
+    }
+    expect(jobs.byDedupeKey('busy')).toMatchObject({
+      state: 'pending',
+      attempts: 0,
+      dueAt: 10_000,
+      lastError: 'the client is booking',
+    });
+    expect(jobs.claimDue(9_999)).toEqual([]);
+    const [job] = jobs.claimDue(10_000);
+    if (!job) throw new Error('not claimed');
+    expect(jobs.postpone(job.id, 0, 'x')).toBe(true);
+    // Only a running job can be postponed.
+    expect(jobs.postpone(job.id, 0, 'x')).toBe(false);
+  });
+
   it('completes, retries with a later due time, and fails after max attempts', () => {
     const { jobs } = temp.open();
     jobs.enqueue({ kind: 'k', dueAt: 0, dedupeKey: 'x', payload: null });
