@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
+import { assign, enqueueActions, setup } from 'xstate';
 import {
   type FeedbackPort,
   type FeedbackRecord,
@@ -30,8 +30,7 @@ import {
 } from '../../src/domain/feedback.js';
 import type { EmittedEvent, ReplyMessage, UserEvent } from '../shared/events.js';
 import { pickedValue } from '../shared/menu-choice.js';
-import { notProvided } from '../shared/not-provided.js';
-import { answerEverythingWith } from '../shared/please-wait.js';
+import { answerEverythingWith, menuActions, placeholder, portActor, requiredIn } from '../shared/menu-kit.js';
 import { chooseRatingMenu, ratingMenu, say, thanksMessage } from './menus.js';
 
 /**
@@ -88,12 +87,7 @@ function ratingOf(context: FeedbackContext, event: FeedbackEvent): Rating | null
   return isRating(rating) ? rating : null;
 }
 
-function required<T>(value: T | null, what: string): T {
-  // Unreachable by construction (each save is entered only after its value was stored); failing
-  // loudly beats storing a blank rating or comment.
-  if (value === null) throw new Error(`feedback: ${what} is not given yet`);
-  return value;
-}
+const required = requiredIn('feedback');
 
 /** The `saveRating` request, with the stable key of this dialogue's rating. */
 export function ratingRequest(context: FeedbackContext): SaveRatingRequest {
@@ -140,8 +134,8 @@ export const feedbackMachine = setup({
     emitted: {} as EmittedEvent,
   },
   actors: {
-    saveRating: fromPromise<void, SaveRatingRequest>(notProvided('feedback', 'saveRating')),
-    saveComment: fromPromise<void, SaveCommentRequest>(notProvided('feedback', 'saveComment')),
+    saveRating: placeholder<void, SaveRatingRequest>('feedback', 'saveRating'),
+    saveComment: placeholder<void, SaveCommentRequest>('feedback', 'saveComment'),
   },
   delays: {
     menuTtl: ({ context }) => context.menuTtlMs,
@@ -155,16 +149,6 @@ export const feedbackMachine = setup({
     hasComment: (_, params: { text: string }) => normalizeComment(params.text) !== null,
   },
   actions: {
-    /** Sends a menu and remembers it, so later choices and typed digits are read against it. */
-    show: enqueueActions(({ enqueue }, params: { message: ReplyMessage }) => {
-      enqueue.assign({ menu: params.message });
-      enqueue.emit({ type: 'reply', message: params.message });
-    }),
-    say: emit((_, params: { message: ReplyMessage }) => ({
-      type: 'reply' as const,
-      message: params.message,
-    })),
-    forgetMenu: assign({ menu: null }),
     storeRating: assign(({ context, event }) => ({ rating: ratingOf(context, event) })),
     storeComment: assign((_, params: { text: string }) => ({ comment: normalizeComment(params.text) })),
     /** The admin's task for a poor rating, when the salon wants one (`tasks.onPoorRating`). */
@@ -179,113 +163,110 @@ export const feedbackMachine = setup({
       });
     }),
   },
-}).createMachine({
-  id: 'feedback',
-  context: ({ input }) => ({
-    dialogueId: input.dialogueId,
-    text: input.text,
-    record: { companyId: input.record.companyId, recordId: input.record.recordId },
-    menuTtlMs: input.menuTtlMs,
-    commentWaitMs: input.commentWaitMs ?? input.menuTtlMs,
-    poorRatingAtMost: input.poorRatingAtMost,
-    reviewLink: input.reviewLink?.trim() || null,
-    createTaskOnPoorRating: input.createTaskOnPoorRating,
-    rating: null,
-    comment: null,
-    menu: null,
-  }),
-  initial: 'rating',
-  // Reached only where a state does not handle the event itself (the rating menu is open).
-  on: {
-    'user.choice': { actions: { type: 'say', params: { message: say('feedback.oldMenu') } } },
-    'user.text': { actions: { type: 'say', params: { message: chooseRatingMenu() } } },
-    'user.contact': { actions: { type: 'say', params: { message: chooseRatingMenu() } } },
-    'user.command': { actions: { type: 'say', params: { message: chooseRatingMenu() } } },
-  },
-  states: {
-    rating: {
-      entry: { type: 'show', params: ({ context }) => ({ message: ratingMenu(context.text) }) },
-      after: { menuTtl: '#feedback.timedOut' },
-      initial: 'asking',
-      states: {
-        asking: {
-          on: {
-            'user.choice': { guard: 'rated', target: 'saving', actions: 'storeRating' },
-            'user.text': { guard: 'rated', target: 'saving', actions: 'storeRating' },
-          },
-        },
-        saving: {
-          tags: 'busy',
-          invoke: {
-            src: 'saveRating',
-            input: ({ context }) => ratingRequest(context),
-            onDone: [{ guard: 'poor', target: '#feedback.commenting' }, { target: '#feedback.thanked' }],
-            // Nothing was stored: the menu is still open, so the client can simply answer again.
-            onError: {
-              target: 'asking',
-              actions: { type: 'say', params: { message: say('feedback.saveFailed') } },
+})
+  .extend({ actions: menuActions<FeedbackContext, FeedbackEvent>() })
+  .createMachine({
+    id: 'feedback',
+    context: ({ input }) => ({
+      dialogueId: input.dialogueId,
+      text: input.text,
+      record: { companyId: input.record.companyId, recordId: input.record.recordId },
+      menuTtlMs: input.menuTtlMs,
+      commentWaitMs: input.commentWaitMs ?? input.menuTtlMs,
+      poorRatingAtMost: input.poorRatingAtMost,
+      reviewLink: input.reviewLink?.trim() || null,
+      createTaskOnPoorRating: input.createTaskOnPoorRating,
+      rating: null,
+      comment: null,
+      menu: null,
+    }),
+    initial: 'rating',
+    // Reached only where a state does not handle the event itself (the rating menu is open).
+    on: answerEverythingWith(chooseRatingMenu(), say('feedback.oldMenu')),
+    states: {
+      rating: {
+        entry: { type: 'show', params: ({ context }) => ({ message: ratingMenu(context.text) }) },
+        after: { menuTtl: '#feedback.timedOut' },
+        initial: 'asking',
+        states: {
+          asking: {
+            on: {
+              'user.choice': { guard: 'rated', target: 'saving', actions: 'storeRating' },
+              'user.text': { guard: 'rated', target: 'saving', actions: 'storeRating' },
             },
           },
-          on: PLEASE_WAIT,
-        },
-      },
-    },
-
-    commenting: {
-      entry: ['forgetMenu', { type: 'say', params: { message: say('feedback.poor') } }, 'createTask'],
-      after: { commentWait: '#feedback.noComment' },
-      initial: 'waiting',
-      states: {
-        waiting: {
-          on: {
-            'user.text': [
-              {
-                guard: { type: 'hasComment', params: ({ event }) => ({ text: event.text }) },
-                target: 'saving',
-                actions: { type: 'storeComment', params: ({ event }) => ({ text: event.text }) },
+          saving: {
+            tags: 'busy',
+            invoke: {
+              src: 'saveRating',
+              input: ({ context }) => ratingRequest(context),
+              onDone: [{ guard: 'poor', target: '#feedback.commenting' }, { target: '#feedback.thanked' }],
+              // Nothing was stored: the menu is still open, so the client can simply answer again.
+              onError: {
+                target: 'asking',
+                actions: { type: 'say', params: { message: say('feedback.saveFailed') } },
               },
-              { actions: { type: 'say', params: { message: say('feedback.commentHint') } } },
-            ],
-            // A rating button of the request pressed again: the rating stands, a comment is what we want.
-            'user.choice': { actions: { type: 'say', params: { message: say('feedback.alreadyRated') } } },
-            'user.contact': { actions: { type: 'say', params: { message: say('feedback.commentHint') } } },
-            'user.command': { actions: { type: 'say', params: { message: say('feedback.commentHint') } } },
-          },
-        },
-        saving: {
-          tags: 'busy',
-          invoke: {
-            src: 'saveComment',
-            input: ({ context }) => commentRequest(context),
-            onDone: '#feedback.commented',
-            onError: {
-              target: 'waiting',
-              actions: { type: 'say', params: { message: say('feedback.commentFailed') } },
             },
+            on: PLEASE_WAIT,
           },
-          on: PLEASE_WAIT,
         },
       },
-    },
 
-    thanked: {
-      type: 'final',
-      entry: [
-        'forgetMenu',
-        { type: 'say', params: ({ context }) => ({ message: thanksMessage(context.reviewLink) }) },
-      ],
+      commenting: {
+        entry: ['forgetMenu', { type: 'say', params: { message: say('feedback.poor') } }, 'createTask'],
+        after: { commentWait: '#feedback.noComment' },
+        initial: 'waiting',
+        states: {
+          waiting: {
+            on: {
+              'user.text': [
+                {
+                  guard: { type: 'hasComment', params: ({ event }) => ({ text: event.text }) },
+                  target: 'saving',
+                  actions: { type: 'storeComment', params: ({ event }) => ({ text: event.text }) },
+                },
+                { actions: { type: 'say', params: { message: say('feedback.commentHint') } } },
+              ],
+              // A rating button of the request pressed again: the rating stands, a comment is what we want.
+              'user.choice': { actions: { type: 'say', params: { message: say('feedback.alreadyRated') } } },
+              'user.contact': { actions: { type: 'say', params: { message: say('feedback.commentHint') } } },
+              'user.command': { actions: { type: 'say', params: { message: say('feedback.commentHint') } } },
+            },
+          },
+          saving: {
+            tags: 'busy',
+            invoke: {
+              src: 'saveComment',
+              input: ({ context }) => commentRequest(context),
+              onDone: '#feedback.commented',
+              onError: {
+                target: 'waiting',
+                actions: { type: 'say', params: { message: say('feedback.commentFailed') } },
+              },
+            },
+            on: PLEASE_WAIT,
+          },
+        },
+      },
+
+      thanked: {
+        type: 'final',
+        entry: [
+          'forgetMenu',
+          { type: 'say', params: ({ context }) => ({ message: thanksMessage(context.reviewLink) }) },
+        ],
+      },
+      commented: {
+        type: 'final',
+        entry: { type: 'say', params: { message: say('feedback.commentThanks') } },
+      },
+      noComment: { type: 'final' },
+      timedOut: {
+        type: 'final',
+        entry: ['forgetMenu', { type: 'say', params: { message: say('feedback.timedOut') } }],
+      },
     },
-    commented: {
-      type: 'final',
-      entry: { type: 'say', params: { message: say('feedback.commentThanks') } },
-    },
-    noComment: { type: 'final' },
-    timedOut: {
-      type: 'final',
-      entry: ['forgetMenu', { type: 'say', params: { message: say('feedback.timedOut') } }],
-    },
-  },
-});
+  });
 
 /**
  * Wraps a {@link FeedbackPort} into the actors `feedbackMachine.provide({ actors })` expects,
@@ -293,9 +274,7 @@ export const feedbackMachine = setup({
  */
 export function feedbackActors(port: FeedbackPort) {
   return {
-    saveRating: fromPromise<void, SaveRatingRequest>(({ input, signal }) => port.saveRating(input, signal)),
-    saveComment: fromPromise<void, SaveCommentRequest>(({ input, signal }) =>
-      port.saveComment(input, signal),
-    ),
+    saveRating: portActor<void, SaveRatingRequest>((input, signal) => port.saveRating(input, signal)),
+    saveComment: portActor<void, SaveCommentRequest>((input, signal) => port.saveComment(input, signal)),
   };
 }

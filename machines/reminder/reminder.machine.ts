@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
+import { assign, emit, setup } from 'xstate';
 import {
   type CancellationCheck,
   type CancellationDecision,
@@ -37,8 +37,7 @@ import {
 } from '../../src/domain/reminder.js';
 import type { AdminNotifyIntent, EmittedEvent, ReplyMessage, UserEvent } from '../shared/events.js';
 import { pickedValue } from '../shared/menu-choice.js';
-import { notProvided } from '../shared/not-provided.js';
-import { answerEverythingWith } from '../shared/please-wait.js';
+import { answerEverythingWith, menuActions, placeholder, portActor } from '../shared/menu-kit.js';
 import {
   CHOICE,
   chooseOptionMenu,
@@ -187,11 +186,9 @@ export const reminderMachine = setup({
     emitted: {} as EmittedEvent,
   },
   actors: {
-    confirmVisit: fromPromise<void, ConfirmVisitRequest>(notProvided('reminder', 'confirmVisit')),
-    cancelVisit: fromPromise<void, CancelVisitRequest>(notProvided('reminder', 'cancelVisit')),
-    checkCancellation: fromPromise<CancellationCheck, CancellationQuery>(
-      notProvided('reminder', 'checkCancellation'),
-    ),
+    confirmVisit: placeholder<void, ConfirmVisitRequest>('reminder', 'confirmVisit'),
+    cancelVisit: placeholder<void, CancelVisitRequest>('reminder', 'cancelVisit'),
+    checkCancellation: placeholder<CancellationCheck, CancellationQuery>('reminder', 'checkCancellation'),
   },
   delays: {
     menuTtl: ({ context }) => context.confirmMenuTtlMs,
@@ -209,16 +206,6 @@ export const reminderMachine = setup({
     actionIs: ({ context }, params: { action: ReminderChoice }) => context.action === params.action,
   },
   actions: {
-    /** Sends a menu and remembers it, so later choices and menu numbers are read against it. */
-    show: enqueueActions(({ enqueue }, params: { message: ReplyMessage }) => {
-      enqueue.assign({ menu: params.message });
-      enqueue.emit({ type: 'reply', message: params.message });
-    }),
-    say: emit((_, params: { message: ReplyMessage }) => ({
-      type: 'reply' as const,
-      message: params.message,
-    })),
-    forgetMenu: assign({ menu: null }),
     choose: assign((_, params: { action: ReminderChoice }) => ({ action: params.action, writeFailures: 0 })),
     /** A fresh read wins over what was known when the reminder was planned (the visit may have moved). */
     storeCheck: assign(({ context }, params: { check: CancellationCheck }) => ({
@@ -244,211 +231,209 @@ export const reminderMachine = setup({
       return intent;
     }),
   },
-}).createMachine({
-  id: 'reminder',
-  context: ({ input }) => ({
-    dialogueId: input.dialogueId,
-    text: input.text,
-    record: { ...input.record },
-    confirmMenuTtlMs: input.confirmMenuTtlMs,
-    cancelNotLaterThanMs: input.cancelNotLaterThanMs,
-    confirmation: input.confirmation,
-    confirmedColor: input.confirmedColor,
-    cancellation: input.cancellation,
-    protectPrepaid: input.protectPrepaid,
-    menuClosesAt: input.issuedAt + input.confirmMenuTtlMs,
-    retryDelayMs: input.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
-    menu: null,
-    action: null,
-    writeFailures: 0,
-    failure: null,
-  }),
-  initial: 'menu',
-  // Reached only where a state does not handle the event itself (the menu is open).
-  on: {
-    'user.choice': { actions: { type: 'say', params: { message: say('reminder.oldMenu') } } },
-    'user.text': { actions: { type: 'say', params: { message: chooseOptionMenu() } } },
-    'user.contact': { actions: { type: 'say', params: { message: chooseOptionMenu() } } },
-    'user.command': { actions: { type: 'say', params: { message: chooseOptionMenu() } } },
-  },
-  states: {
-    menu: {
-      entry: { type: 'show', params: ({ context }) => ({ message: reminderMenu(context.text) }) },
-      after: { menuTtl: '#reminder.timedOut' },
-      initial: 'waiting',
-      states: {
-        waiting: {
-          on: {
-            'user.choice': [
-              {
-                guard: { type: 'picked', params: { value: CHOICE.confirm } },
-                target: '#reminder.confirming',
-                actions: { type: 'choose', params: { action: CHOICE.confirm } },
-              },
-              {
-                guard: { type: 'picked', params: { value: CHOICE.cancel } },
-                target: 'checking',
-                actions: { type: 'choose', params: { action: CHOICE.cancel } },
-              },
-            ],
-            'user.text': [
-              {
-                guard: { type: 'picked', params: { value: CHOICE.confirm } },
-                target: '#reminder.confirming',
-                actions: { type: 'choose', params: { action: CHOICE.confirm } },
-              },
-              {
-                guard: { type: 'picked', params: { value: CHOICE.cancel } },
-                target: 'checking',
-                actions: { type: 'choose', params: { action: CHOICE.cancel } },
-              },
-            ],
-          },
-        },
-        checking: {
-          tags: 'busy',
-          invoke: {
-            src: 'checkCancellation',
-            input: ({ context }) => target(context),
-            onDone: [
-              {
-                guard: {
-                  type: 'decided',
-                  params: ({ event }) => ({ check: event.output, kind: 'menu-closed' }),
+})
+  .extend({ actions: menuActions<ReminderContext, ReminderEvent>() })
+  .createMachine({
+    id: 'reminder',
+    context: ({ input }) => ({
+      dialogueId: input.dialogueId,
+      text: input.text,
+      record: { ...input.record },
+      confirmMenuTtlMs: input.confirmMenuTtlMs,
+      cancelNotLaterThanMs: input.cancelNotLaterThanMs,
+      confirmation: input.confirmation,
+      confirmedColor: input.confirmedColor,
+      cancellation: input.cancellation,
+      protectPrepaid: input.protectPrepaid,
+      menuClosesAt: input.issuedAt + input.confirmMenuTtlMs,
+      retryDelayMs: input.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
+      menu: null,
+      action: null,
+      writeFailures: 0,
+      failure: null,
+    }),
+    initial: 'menu',
+    // Reached only where a state does not handle the event itself (the menu is open).
+    on: answerEverythingWith(chooseOptionMenu(), say('reminder.oldMenu')),
+
+    states: {
+      menu: {
+        entry: { type: 'show', params: ({ context }) => ({ message: reminderMenu(context.text) }) },
+        after: { menuTtl: '#reminder.timedOut' },
+        initial: 'waiting',
+        states: {
+          waiting: {
+            on: {
+              'user.choice': [
+                {
+                  guard: { type: 'picked', params: { value: CHOICE.confirm } },
+                  target: '#reminder.confirming',
+                  actions: { type: 'choose', params: { action: CHOICE.confirm } },
                 },
-                target: '#reminder.timedOut',
-              },
-              {
-                guard: {
-                  type: 'decided',
-                  params: ({ event }) => ({ check: event.output, kind: 'already-deleted' }),
+                {
+                  guard: { type: 'picked', params: { value: CHOICE.cancel } },
+                  target: 'checking',
+                  actions: { type: 'choose', params: { action: CHOICE.cancel } },
                 },
-                target: '#reminder.alreadyCancelled',
-              },
-              {
-                guard: {
-                  type: 'decided',
-                  params: ({ event }) => ({ check: event.output, kind: 'too-late' }),
+              ],
+              'user.text': [
+                {
+                  guard: { type: 'picked', params: { value: CHOICE.confirm } },
+                  target: '#reminder.confirming',
+                  actions: { type: 'choose', params: { action: CHOICE.confirm } },
                 },
-                target: 'waiting',
-                actions: [
-                  { type: 'storeCheck', params: ({ event }) => ({ check: event.output }) },
-                  {
-                    type: 'say',
-                    params: ({ context }) => ({ message: tooLateMessage(context.cancelNotLaterThanMs) }),
-                  },
-                ],
-              },
-              {
-                guard: {
-                  type: 'decided',
-                  params: ({ event }) => ({ check: event.output, kind: 'prepaid-protected' }),
+                {
+                  guard: { type: 'picked', params: { value: CHOICE.cancel } },
+                  target: 'checking',
+                  actions: { type: 'choose', params: { action: CHOICE.cancel } },
                 },
-                target: '#reminder.cancelRefused',
-                actions: { type: 'storeCheck', params: ({ event }) => ({ check: event.output }) },
-              },
-              {
-                target: '#reminder.cancelling',
-                actions: { type: 'storeCheck', params: ({ event }) => ({ check: event.output }) },
-              },
-            ],
-            onError: {
-              target: 'waiting',
-              actions: { type: 'say', params: { message: say('reminder.cancel.checkFailed') } },
+              ],
             },
           },
-          on: PLEASE_WAIT,
+          checking: {
+            tags: 'busy',
+            invoke: {
+              src: 'checkCancellation',
+              input: ({ context }) => target(context),
+              onDone: [
+                {
+                  guard: {
+                    type: 'decided',
+                    params: ({ event }) => ({ check: event.output, kind: 'menu-closed' }),
+                  },
+                  target: '#reminder.timedOut',
+                },
+                {
+                  guard: {
+                    type: 'decided',
+                    params: ({ event }) => ({ check: event.output, kind: 'already-deleted' }),
+                  },
+                  target: '#reminder.alreadyCancelled',
+                },
+                {
+                  guard: {
+                    type: 'decided',
+                    params: ({ event }) => ({ check: event.output, kind: 'too-late' }),
+                  },
+                  target: 'waiting',
+                  actions: [
+                    { type: 'storeCheck', params: ({ event }) => ({ check: event.output }) },
+                    {
+                      type: 'say',
+                      params: ({ context }) => ({ message: tooLateMessage(context.cancelNotLaterThanMs) }),
+                    },
+                  ],
+                },
+                {
+                  guard: {
+                    type: 'decided',
+                    params: ({ event }) => ({ check: event.output, kind: 'prepaid-protected' }),
+                  },
+                  target: '#reminder.cancelRefused',
+                  actions: { type: 'storeCheck', params: ({ event }) => ({ check: event.output }) },
+                },
+                {
+                  target: '#reminder.cancelling',
+                  actions: { type: 'storeCheck', params: ({ event }) => ({ check: event.output }) },
+                },
+              ],
+              onError: {
+                target: 'waiting',
+                actions: { type: 'say', params: { message: say('reminder.cancel.checkFailed') } },
+              },
+            },
+            on: PLEASE_WAIT,
+          },
         },
       },
-    },
 
-    confirming: {
-      tags: 'busy',
-      invoke: {
-        src: 'confirmVisit',
-        input: ({ context }) => confirmRequest(context),
-        onDone: 'confirmed',
-        onError: WRITE_FAILED,
+      confirming: {
+        tags: 'busy',
+        invoke: {
+          src: 'confirmVisit',
+          input: ({ context }) => confirmRequest(context),
+          onDone: 'confirmed',
+          onError: WRITE_FAILED,
+        },
+        on: PLEASE_WAIT,
       },
-      on: PLEASE_WAIT,
-    },
 
-    cancelling: {
-      tags: 'busy',
-      invoke: {
-        src: 'cancelVisit',
-        input: ({ context }) => cancelRequest(context),
-        onDone: 'cancelled',
-        onError: WRITE_FAILED,
+      cancelling: {
+        tags: 'busy',
+        invoke: {
+          src: 'cancelVisit',
+          input: ({ context }) => cancelRequest(context),
+          onDone: 'cancelled',
+          onError: WRITE_FAILED,
+        },
+        on: PLEASE_WAIT,
       },
-      on: PLEASE_WAIT,
-    },
 
-    // Not busy: it waits on a (durable) timer, not on I/O. A Cancel is written again without a new
-    // check: it was allowed when pressed, and the write is idempotent.
-    retrying: {
-      after: {
-        retryDelay: [
-          { guard: { type: 'actionIs', params: { action: CHOICE.confirm } }, target: 'confirming' },
-          { target: 'cancelling' },
+      // Not busy: it waits on a (durable) timer, not on I/O. A Cancel is written again without a new
+      // check: it was allowed when pressed, and the write is idempotent.
+      retrying: {
+        after: {
+          retryDelay: [
+            { guard: { type: 'actionIs', params: { action: CHOICE.confirm } }, target: 'confirming' },
+            { target: 'cancelling' },
+          ],
+        },
+        on: PLEASE_WAIT,
+      },
+
+      confirmed: {
+        type: 'final',
+        entry: [
+          'forgetMenu',
+          {
+            type: 'say',
+            params: ({ context }) => ({
+              message: say('reminder.confirmed', visitParams(context.record.datetime)),
+            }),
+          },
         ],
       },
-      on: PLEASE_WAIT,
+      cancelled: {
+        type: 'final',
+        entry: [
+          'forgetMenu',
+          {
+            type: 'say',
+            params: ({ context }) => ({
+              message: say('reminder.cancelled', visitParams(context.record.datetime)),
+            }),
+          },
+        ],
+      },
+      alreadyCancelled: {
+        type: 'final',
+        entry: ['forgetMenu', { type: 'say', params: { message: say('reminder.cancel.already') } }],
+      },
+      cancelRefused: {
+        type: 'final',
+        entry: [
+          'forgetMenu',
+          { type: 'say', params: { message: say('reminder.cancel.prepaid') } },
+          { type: 'notifyAdmin', params: { reason: 'prepaid-cancel-refused' } },
+        ],
+      },
+      failed: {
+        type: 'final',
+        entry: [
+          'forgetMenu',
+          {
+            type: 'say',
+            params: ({ context }) => ({ message: say(failedKey(context.action)) }),
+          },
+          { type: 'notifyAdmin', params: { reason: 'write-failed' } },
+        ],
+      },
+      timedOut: {
+        type: 'final',
+        entry: ['forgetMenu', { type: 'say', params: { message: say('reminder.timedOut') } }],
+      },
     },
-
-    confirmed: {
-      type: 'final',
-      entry: [
-        'forgetMenu',
-        {
-          type: 'say',
-          params: ({ context }) => ({
-            message: say('reminder.confirmed', visitParams(context.record.datetime)),
-          }),
-        },
-      ],
-    },
-    cancelled: {
-      type: 'final',
-      entry: [
-        'forgetMenu',
-        {
-          type: 'say',
-          params: ({ context }) => ({
-            message: say('reminder.cancelled', visitParams(context.record.datetime)),
-          }),
-        },
-      ],
-    },
-    alreadyCancelled: {
-      type: 'final',
-      entry: ['forgetMenu', { type: 'say', params: { message: say('reminder.cancel.already') } }],
-    },
-    cancelRefused: {
-      type: 'final',
-      entry: [
-        'forgetMenu',
-        { type: 'say', params: { message: say('reminder.cancel.prepaid') } },
-        { type: 'notifyAdmin', params: { reason: 'prepaid-cancel-refused' } },
-      ],
-    },
-    failed: {
-      type: 'final',
-      entry: [
-        'forgetMenu',
-        {
-          type: 'say',
-          params: ({ context }) => ({ message: say(failedKey(context.action)) }),
-        },
-        { type: 'notifyAdmin', params: { reason: 'write-failed' } },
-      ],
-    },
-    timedOut: {
-      type: 'final',
-      entry: ['forgetMenu', { type: 'say', params: { message: say('reminder.timedOut') } }],
-    },
-  },
-});
+  });
 
 function failedKey(action: ReminderChoice | null): ReminderPhraseKey {
   return action === CHOICE.cancel ? 'reminder.failed.cancel' : 'reminder.failed.confirm';
@@ -460,13 +445,9 @@ function failedKey(action: ReminderChoice | null): ReminderPhraseKey {
  */
 export function reminderActors(port: ReminderPort) {
   return {
-    confirmVisit: fromPromise<void, ConfirmVisitRequest>(({ input, signal }) =>
-      port.confirmVisit(input, signal),
-    ),
-    cancelVisit: fromPromise<void, CancelVisitRequest>(({ input, signal }) =>
-      port.cancelVisit(input, signal),
-    ),
-    checkCancellation: fromPromise<CancellationCheck, CancellationQuery>(({ input, signal }) =>
+    confirmVisit: portActor<void, ConfirmVisitRequest>((input, signal) => port.confirmVisit(input, signal)),
+    cancelVisit: portActor<void, CancelVisitRequest>((input, signal) => port.cancelVisit(input, signal)),
+    checkCancellation: portActor<CancellationCheck, CancellationQuery>((input, signal) =>
       port.checkCancellation(input, signal),
     ),
   };
