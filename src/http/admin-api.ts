@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { SettingsHolder } from '../config/settings-holder.js';
 import type { Clock } from '../domain/clock.js';
 import { maskPhone, normalizePhone } from '../domain/phone.js';
-import { formatProblems } from '../domain/settings.js';
 import type { Dialogue, Store, Task, TaskKind } from '../store/index.js';
+import { changeSettings } from './change-settings.js';
 import { sameSecret } from './secret.js';
 
 export interface AdminApiOptions {
@@ -102,9 +102,6 @@ const taskParams = z.object({
     .transform(Number),
 });
 const deliveriesQuery = z.object({ phone: z.string().optional(), record: z.string().optional() });
-// The holder validates the contents; here only "is it a JSON object at all", so that an array or a
-// bare string gets a plain answer instead of a settings problem with an empty path.
-const settingsBody = z.record(z.string(), z.unknown());
 
 /** The first zod problem as one line naming the parameter, e.g. `done: must be true or false`. */
 function firstIssue(error: z.ZodError): string {
@@ -140,25 +137,29 @@ export function registerAdminApi(app: FastifyInstance, options: AdminApiOptions)
         }
       });
 
-      api.get('/settings', async () => settings.get());
+      // The ETag is the settings' version: a client that sends it back as If-Match is refused
+      // with 409 instead of overwriting a change someone else made meanwhile.
+      api.get('/settings', async (_request, reply) => {
+        reply.header('etag', `"${settings.version()}"`);
+        return settings.get();
+      });
 
       api.put('/settings', async (request, reply) => {
-        const body = settingsBody.safeParse(request.body);
-        if (!body.success) {
-          return badRequest(
-            reply,
-            'the body must be a JSON object with the settings to change, e.g. {"records":{"cancellation":"delete"}}',
-          );
-        }
-        const result = await settings.update(body.data);
+        const ifMatch = request.headers['if-match'];
+        const expectedVersion =
+          typeof ifMatch === 'string' && ifMatch !== '*'
+            ? ifMatch.replace(/^W\//, '').replace(/"/g, '')
+            : undefined;
+        const result = await changeSettings(settings, request.body, {
+          expectedVersion,
+          logger: request.log,
+          source: 'admin API',
+        });
         if (!result.ok) {
-          request.log.warn({ problems: formatProblems(result.problems) }, 'settings change refused');
-          return reply.code(400).send({
-            error: 'invalid settings',
-            problems: result.problems.map(({ path, message, value }) => ({ path, message, value })),
-          });
+          const { ok: _ok, status, ...answer } = result;
+          return reply.code(status).send(answer);
         }
-        request.log.info({ keys: Object.keys(body.data) }, 'settings changed through the admin API');
+        reply.header('etag', `"${result.version}"`);
         return result.settings;
       });
 

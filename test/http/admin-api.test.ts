@@ -182,6 +182,31 @@ describe('admin API', () => {
       expect(holder.get().records.cancellation).toBe('no-show');
       expect(readFileSync(settingsFile, 'utf8')).toBe(fileBefore);
     });
+
+    it('PUT with a stale If-Match ETag answers 409 and keeps the other admin\'s change', async () => {
+      const { app, holder } = await harness();
+      const loaded = await app.inject({ method: 'GET', url: '/api/settings', headers: AUTH });
+      const etag = loaded.headers.etag;
+      expect(typeof etag).toBe('string');
+      const first = await app.inject({
+        method: 'PUT',
+        url: '/api/settings',
+        headers: { ...AUTH, 'if-match': String(etag) },
+        payload: { records: { cancellation: 'delete' } },
+      });
+      expect(first.statusCode).toBe(200);
+      expect(first.headers.etag).not.toBe(etag);
+      const second = await app.inject({
+        method: 'PUT',
+        url: '/api/settings',
+        headers: { ...AUTH, 'if-match': String(etag) },
+        payload: { booking: { askFullName: true } },
+      });
+      expect(second.statusCode).toBe(409);
+      expect(second.json<{ error: string }>().error).toMatch(/changed by someone else/);
+      expect(holder.get().records.cancellation).toBe('delete');
+      expect(holder.get().booking.askFullName).toBe(false);
+    });
   });
 
   describe('tasks', () => {
