@@ -19,6 +19,7 @@ import { createWhatsAppChannel, type WhatsAppChannel, type WhatsAppClientLike } 
 import { type Env, parseEnv } from './config/env.js';
 import { loadSettingsFile } from './config/settings-file.js';
 import { createSettingsHolder } from './config/settings-holder.js';
+import { registerConsole } from './console/index.js';
 import { createAltegioBookingPort, servedBranchIds } from './dialogues/booking-port.js';
 import { createStoreFeedbackPort } from './dialogues/feedback-port.js';
 import { startInspector } from './dialogues/inspector.js';
@@ -47,6 +48,9 @@ import { createStore, migrateDatabase, openDatabase, type Store } from './store/
 import { botT } from './templates/i18n.js';
 import { renderReply } from './templates/render-reply.js';
 import { VERSION } from './version.js';
+
+/** Where `--inspect` serves the XState inspector (loopback), linked from the console. */
+const INSPECTOR_PORT = 8080;
 
 /** What can be injected when the engine is embedded or tested. Everything is optional. */
 export interface EngineOptions {
@@ -253,7 +257,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     });
     const branchSource = { altegio, settings: currentSettings, serveAllBranches: sandbox !== undefined };
     const tellAdmin = createAdminMessenger({ store, settings: currentSettings, isRunning, logger });
-    const inspector = env.inspect ? await startInspector(logger) : undefined;
+    const inspector = env.inspect ? await startInspector(logger, INSPECTOR_PORT) : undefined;
     if (inspector) cleanup.push(() => inspector.stop());
     const runtime = createDialogueRuntime({
       store,
@@ -358,6 +362,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
     registerAltegioWebhook(app, { secret: webhookSecret, inbound: store.inbound, metrics, onEvent: ingest });
     if (telegram?.webhookCallback) registerTelegramWebhook(app, telegram.webhookCallback);
     registerAdminApi(app, { token: env.adminToken, store, settings: holder, clock });
+    registerConsole(app, {
+      token: env.adminToken,
+      settings: holder,
+      store,
+      clock,
+      altegio: { altegio, servedBranchIds: () => servedBranchIds(branchSource) },
+      inspectorUrl: inspector ? `http://localhost:${INSPECTOR_PORT}` : undefined,
+    });
     await app.listen({ host: env.host, port: env.port }).catch((error: unknown) => {
       throw new Error(
         `cannot listen on ${env.host}:${env.port}: ${error instanceof Error ? error.message : String(error)}`,
@@ -365,6 +377,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     });
     const url = `http://${env.host}:${(app.server.address() as AddressInfo).port}`;
     logger.info({ url, mode, version: VERSION }, `altegio-bot ${VERSION} listening on ${url}`);
+    if (env.adminToken)
+      logger.info({ console: `${url}/` }, `web console: open ${url}/ and sign in with ADMIN_TOKEN`);
     if (sandbox) {
       sandbox.setWebhookUrl(`${url}/webhooks/altegio/${webhookSecret}`);
       logger.info(
@@ -434,7 +448,7 @@ function reportUnconfigured(env: Env, settings: Settings, logger: Logger, whatsa
   }
   if (!env.telegramBotToken) logger.warn('TELEGRAM_BOT_TOKEN is not set: Telegram is off');
   if (!env.whatsappEnabled && !whatsappInjected) logger.info('WHATSAPP_ENABLED is not 1: WhatsApp is off');
-  if (!env.adminToken) logger.info('ADMIN_TOKEN is not set: the admin API is off');
+  if (!env.adminToken) logger.info('ADMIN_TOKEN is not set: the admin API and the web console are off');
   if (!env.sandboxMode && !env.webhookSecret) {
     logger.warn('WEBHOOK_SECRET is not set: Altegio webhooks are refused');
   }

@@ -205,7 +205,7 @@ export function registerAdminApi(app: FastifyInstance, options: AdminApiOptions)
   );
 }
 
-function toDialogueView(store: Store, dialogue: Dialogue): DialogueView {
+export function toDialogueView(store: Store, dialogue: Dialogue): DialogueView {
   const conversation = store.conversations.get(dialogue.conversationId);
   const next = store.timers.pendingForDialogue(dialogue.id)[0];
   return {

@@ -183,7 +183,7 @@ describe('admin API', () => {
       expect(readFileSync(settingsFile, 'utf8')).toBe(fileBefore);
     });
 
-    it('PUT with a stale If-Match ETag answers 409 and keeps the other admin\'s change', async () => {
+    it("PUT with a stale If-Match ETag answers 409 and keeps the other admin's change", async () => {
       const { app, holder } = await harness();
       const loaded = await app.inject({ method: 'GET', url: '/api/settings', headers: AUTH });
       const etag = loaded.headers.etag;
