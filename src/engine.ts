@@ -307,7 +307,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
             companyId: record.companyId,
             recordId: record.id,
             datetime: record.datetime,
-            prepaid: record.prepaid,
+            prepaid: record.paid,
           },
           confirmMenuTtlMs: durations.confirmMenuTtl,
           cancelNotLaterThanMs: durations.cancelNotLaterThan,

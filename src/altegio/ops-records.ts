@@ -1,14 +1,18 @@
 /**
- * Records (appointments), B2B. Writes follow the safe rule for Altegio's PUT: read the record,
- * change fields, PUT the whole state back — and skip the PUT when the record already is in the
- * wanted state, so a step that runs twice after a restart writes once.
+ * Records (appointments), B2B. Writes follow Altegio's PUT (update_appointment, a full
+ * replacement): read the record, change fields, PUT the documented body back — and skip the PUT
+ * when the record already is in the wanted state, so a step that runs twice after a restart
+ * writes once. Attendance falls back to `PUT /visits/{visit_id}/{record_id}` (update_visit) where
+ * the record PUT is refused or may be.
  */
 import { z } from 'zod';
 import type { AltegioApi, RecordChanges, RecordQuery } from './client.js';
 import { isoFromMs } from './coerce.js';
+import { AltegioApiError } from './errors.js';
 import { collect, paginate } from './paging.js';
 import {
   type AltegioRecord,
+  type Attendance,
   PageMetaSchema,
   RecordSchema,
   type RecordWriteSource,
@@ -60,40 +64,66 @@ export function hasChanges(record: AltegioRecord, changes: RecordChanges): boole
   return false;
 }
 
-/** The full-state PUT body: the record as read, with `changes` applied. */
+/**
+ * The full-state PUT body (update_appointment): the record as read, with `changes` applied, and
+ * only the documented keys — `client` is `{phone, name, email}`, `services[]` is `{id, cost,
+ * discount, first_cost}`; Altegio answers 422 for extra keys such as `client.id` or `amount`.
+ * Throws when the record has no client: the body requires one and inventing one would create it.
+ */
 export function recordPutBody(source: RecordWriteSource, changes: RecordChanges): Record<string, unknown> {
   const client = source.client;
+  if (!client) throw new Error("the record has no client; Altegio's full PUT requires one");
+  const phone = client.phone;
   return {
     staff_id: changes.staffId ?? source.staff_id,
     services: source.services.map((s) => ({
       id: s.id,
-      first_cost: s.first_cost,
-      discount: s.discount,
       cost: s.cost,
-      amount: s.amount,
+      discount: s.discount,
+      first_cost: s.first_cost,
     })),
-    ...(client
-      ? {
-          client: {
-            ...(client.id ? { id: client.id } : {}),
-            phone: typeof client.phone === 'number' ? String(client.phone) : (client.phone ?? ''),
-            name: client.name,
-            surname: client.surname,
-            email: client.email,
-          },
-        }
-      : {}),
+    client: {
+      phone: typeof phone === 'number' ? String(phone) : typeof phone === 'string' ? phone : '',
+      name: client.name,
+      email: client.email,
+    },
     datetime: changes.datetime ?? source.datetime ?? source.date,
-    seance_length: changes.seanceLength ?? source.seance_length,
+    seance_length: changes.seanceLength ?? (source.seance_length || source.length),
     attendance: changes.attendance ?? source.attendance,
     comment: changes.comment ?? source.comment,
     custom_color:
       changes.customColor !== undefined ? normalizeColor(changes.customColor) : source.custom_color,
-    record_labels: changes.labelIds ?? source.record_labels,
-    sms_remain_hours: source.sms_remain_hours,
-    email_remain_hours: source.email_remain_hours,
+    // update_appointment: "Array of post category IDs", items typed string.
+    record_labels: (changes.labelIds ?? source.record_labels).map(String),
+    ...(source.sms_remain_hours != null ? { sms_remain_hours: source.sms_remain_hours } : {}),
+    ...(source.email_remain_hours != null ? { email_remain_hours: source.email_remain_hours } : {}),
     ...(source.api_id ? { api_id: source.api_id } : {}),
   };
+}
+
+/**
+ * The documented states in which Altegio may refuse a record PUT (update_appointment, "Editing
+ * restrictions"): awaiting online payment, paid in full, or the client has arrived.
+ */
+export function editMayBeRefused(source: RecordWriteSource): boolean {
+  const awaitingPayment = source.prepaid && !source.prepaid_confirmed;
+  return awaitingPayment || source.paid_full === 1 || source.attendance === 1;
+}
+
+/** A refusal of the record PUT itself (not a lost answer, not a rate limit): the visit route may still work. */
+function isRefusal(error: unknown): boolean {
+  return (
+    error instanceof AltegioApiError &&
+    error.httpStatus >= 400 &&
+    error.httpStatus < 500 &&
+    error.kind !== 'not-found' &&
+    error.kind !== 'rate-limited' &&
+    error.kind !== 'unauthorized'
+  );
+}
+
+function onlyAttendance(changes: RecordChanges): boolean {
+  return Object.entries(changes).every(([key, value]) => key === 'attendance' || value === undefined);
 }
 
 /** @internal */
@@ -151,6 +181,25 @@ export function recordOps(t: Transport): RecordOps {
     });
   }
 
+  async function putVisit(
+    recordId: number,
+    visitId: number,
+    attendance: Attendance,
+    comment: string,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    await t.request({
+      method: 'PUT',
+      endpoint: '/visits/{vid}/{rid}',
+      params: { vid: visitId, rid: recordId },
+      // update_visit: `attendance` and `comment` are both required; resend the comment so it is kept.
+      body: { attendance, comment },
+      auth: 'b2b',
+      retry: 'safe',
+      signal,
+    });
+  }
+
   async function updateRecord(
     companyId: number,
     recordId: number,
@@ -159,6 +208,14 @@ export function recordOps(t: Transport): RecordOps {
   ): Promise<AltegioRecord> {
     const { record, source } = await readRaw(companyId, recordId, options.signal);
     if (!hasChanges(record, changes)) return record;
+    const attendance = changes.attendance;
+    const viaVisit = attendance !== undefined && onlyAttendance(changes) && record.visitId !== null;
+    // Attendance alone on a record Altegio may refuse to edit (or that has no client for the full
+    // body): the visit route changes exactly that and nothing else.
+    if (viaVisit && (editMayBeRefused(source) || source.client === null)) {
+      await putVisit(recordId, record.visitId ?? 0, attendance, record.comment, options.signal);
+      return (await readRaw(companyId, recordId, options.signal)).record;
+    }
     const spec: RequestSpec = {
       method: 'PUT',
       endpoint: '/record/{cid}/{rid}',
@@ -168,7 +225,16 @@ export function recordOps(t: Transport): RecordOps {
       retry: 'safe', // a full-state PUT is idempotent
       signal: options.signal,
     };
-    const answer = await t.request(spec);
+    let answer: Awaited<ReturnType<Transport['request']>>;
+    try {
+      answer = await t.request(spec);
+    } catch (error) {
+      // Refused (a restriction the record did not show, or the user's rights): for attendance the
+      // visit route is the documented alternative; anything else is reported, not retried here.
+      if (!viaVisit || !isRefusal(error)) throw error;
+      await putVisit(recordId, record.visitId ?? 0, attendance, record.comment, options.signal);
+      return (await readRaw(companyId, recordId, options.signal)).record;
+    }
     const data = Array.isArray(answer.data) ? answer.data[0] : answer.data;
     if (data === undefined || data === null)
       return (await readRaw(companyId, recordId, options.signal)).record;
@@ -208,16 +274,7 @@ export function recordOps(t: Transport): RecordOps {
         await updateRecord(companyId, recordId, { attendance }, options);
         return;
       }
-      await t.request({
-        method: 'PUT',
-        endpoint: '/visits/{vid}/{rid}',
-        params: { vid: record.visitId, rid: recordId },
-        // `comment` is required by this endpoint; resend the current one so it is not wiped.
-        body: { attendance, comment: options.comment ?? record.comment },
-        auth: 'b2b',
-        retry: 'safe',
-        signal: options.signal,
-      });
+      await putVisit(recordId, record.visitId, attendance, options.comment ?? record.comment, options.signal);
     },
 
     setRecordColor(companyId, recordId, hex, options) {

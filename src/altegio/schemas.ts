@@ -393,8 +393,11 @@ export interface AltegioRecord {
   visitAttendance: Attendance;
   confirmed: boolean;
   deleted: boolean;
-  /** `prepaid || prepaid_confirmed || paid_full === 1` (design: "counts as prepaid"). */
-  prepaid: boolean;
+  /**
+   * Paid: `prepaid_confirmed` (the online payment went through) or `paid_full === 1`. Altegio's
+   * `prepaid` only says online payment is *available* (get_appointment_list), so it is not read here.
+   */
+  paid: boolean;
   /** ms epoch. */
   createDate: number | null;
   /** ms epoch. */
@@ -491,7 +494,6 @@ export const RecordSchema = z
     visit_attendance: zAttendance,
     confirmed: zBool(true),
     deleted: zBool(),
-    prepaid: zBool(),
     prepaid_confirmed: zBool(),
     paid_full: zNum(0),
     create_date: zTime,
@@ -533,7 +535,7 @@ export const RecordSchema = z
       visitAttendance: r.visit_attendance,
       confirmed: r.confirmed,
       deleted: r.deleted,
-      prepaid: r.prepaid || r.prepaid_confirmed || r.paid_full === 1,
+      paid: r.prepaid_confirmed || r.paid_full === 1,
       createDate: r.create_date,
       lastChangeDate: r.last_change_date,
       comment: r.comment,
@@ -547,31 +549,33 @@ export const RecordSchema = z
   });
 
 /**
- * The fields of a raw record that a full-state `PUT /record` sends back. Altegio's blueprint marks
- * `staff_id, services, client, datetime, seance_length` as required on update, so we read the
- * record and echo its state with our changes (Altegio's PUT is safest with the whole record).
+ * The fields of a raw record that a full-state `PUT /record` sends back (update_appointment: "not a
+ * partial update"; `staff_id, services, client, datetime, seance_length` required, 422 otherwise).
+ * Only what that body documents is read, so nothing undocumented can be echoed back.
  */
 export const RecordWriteSourceSchema = z.object({
   staff_id: zNum(0),
-  services: z
-    .array(z.object({ id: zId, first_cost: zNum(0), discount: zNum(0), cost: zNum(0), amount: zNum(1) }))
-    .catch([]),
+  services: z.array(z.object({ id: zId, first_cost: zNum(0), discount: zNum(0), cost: zNum(0) })).catch([]),
   client: z
-    .preprocess(
-      emptyToNull,
-      z.object({ id: zNum(0), phone: z.unknown(), name: zStr, surname: zStr, email: zStr }).nullable(),
-    )
+    .preprocess(emptyToNull, z.object({ phone: z.unknown(), name: zStr, email: zStr }).nullable())
     .catch(null),
   datetime: z.union([z.string(), z.number()]).nullish(),
   date: zStr,
   seance_length: zNum(0),
+  length: zNum(0),
   attendance: zAttendance,
   comment: zStr,
   custom_color: zStr,
   api_id: zStrOrNull,
   record_labels: zLabelIds,
-  sms_remain_hours: zNum(0),
-  email_remain_hours: zNum(0),
+  // Nullable in get_appointment_list; sent back only when set.
+  sms_remain_hours: zNum(-1).transform((v) => (v < 0 ? null : v)),
+  email_remain_hours: zNum(-1).transform((v) => (v < 0 ? null : v)),
+  // Documented edit restrictions (update_appointment): awaiting online payment, paid in full, arrived.
+  prepaid: zBool(),
+  prepaid_confirmed: zBool(),
+  paid_full: zNum(0),
+  visit_id: zOptionalId,
 });
 
 /** Raw state of a record as needed to build a PUT body. */

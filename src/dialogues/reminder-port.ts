@@ -35,7 +35,7 @@ export function createAltegioReminderPort(altegio: CachedAltegioApi, clock: Cloc
         const record = await altegio.getRecord(companyId, recordId, { signal });
         return {
           now: clock.now(),
-          record: { datetime: record.datetime, prepaid: record.prepaid, deleted: record.deleted },
+          record: { datetime: record.datetime, prepaid: record.paid, deleted: record.deleted },
         };
       } catch (error) {
         if (error instanceof AltegioApiError && error.kind === 'not-found') {

@@ -21,7 +21,7 @@ export interface ReminderRecord {
   /** Visit start, ISO 8601 with the branch's offset (`2026-05-01T14:00:00+03:00`). */
   datetime: string;
   /**
-   * Whether the record counted as prepaid when planned. Informative only: the cancellation rule
+   * Whether the record counted as paid (`prepaid_confirmed` or `paid_full` 1) when planned. Informative only: the cancellation rule
    * reads {@link CancellationCheck.record} instead, because a payment may arrive after planning.
    */
   prepaid: boolean;
@@ -76,7 +76,10 @@ export interface CancellationCheck {
   record: {
     /** Visit start, ISO 8601 with offset. */
     datetime: string;
-    /** `prepaid`, `prepaid_confirmed` or `paid_full === 1`: any of them counts as prepaid. */
+    /**
+     * Paid: `prepaid_confirmed` or `paid_full === 1`. Altegio's `prepaid` alone only means online
+     * payment is available, so an unpaid record with it can be deleted.
+     */
     prepaid: boolean;
     /** Already deleted in Altegio (by the salon, or by an earlier cancellation). */
     deleted: boolean;

@@ -105,7 +105,7 @@ describe('tolerant parsing of realistic payloads', () => {
       attendance: 2,
       visitAttendance: 0,
       confirmed: true,
-      prepaid: true, // prepaid_confirmed "1"
+      paid: true, // prepaid_confirmed "1"
       visitId: 7001,
       online: true,
       apiId: '12345',

@@ -279,16 +279,19 @@ describe('records', () => {
     const updated = await client.updateRecord(42, 9001, { attendance: -1 });
     expect(updated.attendance).toBe(-1);
     expect(seen.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /record/42/9001', 'PUT /record/42/9001']);
-    expect(seen[1]?.body).toMatchObject({
+    // update_appointment's documented body, and nothing else (extra keys are a 422 upstream).
+    expect(seen[1]?.body).toEqual({
       staff_id: 11,
-      services: [{ id: 7, first_cost: 1500, discount: 0, cost: 1500, amount: 1 }],
-      client: { id: 501, phone: '79161234567', name: 'Maria' },
+      services: [{ id: 7, cost: 1500, discount: 0, first_cost: 1500 }],
+      client: { phone: '79161234567', name: 'Maria', email: '' },
       datetime: '2026-03-14T10:00:00+03:00',
       seance_length: 3600,
       attendance: -1,
       comment: 'booked via bot',
       custom_color: '',
-      record_labels: [3],
+      record_labels: ['3'],
+      sms_remain_hours: 24,
+      email_remain_hours: 0,
       api_id: '12345',
     });
   });

@@ -151,6 +151,58 @@ describe('records', () => {
     expect(updated).toMatchObject({ comment: 'via contract test', attendance: 0, customColor: '2ecc71' });
   });
 
+  it('confirm, colour and no-show PUTs are accepted by the strict sandbox (documented body only)', async () => {
+    const before = sandbox.requests.length;
+    await altegio.setAttendance(CID, recordId, 2);
+    await altegio.setRecordColor(CID, recordId, '#3498DB');
+    await altegio.setAttendance(CID, recordId, -1);
+    const record = await altegio.getRecord(CID, recordId);
+    expect(record).toMatchObject({ attendance: -1, customColor: '3498db' });
+    const puts = sandbox.requests.slice(before).filter((r) => r.method === 'PUT');
+    expect(puts.map((r) => `${r.path.split('/')[1]} ${r.status}`)).toEqual([
+      'record 201',
+      'record 201',
+      'record 201',
+    ]);
+  });
+
+  it('under the documented edit restrictions attendance goes through the visit; a colour refusal is reported', async () => {
+    sandbox.control.markPaid(CID, recordId);
+    sandbox.control.restrictEdits({ paidFull: true });
+    try {
+      const before = sandbox.requests.length;
+      await altegio.setAttendance(CID, recordId, 2);
+      expect((await altegio.getRecord(CID, recordId)).attendance).toBe(2);
+      const puts = sandbox.requests.slice(before).filter((r) => r.method === 'PUT');
+      // Paid in full is a documented restriction: straight to the visit, no refused PUT first.
+      expect(puts.map((r) => `${r.path.split('/')[1]} ${r.status}`)).toEqual(['visits 200']);
+
+      const error = await altegio.setRecordColor(CID, recordId, '#000000').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AltegioApiError);
+      expect((error as AltegioApiError).httpStatus).toBe(422);
+    } finally {
+      sandbox.control.restrictEdits({ paidFull: false });
+    }
+  });
+
+  it('a refusal the record did not show falls back to the visit for attendance', async () => {
+    const fresh = Number(
+      sandbox.control.createRecord(CID, {
+        staff_id: SEED_IDS.staff.anna,
+        services: [HAIRCUT],
+        datetime: '2030-01-10T10:00:00+03:00',
+        client: { phone: '+79005550044', name: 'Contract Refused' },
+        save_if_busy: true,
+      }).id,
+    );
+    sandbox.failNext({ method: 'PUT', path: /^\/record\// }, 403);
+    const before = sandbox.requests.length;
+    await altegio.setAttendance(CID, fresh, 2);
+    expect((await altegio.getRecord(CID, fresh)).attendance).toBe(2);
+    const puts = sandbox.requests.slice(before).filter((r) => r.method === 'PUT');
+    expect(puts.map((r) => `${r.path.split('/')[1]} ${r.status}`)).toEqual(['record 403', 'visits 200']);
+  });
+
   it('deleteRecord removes it (still listed with with_deleted)', async () => {
     await altegio.deleteRecord(CID, recordId);
     expect((await altegio.listRecords(CID)).map((r) => r.id)).not.toContain(recordId);

@@ -46,6 +46,27 @@ const list = (answer: Answer): Array<Record<string, unknown>> =>
   answer.body.data as Array<Record<string, unknown>>;
 const one = (answer: Answer): Record<string, unknown> => answer.body.data as Record<string, unknown>;
 
+/** The body update_appointment documents, built from a rendered record, with `changes` on top. */
+function putBody(record: Record<string, unknown>, changes: Record<string, unknown> = {}) {
+  const client = record.client as { phone: string; name: string; email: string };
+  const services = record.services as Array<Record<string, number>>;
+  return {
+    staff_id: record.staff_id,
+    services: services.map((s) => ({
+      id: s.id,
+      cost: s.cost,
+      discount: s.discount,
+      first_cost: s.first_cost,
+    })),
+    client: { phone: String(client.phone), name: client.name, email: client.email ?? '' },
+    datetime: record.datetime,
+    seance_length: record.seance_length,
+    attendance: record.attendance,
+    comment: record.comment,
+    ...changes,
+  };
+}
+
 const booking = (staffId: number, serviceId: number, datetime: string, phone = '+79161234567') => ({
   phone,
   fullname: 'Elena Sokolova',
@@ -264,7 +285,8 @@ describe('sandbox: records and clients', () => {
         .map((r) => r.last_change_date)
         .sort()
         .at(-1) ?? '';
-    await call('PUT', '/record/101/601', USER, { attendance: 2, custom_color: '#F44336' });
+    const current = one(await call('GET', '/record/101/601'));
+    await call('PUT', '/record/101/601', USER, putBody(current, { attendance: 2, custom_color: '#F44336' }));
     const changed = list(
       await call('GET', `/records/101?changed_after=${encodeURIComponent('2026-03-10T09:00:00+03:00')}`),
     );
@@ -277,20 +299,47 @@ describe('sandbox: records and clients', () => {
     expect(one(await call('GET', '/record/101/601')).deleted).toBe(true);
   });
 
-  it('accepts the whole record sent back by PUT, as the safe client does', async () => {
+  it('PUT /record takes the documented body only: extra or missing keys are a 422', async () => {
     const record = one(await call('GET', '/record/101/601'));
-    const answer = await call('PUT', '/record/101/601', USER, { ...record, attendance: 2 });
-    expect(answer.status).toBe(200);
+    const answer = await call('PUT', '/record/101/601', USER, putBody(record, { attendance: 2 }));
+    expect(answer.status).toBe(201);
     expect(one(answer)).toMatchObject({
       attendance: 2,
       datetime: record.datetime,
       staff_id: 1001,
       seance_length: 3600,
     });
-    const blocked = one(await call('GET', '/record/101/603'));
-    expect((await call('PUT', '/record/101/603', USER, { ...blocked, comment: 'kept' })).status).toBe(200);
-    const clash = await call('PUT', '/record/101/603', USER, { datetime: '2026-03-11T12:30:00+03:00' });
+    // The whole record echoed back carries undocumented keys (client.id, services[].amount, …).
+    const echoed = await call('PUT', '/record/101/601', USER, { ...record, attendance: 2 });
+    expect([echoed.status, answer.body.success, echoed.body.success]).toEqual([422, true, false]);
+    expect(echoed.body.meta.message).toMatch(/Unrecognized key/i);
+    const extraClientKey = putBody(record);
+    (extraClientKey.client as Record<string, unknown>).id = 501;
+    expect((await call('PUT', '/record/101/601', USER, extraClientKey)).status).toBe(422);
+    const { client: _client, ...noClient } = putBody(record);
+    expect((await call('PUT', '/record/101/601', USER, noClient)).status).toBe(422);
+    expect((await call('PUT', '/record/101/601', USER, { attendance: 2 })).status).toBe(422);
+
+    // Moving Anna's 12:00 visit onto her 16:00 block is a clash.
+    const clash = await call(
+      'PUT',
+      '/record/101/601',
+      USER,
+      putBody(record, { datetime: '2026-03-11T16:00:00+03:00' }),
+    );
     expect([clash.status, codeOf(clash)]).toEqual([422, 433]);
+  });
+
+  it('refuses a PUT under the documented edit restrictions when switched on', async () => {
+    sandbox.control.markPaid(101, 601);
+    const record = one(await call('GET', '/record/101/601'));
+    expect((await call('PUT', '/record/101/601', USER, putBody(record))).status).toBe(201);
+    sandbox.control.restrictEdits({ paidFull: true });
+    const refused = await call('PUT', '/record/101/601', USER, putBody(record, { attendance: 2 }));
+    expect([refused.status, refused.body.meta.message]).toEqual([422, expect.stringMatching(/paid in full/)]);
+    // The visit route still moves attendance.
+    const visit = await call('PUT', `/visits/${record.visit_id}/601`, USER, { attendance: 2, comment: '' });
+    expect(visit.status).toBe(200);
   });
 
   it('moves attendance through PUT /visits', async () => {
@@ -407,8 +456,13 @@ describe('sandbox: webhooks and test hooks', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     sandbox.setWebhookUrl(`http://127.0.0.1:${port}/gone`);
     const started = Date.now();
-    const answer = await call('PUT', '/record/101/601', USER, { attendance: 2 });
-    expect(answer.status).toBe(200);
+    const answer = await call(
+      'PUT',
+      '/record/101/601',
+      USER,
+      putBody(one(await call('GET', '/record/101/601')), { attendance: 2 }),
+    );
+    expect(answer.status).toBe(201);
     expect(Date.now() - started).toBeLessThan(1000);
     expect((await call('GET', '/record/101/601')).status).toBe(200);
   });

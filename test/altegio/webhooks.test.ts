@@ -21,7 +21,7 @@ describe('parseWebhook', () => {
       attendance: 1,
       visitAttendance: 1,
       deleted: false,
-      prepaid: true, // paid_full === 1
+      paid: true, // paid_full === 1
       comment: '',
       customColor: 'f44336',
       visitId: 7001,
@@ -58,7 +58,7 @@ describe('parseWebhook', () => {
       companyId: 42,
       client: null,
       seanceLength: 1800,
-      prepaid: true,
+      paid: true, // prepaid_confirmed
       startsAt: 1773475200000,
     });
   });

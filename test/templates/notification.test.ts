@@ -265,7 +265,7 @@ describe('service names', () => {
     visitAttendance: 0,
     confirmed: false,
     deleted: false,
-    prepaid: false,
+    paid: false,
     createDate: null,
     lastChangeDate: null,
     comment: '',

@@ -9,7 +9,7 @@ import {
   recordCreateSchema,
   recordPatchSchema,
 } from './records.js';
-import type { SandboxState } from './state.js';
+import type { EditRestrictions, SandboxState } from './state.js';
 import { renderClient, renderRecord } from './views.js';
 
 /** A record or client as Altegio renders it (the same object the REST API and webhooks carry). */
@@ -33,6 +33,10 @@ export interface SandboxControl {
   updateRecord(companyId: number, recordId: number, patch: RecordPatch): AltegioObject;
   /** Online prepayment completed: `prepaid_confirmed` true, `paid_full` 1 (an `update` webhook, as after a payment). */
   markPaid(companyId: number, recordId: number): AltegioObject;
+  /** Online payment offered but not made: `prepaid` true, `prepaid_confirmed` false, `paid_full` 0. */
+  offerOnlinePayment(companyId: number, recordId: number): AltegioObject;
+  /** Which documented edit restrictions refuse a record PUT (all off by default). */
+  restrictEdits(rules: Partial<EditRestrictions>): void;
   /** Cancels: `deleted` true, `delete` webhook. */
   deleteRecord(companyId: number, recordId: number): void;
   listClients(companyId: number): AltegioObject[];
@@ -65,6 +69,14 @@ export function createControl(state: SandboxState): SandboxControl {
       const row = state.requireRecord(companyId, recordId);
       state.changeRecord(row, { prepaid: true, prepaidConfirmed: true, paidFull: 1 });
       return render(companyId, recordId);
+    },
+    offerOnlinePayment: (companyId, recordId) => {
+      const row = state.requireRecord(companyId, recordId);
+      state.changeRecord(row, { prepaid: true, prepaidConfirmed: false, paidFull: 0 });
+      return render(companyId, recordId);
+    },
+    restrictEdits: (rules) => {
+      state.editRestrictions = { ...state.editRestrictions, ...rules };
     },
     deleteRecord: (companyId, recordId) => deleteRecord(state, state.requireRecord(companyId, recordId)),
     listClients: (companyId) => state.clients(companyId).map((client) => renderClient(state, client)),

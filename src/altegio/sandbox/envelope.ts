@@ -55,13 +55,17 @@ export function errorBody(
 
 export const notFound = (what = 'Not found'): SandboxError => new SandboxError(404, what);
 
-/** Parses a body (or query) with zod; a mismatch becomes Altegio's 400 with the first problem named. */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+/**
+ * Parses a body (or query) with zod; a mismatch becomes Altegio's error (400 by default, 422
+ * where the operation documents it) with the first problem named.
+ */
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, status = 400): z.output<S> {
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0];
+  const keys = issue?.code === 'unrecognized_keys' ? ` ${issue.keys.join(', ')}` : '';
   const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  throw new SandboxError(400, `Invalid request: ${where}${issue?.message ?? 'bad input'}`);
+  throw new SandboxError(status, `Invalid request: ${where}${issue?.message ?? 'bad input'}${keys}`);
 }
 
 type Query = Record<string, unknown>;

@@ -93,7 +93,65 @@ export const recordCreateSchema = recordPatchSchema.extend({
 
 export type RecordCreate = z.input<typeof recordCreateSchema>;
 
-export const visitPatchSchema = z.object({ attendance: attendanceSchema, comment: z.string().optional() });
+// update_visit: `attendance` and `comment` are both required.
+export const visitPatchSchema = z.object({ attendance: attendanceSchema, comment: z.string() });
+
+/**
+ * `PUT /record/{company_id}/{record_id}` exactly as update_appointment documents it: a full
+ * replacement, `staff_id, services, client, datetime, seance_length` required, no other keys (a
+ * production bot reports 422 for `client.id`, `display_name`, `services[].amount`).
+ */
+export const recordPutSchema = z
+  .object({
+    // update_appointment: required for a standard appointment.
+    staff_id: idLike,
+    // update_appointment: services[] items are {id, cost, discount, first_cost}.
+    services: z.array(
+      z.strictObject({
+        id: idLike,
+        cost: numLike.optional(),
+        discount: numLike.optional(),
+        first_cost: numLike.optional(),
+      }),
+    ),
+    // update_appointment: client is {phone, name, email}.
+    client: z.strictObject({
+      phone: z.string(),
+      name: z.string().optional(),
+      email: z.string().optional(),
+    }),
+    datetime: z.string().min(1),
+    seance_length: idLike,
+    // update_appointment: the optional keys of the body.
+    activity_id: z.literal(0).optional(),
+    api_id: z.string().optional(),
+    attendance: attendanceSchema.optional(),
+    comment: z.string().optional(),
+    custom_color: z.string().optional(),
+    custom_fields: z.record(z.string(), z.unknown()).optional(),
+    email_remain_hours: idLike.optional(),
+    sms_remain_hours: idLike.optional(),
+    // update_appointment: "Array of post category IDs", items typed string.
+    record_labels: z.array(z.string().regex(/^\d+$/).transform(Number)).optional(),
+    save_if_busy: z.boolean().optional(),
+    send_sms: z.boolean().optional(),
+    technical_break_duration: z.number().int().min(0).max(3600).nullable().optional(),
+  })
+  .strict();
+
+/** Refuses a PUT the way update_appointment's "Editing restrictions" describe, when switched on. */
+export function assertEditable(state: SandboxState, row: RecordRow): void {
+  const rules = state.editRestrictions;
+  // update_appointment: "waiting for online payment" (online payment offered, not yet made).
+  if (rules.awaitingPayment && row.prepaid && !row.prepaidConfirmed)
+    throw new SandboxError(422, 'The appointment is waiting for online payment and cannot be edited');
+  // update_appointment: "is fully paid".
+  if (rules.paidFull && row.paidFull === 1)
+    throw new SandboxError(422, 'The appointment is paid in full and cannot be edited');
+  // update_appointment: "has an arrived client".
+  if (rules.arrived && row.attendance === 1)
+    throw new SandboxError(422, 'The client has arrived; the appointment cannot be edited');
+}
 
 function resolveServices(
   state: SandboxState,

@@ -11,11 +11,12 @@ import {
   SandboxError,
 } from './envelope.js';
 import {
+  assertEditable,
   createRecord,
   deleteRecord,
   patchRecord,
   recordCreateSchema,
-  recordPatchSchema,
+  recordPutSchema,
   visitPatchSchema,
 } from './records.js';
 import type { SandboxState } from './state.js';
@@ -158,10 +159,14 @@ function registerRecords(app: FastifyInstance, state: SandboxState): void {
     return ok(renderRecord(state, state.requireRecord(company.id, paramId(request.params, 'record_id'))));
   });
 
-  app.put('/record/:company_id/:record_id', async (request) => {
+  app.put('/record/:company_id/:record_id', async (request, reply: FastifyReply) => {
     const company = state.company(paramId(request.params, 'company_id'));
     const row = state.requireRecord(company.id, paramId(request.params, 'record_id'));
-    return ok(renderRecord(state, patchRecord(state, row, parseWith(recordPatchSchema, request.body))));
+    // update_appointment: a missing required field (or, in practice, an extra key) is a 422.
+    const body = parseWith(recordPutSchema, request.body, 422);
+    assertEditable(state, row);
+    // update_appointment answers 201 with the record.
+    return reply.code(201).send(ok(renderRecord(state, patchRecord(state, row, body))));
   });
 
   app.delete('/record/:company_id/:record_id', async (request, reply: FastifyReply) => {
@@ -185,9 +190,8 @@ function registerRecords(app: FastifyInstance, state: SandboxState): void {
 
   app.put('/visits/:visit_id/:record_id', async (request) => {
     const row = byVisit(paramId(request.params, 'visit_id'), paramId(request.params, 'record_id'));
-    const body = parseWith(visitPatchSchema, request.body);
-    const patch = body.comment === undefined ? { attendance: body.attendance } : body;
-    return ok(renderRecord(state, patchRecord(state, row, patch)));
+    const body = parseWith(visitPatchSchema, request.body, 422);
+    return ok(renderRecord(state, patchRecord(state, row, body)));
   });
 }
 

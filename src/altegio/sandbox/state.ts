@@ -16,8 +16,19 @@ export interface ChangeEvent {
  * control calls) goes through, so that each change gets a fresh `last_change_date` and exactly
  * one change event.
  */
+/**
+ * The documented reasons a record PUT can be refused (update_appointment, "Editing restrictions"),
+ * each on when the sandbox's user lacks that edit permission. All off by default: a salon owner.
+ */
+export interface EditRestrictions {
+  awaitingPayment: boolean;
+  paidFull: boolean;
+  arrived: boolean;
+}
+
 export class SandboxState {
   private lastStamp = 0;
+  editRestrictions: EditRestrictions = { awaitingPayment: false, paidFull: false, arrived: false };
   private nextRecordId: number;
   private nextVisitId: number;
   private nextClientId: number;
