@@ -42,6 +42,7 @@ import { createIngest } from './notify/ingest.js';
 import { createIntentHandler } from './notify/intents.js';
 import { createPlanner } from './notify/planner.js';
 import { renderTemplate } from './notify/render.js';
+import { createVisitWrites } from './notify/visit-writes.js';
 import { createNotificationWorker } from './notify/worker.js';
 import { startCheckpointer } from './store/checkpointer.js';
 import { createStore, migrateDatabase, openDatabase, type Store } from './store/index.js';
@@ -257,6 +258,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
     });
     const branchSource = { altegio, settings: currentSettings, serveAllBranches: sandbox !== undefined };
     const tellAdmin = createAdminMessenger({ store, settings: currentSettings, isRunning, logger });
+    // Confirm/Cancel: acknowledged at once, written to Altegio from the jobs table.
+    const visitWrites = createVisitWrites({
+      store,
+      altegio,
+      settings: currentSettings,
+      clock,
+      logger: logger.child({ component: 'notify' }),
+      isRunning,
+      tellAdmin,
+      onQueued: () => notifications.wake(),
+      onOutbox: () => outboxWorker.wake(),
+    });
     const inspector = env.inspect ? await startInspector(logger, INSPECTOR_PORT) : undefined;
     if (inspector) cleanup.push(() => inspector.stop());
     const runtime = createDialogueRuntime({
@@ -264,7 +277,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       machines: createMachineRegistry({
         settings: currentSettings,
         booking: createAltegioBookingPort({ ...branchSource, logger }),
-        reminder: createAltegioReminderPort(altegio, clock),
+        reminder: createAltegioReminderPort(altegio, clock, visitWrites),
         feedback: createStoreFeedbackPort(store),
       }),
       bookingMachineId: BOOKING,
@@ -320,6 +333,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         return runtime.startDialogue(channel, chatId, REMINDER, input, {
           recordId: record.id,
           idempotencyKey,
+          priority: 'bulk',
         });
       },
       startFeedback: ({ channel, chatId, text, record, idempotencyKey }) => {
@@ -338,10 +352,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
         return runtime.startDialogue(channel, chatId, FEEDBACK, input, {
           recordId: record.id,
           idempotencyKey,
+          priority: 'bulk',
         });
       },
       branchIds: () => servedBranchIds(branchSource),
       onOutbox: () => outboxWorker.wake(),
+      visitWrites,
     });
     const ingest = createIngest({
       store,

@@ -62,6 +62,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
         channel: row.channel,
         chatId: row.recipient,
         message: row.payload as OutboundMessage,
+        priority: row.priority,
       });
     }
   }

@@ -1,34 +1,34 @@
 import type { CachedAltegioApi } from '../altegio/cache.js';
 import { AltegioApiError } from '../altegio/errors.js';
 import type { Clock } from '../domain/clock.js';
-import type { ReminderPort } from '../domain/reminder.js';
+import type { CancelVisitRequest, ConfirmVisitRequest, ReminderPort } from '../domain/reminder.js';
+
+/** Where Confirm and Cancel go: a durable queue (`src/notify/visit-writes.ts`). */
+export interface VisitWriteQueue {
+  queue(
+    request:
+      | { action: 'confirm'; write: ConfirmVisitRequest }
+      | { action: 'cancel'; write: CancelVisitRequest },
+  ): void;
+}
 
 /**
- * The reminder machine's Altegio writes. Each is safe to repeat: confirming an already confirmed
- * visit, or cancelling one that is already gone, changes nothing and succeeds.
+ * The reminder machine's Altegio side. Confirm and Cancel are queued durably and resolve at once,
+ * so the client's answer is acknowledged without waiting for Altegio (busy in a burst, or down);
+ * the queue writes, retries and tells the client if it finally cannot. The Cancel check reads the
+ * record fresh, so the rules that can refuse a cancellation are decided before acknowledging.
  */
-export function createAltegioReminderPort(altegio: CachedAltegioApi, clock: Clock): ReminderPort {
+export function createAltegioReminderPort(
+  altegio: CachedAltegioApi,
+  clock: Clock,
+  writes: VisitWriteQueue,
+): ReminderPort {
   return {
-    async confirmVisit(request, signal) {
-      if (request.how === 'color') {
-        await altegio.setRecordColor(request.companyId, request.recordId, request.color.replace(/^#/, ''), {
-          signal,
-        });
-      } else {
-        await altegio.setAttendance(request.companyId, request.recordId, 2, { signal });
-      }
+    async confirmVisit(request) {
+      writes.queue({ action: 'confirm', write: request });
     },
-    async cancelVisit(request, signal) {
-      if (request.how === 'delete') {
-        try {
-          await altegio.deleteRecord(request.companyId, request.recordId, { signal });
-        } catch (error) {
-          // Already deleted (by us before a crash, or by the salon): the client's wish holds.
-          if (!(error instanceof AltegioApiError && error.kind === 'not-found')) throw error;
-        }
-      } else {
-        await altegio.setAttendance(request.companyId, request.recordId, -1, { signal });
-      }
+    async cancelVisit(request) {
+      writes.queue({ action: 'cancel', write: request });
     },
     async checkCancellation({ companyId, recordId }, signal) {
       try {

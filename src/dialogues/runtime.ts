@@ -12,7 +12,14 @@ import type { Clock } from '../domain/clock.js';
 import { asLanguage } from '../domain/settings.js';
 import type { Logger } from '../log.js';
 import { LruMap } from '../lru.js';
-import type { Conversation, Dialogue, DialogueStatus, NewOutboxMessage, Store } from '../store/index.js';
+import type {
+  Conversation,
+  Dialogue,
+  DialogueStatus,
+  NewOutboxMessage,
+  OutboxPriority,
+  Store,
+} from '../store/index.js';
 import { createGroupCommit } from './group-commit.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { createLiveActors } from './live-actors.js';
@@ -65,6 +72,8 @@ export interface StartOptions {
   recordId?: number;
   /** Stable for one planned message: starting again with the same key does nothing. */
   idempotencyKey?: string;
+  /** Of the dialogue's first messages; a notification is `bulk`, its later replies interactive. */
+  priority?: OutboxPriority;
 }
 
 /** Context of a machine's intent, for the engine to act on it in the step's transaction. */
@@ -177,6 +186,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     replies: readonly ReplyMessage[],
     keyBase: string,
     menuId: string | undefined,
+    priority: OutboxPriority = 'interactive',
   ): NewOutboxMessage[] {
     const language = languageOf(conversation);
     return replies.map((reply, index) => ({
@@ -184,6 +194,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       recipient: conversation.chatId,
       payload: { ...options.render(reply, language), ...(menuId === undefined ? {} : { menuId }) },
       idempotencyKey: `${keyBase}:${index}`,
+      priority,
     }));
   }
 
@@ -366,7 +377,12 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     entry: MachineEntry,
     input: unknown,
     keyBase: string,
-    context: { stale: Dialogue | undefined; inbound?: InboundMessage; recordId?: number },
+    context: {
+      stale: Dialogue | undefined;
+      inbound?: InboundMessage;
+      recordId?: number;
+      priority?: OutboxPriority;
+    },
   ): Promise<void> {
     const { stale, inbound, recordId } = context;
     const result = await runStep(entry, { input });
@@ -398,7 +414,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         store.saveDialogueStep({
           dialogueId: dialogue.id,
           status: result.status,
-          messages: outboxRows(conversation, result.replies, keyBase, String(dialogue.id)),
+          messages: outboxRows(conversation, result.replies, keyBase, String(dialogue.id), context.priority),
           timers: { schedule },
         });
         rememberUpdate(conversation, inbound);
@@ -567,6 +583,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         await begin(conversation, entry, input, keyBase, {
           stale: active,
           ...(start.recordId === undefined ? {} : { recordId: start.recordId }),
+          ...(start.priority === undefined ? {} : { priority: start.priority }),
         });
       });
     },

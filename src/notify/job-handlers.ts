@@ -24,6 +24,7 @@ import {
   type JobPayload,
   type NoticeJob,
   type ReminderJob,
+  type VisitWriteJob,
 } from './jobs.js';
 import { type Recipient, resolveRecipient } from './recipients.js';
 
@@ -147,6 +148,13 @@ export function createJobHandlers(options: JobHandlerOptions) {
         return { kind: 'birthday', companyId: payload.companyId, phone: payload.phone, recordIds: [null] };
       case 'birthday-scan':
         return { kind: 'birthday', companyId: 0, phone: null, recordIds: [] };
+      case 'visit-write':
+        return {
+          kind: `visit-${payload.action}`,
+          companyId: payload.write.companyId,
+          phone: payload.phone,
+          recordIds: [payload.write.recordId],
+        };
     }
   }
 
@@ -246,6 +254,7 @@ export function createJobHandlers(options: JobHandlerOptions) {
         recipient: recipient.chatId,
         payload: { text },
         idempotencyKey: `job:${job.dedupeKey}`,
+        priority: 'bulk',
       });
       log(subject(payload), recordIds, 'sent', recipient.note || 'sent', recipient.channel);
     });
@@ -375,7 +384,7 @@ export function createJobHandlers(options: JobHandlerOptions) {
     log,
     scheduleBirthdayScan,
     /** Runs one job; throws when it should be tried again (the worker decides when). */
-    async run(job: Job, payload: JobPayload): Promise<void> {
+    async run(job: Job, payload: Exclude<JobPayload, VisitWriteJob>): Promise<void> {
       if (payload.type === 'notice') await runNotice(job, payload);
       else if (payload.type === 'reminder') await runReminder(job, payload);
       else if (payload.type === 'feedback') await runFeedback(job, payload);

@@ -3,6 +3,7 @@
  * planned when a webhook arrives, run when due, never lost on a crash and never run twice for
  * one dedupe key.
  */
+import type { CancelVisitRequest, ConfirmVisitRequest } from '../domain/reminder.js';
 import type { TemplateKind } from '../domain/settings.js';
 
 /** Template kinds sent as a plain message (no menu). */
@@ -55,7 +56,19 @@ export interface BirthdayJob {
   categoryIds: number[];
 }
 
-export type JobPayload = NoticeJob | ReminderJob | FeedbackJob | BirthdayScanJob | BirthdayJob;
+/** A client's Confirm or Cancel, acknowledged already, to be written to Altegio (see `visit-writes.ts`). */
+export type VisitWriteJob = { type: 'visit-write'; phone: string | null } & (
+  | { action: 'confirm'; write: ConfirmVisitRequest }
+  | { action: 'cancel'; write: CancelVisitRequest }
+);
+
+export type JobPayload =
+  | NoticeJob
+  | ReminderJob
+  | FeedbackJob
+  | BirthdayScanJob
+  | BirthdayJob
+  | VisitWriteJob;
 
 export const JOB_KIND = {
   notice: 'notice',
@@ -63,6 +76,7 @@ export const JOB_KIND = {
   feedback: 'feedback',
   birthdayScan: 'birthday-scan',
   birthday: 'birthday',
+  visitWrite: 'visit-write',
 } as const;
 
 const TYPES: ReadonlySet<string> = new Set(Object.values(JOB_KIND));

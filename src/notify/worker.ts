@@ -13,7 +13,8 @@ import {
   type StartFeedback,
   type StartReminder,
 } from './job-handlers.js';
-import { isJobPayload, type JobPayload } from './jobs.js';
+import { isJobPayload, type JobPayload, type VisitWriteJob } from './jobs.js';
+import { VISIT_WRITE_ATTEMPTS, type VisitWrites } from './visit-writes.js';
 
 export type { BranchInfo, RenderTemplate, StartFeedback, StartReminder } from './job-handlers.js';
 
@@ -43,6 +44,8 @@ export interface NotificationWorkerOptions {
   busyRetryMs?: number;
   /** Where sleeps come from (tests move a manual clock). Default: real timers. */
   sleepTimers?: TimerHost;
+  /** Runs the queued Confirm/Cancel writes; without it such jobs fail (nothing queues them then). */
+  visitWrites?: VisitWrites;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -50,7 +53,7 @@ const MAX_ATTEMPTS = 5;
 /** One client's jobs run one at a time (they share a chat); different clients' side by side. */
 function laneOf(job: Job): string {
   const payload = job.payload;
-  if (isJobPayload(payload) && 'phone' in payload) return `client:${payload.phone}`;
+  if (isJobPayload(payload) && 'phone' in payload && payload.phone) return `client:${payload.phone}`;
   return `job:${job.id}`;
 }
 
@@ -70,6 +73,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     const payload = job.payload;
     try {
       if (!isJobPayload(payload)) throw new Error(`unknown job payload of kind ${job.kind}`);
+      if (payload.type === 'visit-write') return await runVisitWrite(job, payload);
       await handlers.run(job, payload);
       store.jobs.complete(job.id);
     } catch (error) {
@@ -81,6 +85,27 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     }
     // A retry or a postponement may be due sooner than the loop's current sleep.
     loop.wake();
+  }
+
+  async function runVisitWrite(job: Job, payload: VisitWriteJob): Promise<void> {
+    const writes = options.visitWrites;
+    if (!writes) throw new Error('no visit writer configured');
+    try {
+      await writes.run(payload);
+      store.jobs.complete(job.id);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const retryAt = writes.retryAt(job, error);
+      const state = store.jobs.fail(job.id, message, {
+        ...(retryAt === undefined ? {} : { retryAt }),
+        maxAttempts: VISIT_WRITE_ATTEMPTS,
+      });
+      logger.warn(
+        { job: job.id, record: payload.write.recordId, attempts: job.attempts, state, reason: message },
+        state === 'failed' ? 'visit write failed for good' : 'visit write failed, will retry',
+      );
+      if (state === 'failed') writes.gaveUp(job, payload, message);
+    }
   }
 
   function fail(job: Job, payload: unknown, error: unknown): void {

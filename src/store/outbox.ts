@@ -5,7 +5,7 @@
  */
 import { and, asc, desc, eq, inArray, min, sql } from 'drizzle-orm';
 import { type Db, type Now, transaction } from './db.js';
-import { type Channel, type OutboxMessage, type OutboxState, outbox } from './schema.js';
+import { type Channel, type OutboxMessage, type OutboxPriority, type OutboxState, outbox } from './schema.js';
 
 /** One message to send. */
 export interface NewOutboxMessage {
@@ -21,6 +21,8 @@ export interface NewOutboxMessage {
   idempotencyKey: string;
   /** Not before this time (epoch ms). Default: now. */
   notBefore?: number;
+  /** Default `interactive`; notifications are `bulk` (see {@link OUTBOX_PRIORITIES}). */
+  priority?: OutboxPriority;
 }
 
 /** Options of {@link OutboxRepo.claimDue}. */
@@ -48,7 +50,8 @@ export interface OutboxRepo {
   /** Adds a message unless its idempotency key is known; returns whether it was added. */
   enqueue(message: NewOutboxMessage): boolean;
   /**
-   * Takes pending messages due at `now`, oldest first, counting an attempt and leasing them
+   * Takes pending messages due at `now`, interactive before bulk and each oldest first (returned in
+   * id order, so a chat's messages keep the order they were written in), counting an attempt and leasing them
    * (see {@link ClaimOptions.leaseMs}); one statement, so no two dispatchers take the same row.
    */
   claimDue(now: number, options?: ClaimOptions): OutboxMessage[];
@@ -82,6 +85,7 @@ export function createOutbox(db: Db, now: Now = Date.now): OutboxRepo {
       payload: sql.placeholder('payload'),
       idempotencyKey: sql.placeholder('idempotencyKey'),
       state: 'pending',
+      priority: sql.placeholder('priority'),
       nextAttemptAt: sql.placeholder('notBefore'),
       createdAt: sql.placeholder('now'),
     })
@@ -101,7 +105,7 @@ export function createOutbox(db: Db, now: Now = Date.now): OutboxRepo {
           .select({ id: outbox.id })
           .from(outbox)
           .where(and(eq(outbox.state, 'pending'), sql`${outbox.nextAttemptAt} <= ${sql.placeholder('now')}`))
-          .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
+          .orderBy(desc(outbox.priority), asc(outbox.nextAttemptAt), asc(outbox.id))
           .limit(sql.placeholder('limit')),
       ),
     )
@@ -127,6 +131,7 @@ export function createOutbox(db: Db, now: Now = Date.now): OutboxRepo {
           payload: message.payload,
           idempotencyKey: message.idempotencyKey,
           notBefore: message.notBefore ?? at,
+          priority: message.priority ?? 'interactive',
           now: at,
         }).changes > 0
       );

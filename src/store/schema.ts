@@ -44,6 +44,15 @@ export const OUTBOX_STATES = ['pending', 'sent', 'failed'] as const;
 /** See {@link OUTBOX_STATES}. */
 export type OutboxState = (typeof OUTBOX_STATES)[number];
 
+/**
+ * Which messages go first: `interactive` (a reply to a client in a conversation now) before `bulk`
+ * (notifications: reminders, feedback requests, greetings), which can wait without anyone noticing.
+ * Sorted descending, `interactive` comes first.
+ */
+export const OUTBOX_PRIORITIES = ['bulk', 'interactive'] as const;
+/** See {@link OUTBOX_PRIORITIES}. */
+export type OutboxPriority = (typeof OUTBOX_PRIORITIES)[number];
+
 /** What happened to one notification: the delivery log answers "why did she get nothing?". */
 export const DELIVERY_DECISIONS = ['sent', 'suppressed', 'queued', 'failed'] as const;
 /** See {@link DELIVERY_DECISIONS}. */
@@ -227,6 +236,7 @@ export const outbox = sqliteTable(
     payload: text('payload', { mode: 'json' }).$type<unknown>().notNull(),
     idempotencyKey: text('idempotency_key').notNull(),
     state: text('state', { enum: OUTBOX_STATES }).notNull().default('pending'),
+    priority: text('priority', { enum: OUTBOX_PRIORITIES }).notNull().default('interactive'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
     nextAttemptAt: integer('next_attempt_at').notNull(),
@@ -236,6 +246,10 @@ export const outbox = sqliteTable(
   (t) => [
     uniqueIndex('outbox_idempotency_key_uq').on(t.idempotencyKey),
     index('outbox_pending_due_idx').on(t.nextAttemptAt).where(sql`${t.state} = 'pending'`),
+    // What a claim walks: interactive rows first, each priority by due time.
+    index('outbox_pending_priority_idx')
+      .on(sql`${t.priority} DESC`, t.nextAttemptAt)
+      .where(sql`${t.state} = 'pending'`),
   ],
 );
 

@@ -85,7 +85,8 @@ describe('reminders and notifications over WhatsApp, end to end', () => {
     expect(reminder).toMatch(/1\. .*Confirm\n2\. .*Cancel/);
     w.whatsapp.receive(CHAT, '1');
     await waitForText(w, CHAT, /is confirmed/);
-    expect(w.sandbox.control.getRecord(101, Number(visit.id))?.attendance).toBe(2);
+    // Acknowledged at once; the write follows from the durable queue.
+    await eventually(() => expect(w.sandbox.control.getRecord(101, Number(visit.id))?.attendance).toBe(2));
   });
 
   it('confirms by colour when the salon chose colour confirmation', async () => {
@@ -94,9 +95,10 @@ describe('reminders and notifications over WhatsApp, end to end', () => {
     await waitForText(w, CHAT, /Reminder/);
     w.whatsapp.receive(CHAT, '1');
     await waitForText(w, CHAT, /is confirmed/);
-    const record = w.sandbox.control.getRecord(101, Number(visit.id));
-    expect(record?.custom_color).toBe('2ecc71');
-    expect(record?.attendance).toBe(0);
+    await eventually(() =>
+      expect(w.sandbox.control.getRecord(101, Number(visit.id))?.custom_color).toBe('2ecc71'),
+    );
+    expect(w.sandbox.control.getRecord(101, Number(visit.id))?.attendance).toBe(0);
   });
 
   it('marks a no-show when the client answers 2 and the salon cancels by status', async () => {
@@ -105,7 +107,7 @@ describe('reminders and notifications over WhatsApp, end to end', () => {
     await waitForText(w, CHAT, /Reminder/);
     w.whatsapp.receive(CHAT, '2');
     await waitForText(w, CHAT, /is cancelled/);
-    expect(w.sandbox.control.getRecord(101, Number(visit.id))?.attendance).toBe(-1);
+    await eventually(() => expect(w.sandbox.control.getRecord(101, Number(visit.id))?.attendance).toBe(-1));
   });
 
   it('deletes the record when the client answers 2 and the salon cancels by deleting', async () => {
@@ -114,8 +116,9 @@ describe('reminders and notifications over WhatsApp, end to end', () => {
     await waitForText(w, CHAT, /Reminder/);
     w.whatsapp.receive(CHAT, '2');
     await waitForText(w, CHAT, /is cancelled/);
-    const remaining = w.sandbox.control.listRecords(101).map((record) => record.id);
-    expect(remaining).not.toContain(visit.id);
+    await eventually(() =>
+      expect(w.sandbox.control.listRecords(101).map((record) => record.id)).not.toContain(visit.id),
+    );
   });
 
   it('refuses a cancellation too close to the visit and writes nothing', async () => {

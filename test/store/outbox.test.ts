@@ -40,6 +40,26 @@ describe('outbox', () => {
     ]);
   });
 
+  it('claims interactive replies before bulk notifications, whatever was queued first', () => {
+    const clock = testClock(1000);
+    const { outbox } = temp.open(undefined, clock);
+    for (let i = 0; i < 5; i += 1) outbox.enqueue({ ...message(`reminder-${i}`), priority: 'bulk' });
+    clock.advance(10);
+    outbox.enqueue(message('reply'));
+    expect(outbox.byIdempotencyKey('reminder-0')?.priority).toBe('bulk');
+    expect(outbox.byIdempotencyKey('reply')?.priority).toBe('interactive');
+
+    // A claim of two takes the reply, though five reminders waited longer.
+    const first = outbox.claimDue(2000, { limit: 2 });
+    expect(first.map((m) => m.idempotencyKey)).toEqual(['reminder-0', 'reply']);
+    expect(outbox.claimDue(2000, { limit: 10 }).map((m) => m.idempotencyKey)).toEqual([
+      'reminder-1',
+      'reminder-2',
+      'reminder-3',
+      'reminder-4',
+    ]);
+  });
+
   it('marks sent once, and retries or fails a failed send', () => {
     const clock = testClock(0);
     const { outbox } = temp.open(undefined, clock);

@@ -1,0 +1,2 @@
+ALTER TABLE `outbox` ADD `priority` text DEFAULT 'interactive' NOT NULL;--> statement-breakpoint
+CREATE INDEX `outbox_pending_priority_idx` ON `outbox` ("priority" DESC,`next_attempt_at`) WHERE "outbox"."state" = 'pending';

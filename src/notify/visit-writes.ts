@@ -1,0 +1,152 @@
+/**
+ * Confirm and Cancel writes to Altegio, queued durably. A client's answer to a reminder is
+ * acknowledged at once; the write itself is a job (`visit-write`) that survives a restart, is
+ * retried with backoff while Altegio is busy or down, and is done once: its dedupe key is the
+ * dialogue's own idempotency key, and every write reads the record first and skips what is
+ * already so (`updateRecord` in `src/altegio/ops-records.ts`; a cancellation finding the record
+ * gone counts as done). When a write finally fails, the client and the admin are told.
+ *
+ * The rules that may refuse a cancellation (too late, paid) are decided by the reminder dialogue
+ * before it acknowledges; nothing here refuses.
+ *
+ * @module
+ */
+import type { CachedAltegioApi } from '../altegio/cache.js';
+import { AltegioApiError } from '../altegio/errors.js';
+import type { ChannelName } from '../channels/channel.js';
+import type { Clock } from '../domain/clock.js';
+import { normalizePhone } from '../domain/phone.js';
+import type { CancelVisitRequest, ConfirmVisitRequest } from '../domain/reminder.js';
+import { asLanguage, type Settings } from '../domain/settings.js';
+import type { Logger } from '../log.js';
+import type { Job, Store } from '../store/index.js';
+import { botT } from '../templates/i18n.js';
+import type { AdminMessenger } from './admin.js';
+import { JOB_KIND, type VisitWriteJob } from './jobs.js';
+import { resolveRecipient } from './recipients.js';
+
+export interface VisitWritesOptions {
+  store: Store;
+  altegio: Pick<CachedAltegioApi, 'setAttendance' | 'setRecordColor' | 'deleteRecord'>;
+  settings: () => Settings;
+  clock: Clock;
+  logger: Logger;
+  isRunning(channel: ChannelName): boolean;
+  tellAdmin: AdminMessenger;
+  /** A write was queued: the jobs worker should look now. */
+  onQueued(): void;
+  /** Called after the client's failure message was queued. */
+  onOutbox(): void;
+}
+
+/** Attempts before a write is given up; with the backoff below that is about half an hour. */
+export const VISIT_WRITE_ATTEMPTS = 8;
+
+/** Altegio refusals that a retry cannot change: the record must be looked at by a person. */
+const PERMANENT: ReadonlySet<string> = new Set([
+  'bad-request',
+  'unauthorized',
+  'payment-required',
+  'forbidden',
+  'validation',
+]);
+
+export function createVisitWrites(options: VisitWritesOptions) {
+  const { store, altegio, clock, logger } = options;
+
+  /** Durably queues one write; a repeat (same idempotency key) changes nothing. */
+  function queue(
+    request:
+      | { action: 'confirm'; write: ConfirmVisitRequest }
+      | { action: 'cancel'; write: CancelVisitRequest },
+  ): void {
+    const { write } = request;
+    const mirror = store.records.get(write.companyId, write.recordId);
+    const payload: VisitWriteJob = { type: 'visit-write', ...request, phone: mirror?.clientPhone ?? null };
+    const added = store.jobs.enqueue({
+      kind: JOB_KIND.visitWrite,
+      dueAt: clock.now(),
+      dedupeKey: `visit-write:${write.idempotencyKey}`,
+      payload,
+      record: { companyId: write.companyId, recordId: write.recordId },
+    });
+    if (added) options.onQueued();
+  }
+
+  async function run(payload: VisitWriteJob): Promise<void> {
+    if (payload.action === 'confirm') {
+      const request = payload.write;
+      if (request.how === 'color') {
+        await altegio.setRecordColor(request.companyId, request.recordId, request.color.replace(/^#/, ''));
+      } else {
+        await altegio.setAttendance(request.companyId, request.recordId, 2);
+      }
+      return;
+    }
+    const request = payload.write;
+    if (request.how === 'delete') {
+      try {
+        await altegio.deleteRecord(request.companyId, request.recordId);
+      } catch (error) {
+        // Already deleted (by us before a crash, or by the salon): the client's wish holds.
+        if (!(error instanceof AltegioApiError && error.kind === 'not-found')) throw error;
+      }
+    } else {
+      await altegio.setAttendance(request.companyId, request.recordId, -1);
+    }
+  }
+
+  /**
+   * When to try a failed write again: after Altegio's own `Retry-After`, else 5 s doubling up to
+   * 5 minutes; never for a refusal a retry cannot change.
+   */
+  function retryAt(job: Job, error: unknown): number | undefined {
+    if (error instanceof AltegioApiError && PERMANENT.has(error.kind)) return undefined;
+    const wait =
+      error instanceof AltegioApiError && error.retryAfterMs !== undefined
+        ? error.retryAfterMs
+        : Math.min(5_000 * 2 ** Math.max(0, job.attempts - 1), 300_000);
+    return clock.now() + wait;
+  }
+
+  /** The write will not happen: the client hears it plainly, the admin gets the record to fix. */
+  function gaveUp(job: Job, payload: VisitWriteJob, reason: string): void {
+    const { write, action } = payload;
+    const settings = options.settings();
+    store.transaction(() => {
+      options.tellAdmin(
+        'admin.write-failed',
+        { companyId: write.companyId, recordId: write.recordId },
+        `visit-write:${job.id}:admin`,
+      );
+      const phone = normalizePhone(payload.phone);
+      const recipient = phone
+        ? resolveRecipient(phone, settings, store.conversations, options.isRunning)
+        : { found: false as const, reason: 'the record has no client phone' };
+      if (!recipient.found) {
+        logger.warn(
+          { job: job.id, record: write.recordId, reason: recipient.reason },
+          'the client could not be told that their answer was not saved',
+        );
+        return;
+      }
+      const conversation = store.conversations.byChat(recipient.channel, recipient.chatId);
+      const language = asLanguage(conversation?.language) ?? settings.variables.language;
+      store.outbox.enqueue({
+        channel: recipient.channel,
+        recipient: recipient.chatId,
+        payload: { text: botT(language)(`reminder.failed.${action}`) },
+        idempotencyKey: `visit-write:${job.id}:client`,
+      });
+    });
+    logger.error(
+      { job: job.id, company: write.companyId, record: write.recordId, action, reason },
+      'a client’s answer could not be written to Altegio; the client and the admin were told',
+    );
+    options.onOutbox();
+  }
+
+  return { queue, run, retryAt, gaveUp };
+}
+
+export type VisitWrites = ReturnType<typeof createVisitWrites>;
