@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
+import { reminderInput } from '../machines/reminder/index.js';
 import { createCachedAltegio } from './altegio/cache.js';
 import { createAltegioClient } from './altegio/client.js';
 import {
@@ -311,9 +312,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       isRunning,
       render: renderTemplate,
       startReminder: ({ channel, chatId, text, record, issuedAt, idempotencyKey }) => {
-        const current = currentSettings();
-        const durations = durationsOf(current);
-        const input = {
+        const input = reminderInput(currentSettings(), {
           dialogueId: randomUUID(),
           text,
           record: {
@@ -322,14 +321,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
             datetime: record.datetime,
             prepaid: record.paid,
           },
-          confirmMenuTtlMs: durations.confirmMenuTtl,
-          cancelNotLaterThanMs: durations.cancelNotLaterThan,
-          confirmation: current.records.confirmation,
-          confirmedColor: current.records.confirmedColor,
-          cancellation: current.records.cancellation,
-          protectPrepaid: current.records.protectPrepaid,
           issuedAt,
-        };
+        });
         return runtime.startDialogue(channel, chatId, REMINDER, input, {
           recordId: record.id,
           idempotencyKey,

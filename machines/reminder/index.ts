@@ -19,6 +19,9 @@ export {
   type ReminderContext,
   type ReminderEvent,
   type ReminderInput,
+  type ReminderSettings,
+  type ReminderStart,
   reminderActors,
+  reminderInput,
   reminderMachine,
 } from './reminder.machine.js';

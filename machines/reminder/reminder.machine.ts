@@ -23,19 +23,16 @@ import { assign, emit, setup } from 'xstate';
 import {
   type CancellationCheck,
   type CancellationDecision,
-  type CancellationMode,
   type CancellationQuery,
   type CancellationRules,
   type CancelVisitRequest,
-  type ConfirmationMode,
   type ConfirmVisitRequest,
   DEFAULT_RETRY_DELAY_MS,
   decideCancellation,
   describeFailure,
   type ReminderPort,
-  type ReminderRecord,
 } from '../../src/domain/reminder.js';
-import type { AdminNotifyIntent, EmittedEvent, ReplyMessage, UserEvent } from '../shared/events.js';
+import type { AdminNotifyIntent, EmittedEvent, UserEvent } from '../shared/events.js';
 import { pickedValue } from '../shared/menu-choice.js';
 import { answerEverythingWith, menuActions, placeholder, portActor } from '../shared/menu-kit.js';
 import {
@@ -48,6 +45,10 @@ import {
   tooLateMessage,
   visitParams,
 } from './menus.js';
+import type { ReminderContext, ReminderInput } from './reminder.input.js';
+
+export type { ReminderContext, ReminderInput, ReminderSettings, ReminderStart } from './reminder.input.js';
+export { reminderInput } from './reminder.input.js';
 
 /**
  * Bump when a change makes older persisted snapshots unsafe to resume (renamed states, changed
@@ -57,59 +58,6 @@ export const REMINDER_MACHINE_VERSION = 1;
 
 /** How many times a write is tried before the client is told it could not be done. */
 const WRITE_ATTEMPTS = 2;
-
-/** What the engine starts a reminder dialogue with: the rendered reminder, its record, and settings. */
-export interface ReminderInput {
-  /** The dialogue's stable id in the store; idempotency keys are `${dialogueId}:confirm|cancel`. */
-  dialogueId: string;
-  /** The reminder template, rendered by the notify layer in the template's language. */
-  text: string;
-  record: ReminderRecord;
-  /** `records.confirmMenuTtl` in ms. */
-  confirmMenuTtlMs: number;
-  /** `records.cancelNotLaterThan` in ms. */
-  cancelNotLaterThanMs: number;
-  /** `records.confirmation`. */
-  confirmation: ConfirmationMode;
-  /** `records.confirmedColor` (`#rrggbb`); used only when `confirmation` is `color`. */
-  confirmedColor: string;
-  /** `records.cancellation`. */
-  cancellation: CancellationMode;
-  /** `records.protectPrepaid`. */
-  protectPrepaid: boolean;
-  /**
-   * When the reminder goes out (ms epoch; the job's due time, or now if it is late). The machine has
-   * no clock: the menu closes at `issuedAt + confirmMenuTtlMs`, which the Cancel check compares
-   * with the runtime's `now` in case a press is handled before an overdue deadline was delivered.
-   */
-  issuedAt: number;
-  /** Pause before a failed write is tried again; {@link DEFAULT_RETRY_DELAY_MS} when absent. */
-  retryDelayMs?: number | undefined;
-}
-
-/** The machine's context: JSON-safe plain data only, since the snapshot is persisted after each event. */
-export interface ReminderContext {
-  dialogueId: string;
-  text: string;
-  /** The input's record; date, time and prepaid updated from the last Cancel check. */
-  record: ReminderRecord;
-  confirmMenuTtlMs: number;
-  cancelNotLaterThanMs: number;
-  confirmation: ConfirmationMode;
-  confirmedColor: string;
-  cancellation: CancellationMode;
-  protectPrepaid: boolean;
-  menuClosesAt: number;
-  retryDelayMs: number;
-  /** The last menu shown; `null` once the dialogue is over. */
-  menu: ReplyMessage | null;
-  /** What the client asked for last. */
-  action: ReminderChoice | null;
-  /** Failed attempts of the current write. */
-  writeFailures: number;
-  /** Why the last write failed, for the admin (never shown to the client). */
-  failure: string | null;
-}
 
 /** Events the machine handles: only what clients send (deadlines are `after`). */
 export type ReminderEvent = UserEvent;
@@ -157,6 +105,29 @@ const WRITE_FAILED = [
     ],
   },
   { target: 'failed', actions: { type: 'countFailure', params: failure } },
+] as const;
+
+type CheckDone = { event: { output: CancellationCheck } };
+/** The cancellation rule decided `kind` on the check just read. */
+const decidedAs = (kind: CancellationDecision['kind']) =>
+  ({ type: 'decided', params: ({ event }: CheckDone) => ({ check: event.output, kind }) }) as const;
+const STORE_CHECK = {
+  type: 'storeCheck',
+  params: ({ event }: CheckDone) => ({ check: event.output }),
+} as const;
+
+/** Confirm or Cancel, pressed or typed (a menu number counts): the same either way. */
+const PICK = [
+  {
+    guard: { type: 'picked', params: { value: CHOICE.confirm } },
+    target: '#reminder.confirming',
+    actions: { type: 'choose', params: { action: CHOICE.confirm } },
+  },
+  {
+    guard: { type: 'picked', params: { value: CHOICE.cancel } },
+    target: 'checking',
+    actions: { type: 'choose', params: { action: CHOICE.cancel } },
+  },
 ] as const;
 
 /** Replies while a write is on its way or about to be retried: nothing the client sends may change it now. */
@@ -235,23 +206,19 @@ export const reminderMachine = setup({
   .extend({ actions: menuActions<ReminderContext, ReminderEvent>() })
   .createMachine({
     id: 'reminder',
-    context: ({ input }) => ({
-      dialogueId: input.dialogueId,
-      text: input.text,
-      record: { ...input.record },
-      confirmMenuTtlMs: input.confirmMenuTtlMs,
-      cancelNotLaterThanMs: input.cancelNotLaterThanMs,
-      confirmation: input.confirmation,
-      confirmedColor: input.confirmedColor,
-      cancellation: input.cancellation,
-      protectPrepaid: input.protectPrepaid,
-      menuClosesAt: input.issuedAt + input.confirmMenuTtlMs,
-      retryDelayMs: input.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
-      menu: null,
-      action: null,
-      writeFailures: 0,
-      failure: null,
-    }),
+    context: ({ input }) => {
+      const { issuedAt, retryDelayMs, record, ...kept } = input;
+      return {
+        ...kept,
+        record: { ...record },
+        menuClosesAt: issuedAt + input.confirmMenuTtlMs,
+        retryDelayMs: retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
+        menu: null,
+        action: null,
+        writeFailures: 0,
+        failure: null,
+      };
+    },
     initial: 'menu',
     // Reached only where a state does not handle the event itself (the menu is open).
     on: answerEverythingWith(chooseOptionMenu(), say('reminder.oldMenu')),
@@ -264,30 +231,8 @@ export const reminderMachine = setup({
         states: {
           waiting: {
             on: {
-              'user.choice': [
-                {
-                  guard: { type: 'picked', params: { value: CHOICE.confirm } },
-                  target: '#reminder.confirming',
-                  actions: { type: 'choose', params: { action: CHOICE.confirm } },
-                },
-                {
-                  guard: { type: 'picked', params: { value: CHOICE.cancel } },
-                  target: 'checking',
-                  actions: { type: 'choose', params: { action: CHOICE.cancel } },
-                },
-              ],
-              'user.text': [
-                {
-                  guard: { type: 'picked', params: { value: CHOICE.confirm } },
-                  target: '#reminder.confirming',
-                  actions: { type: 'choose', params: { action: CHOICE.confirm } },
-                },
-                {
-                  guard: { type: 'picked', params: { value: CHOICE.cancel } },
-                  target: 'checking',
-                  actions: { type: 'choose', params: { action: CHOICE.cancel } },
-                },
-              ],
+              'user.choice': PICK,
+              'user.text': PICK,
             },
           },
           checking: {
@@ -297,27 +242,18 @@ export const reminderMachine = setup({
               input: ({ context }) => target(context),
               onDone: [
                 {
-                  guard: {
-                    type: 'decided',
-                    params: ({ event }) => ({ check: event.output, kind: 'menu-closed' }),
-                  },
+                  guard: decidedAs('menu-closed'),
                   target: '#reminder.timedOut',
                 },
                 {
-                  guard: {
-                    type: 'decided',
-                    params: ({ event }) => ({ check: event.output, kind: 'already-deleted' }),
-                  },
+                  guard: decidedAs('already-deleted'),
                   target: '#reminder.alreadyCancelled',
                 },
                 {
-                  guard: {
-                    type: 'decided',
-                    params: ({ event }) => ({ check: event.output, kind: 'too-late' }),
-                  },
+                  guard: decidedAs('too-late'),
                   target: 'waiting',
                   actions: [
-                    { type: 'storeCheck', params: ({ event }) => ({ check: event.output }) },
+                    STORE_CHECK,
                     {
                       type: 'say',
                       params: ({ context }) => ({ message: tooLateMessage(context.cancelNotLaterThanMs) }),
@@ -325,16 +261,13 @@ export const reminderMachine = setup({
                   ],
                 },
                 {
-                  guard: {
-                    type: 'decided',
-                    params: ({ event }) => ({ check: event.output, kind: 'prepaid-protected' }),
-                  },
+                  guard: decidedAs('prepaid-protected'),
                   target: '#reminder.cancelRefused',
-                  actions: { type: 'storeCheck', params: ({ event }) => ({ check: event.output }) },
+                  actions: STORE_CHECK,
                 },
                 {
                   target: '#reminder.cancelling',
-                  actions: { type: 'storeCheck', params: ({ event }) => ({ check: event.output }) },
+                  actions: STORE_CHECK,
                 },
               ],
               onError: {
