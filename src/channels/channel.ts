@@ -44,7 +44,7 @@ export interface Channel {
    * back as several, in order (only the last keeps the options); one that can never be sent throws
    * a non-retryable {@link ChannelSendError}. The dispatcher paces each part as its own message.
    */
-  prepare?(message: OutboundMessage): OutboundMessage[];
+  prepare?(chatId: string, message: OutboundMessage): OutboundMessage[];
   /** How the channel is doing beyond running or not, for `/health`. */
   health?(): ChannelHealth;
 }

@@ -249,7 +249,9 @@ export function createDispatcher<T extends DispatchItem>(options: DispatcherOpti
     try {
       if (!l.channel) throw new ChannelSendError(`channel ${l.name} is not configured`, false);
       const channel = l.channel;
-      entry.parts ??= channel.prepare ? channel.prepare(entry.item.message) : [entry.item.message];
+      entry.parts ??= channel.prepare
+        ? channel.prepare(entry.item.chatId, entry.item.message)
+        : [entry.item.message];
       const part = entry.parts[entry.nextPart];
       if (part) {
         reachedPlatform = true;

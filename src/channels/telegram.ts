@@ -4,29 +4,27 @@
  * with keyboards.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Telegraf, TelegramError } from 'telegraf';
-import type {
-  CallbackQuery,
-  InlineKeyboardButton,
-  InlineKeyboardMarkup,
-  KeyboardButton,
-  Message,
-  ReplyKeyboardMarkup,
-  ReplyKeyboardRemove,
-  Update,
-} from 'telegraf/types';
+import { Telegraf } from 'telegraf';
+import type { CallbackQuery, Message, Update } from 'telegraf/types';
 import type { UserEvent } from '../../machines/shared/events.js';
 import { normalizePhone } from '../domain/phone.js';
 import type { Logger } from '../log.js';
 import { LruMap } from '../lru.js';
 import {
   type Channel,
+  type ChannelHealth,
   ChannelSendError,
   describeError,
   type InboundMessage,
   type OutboundMessage,
 } from './channel.js';
 import { type CallbackCodec, type CallbackTokenStore, createCallbackCodec } from './telegram-callback.js';
+import { toChannelSendError } from './telegram-errors.js';
+import { renderKeyboard } from './telegram-keyboard.js';
+import { type Polling, type PollingOptions, startPolling } from './telegram-polling.js';
+import { fitsOneMessage, MAX_MESSAGE_TEXT, splitMessage } from './telegram-text.js';
+
+export { toChannelSendError } from './telegram-errors.js';
 
 /**
  * The few phrases the adapter says on its own, each in the client's language as Telegram reports
@@ -40,12 +38,21 @@ export interface TelegramPhrases {
   shareContactButton(languageCode: string | undefined): string;
   /** Reply to a shared contact that is not the client's own, or holds no usable number. */
   contactRejected(languageCode: string | undefined): string;
+  /** Answer to a press in a menu that a newer one has replaced. */
+  staleButton(languageCode: string | undefined): string;
+  /** Descriptions of the commands in the bot's menu (`undefined`: for every other language). */
+  commands(languageCode: string | undefined): Record<(typeof MENU_COMMANDS)[number], string>;
 }
+
+/** The commands registered with `setMyCommands`, in menu order. */
+export const MENU_COMMANDS = ['start', 'book', 'cancel'] as const;
 
 const DEFAULT_PHRASES: TelegramPhrases = {
   unknownButton: () => 'Sorry, this button is no longer valid.',
   shareContactButton: () => '📱 Share my phone number',
   contactRejected: () => 'Please share your own phone number with the button below.',
+  staleButton: () => 'This menu has been replaced by a newer one.',
+  commands: () => ({ start: 'Start', book: 'Book a visit', cancel: 'Cancel what is in progress' }),
 };
 
 /** Options of {@link createTelegramChannel}. */
@@ -67,6 +74,10 @@ export interface TelegramChannelOptions {
   phrases?: Partial<TelegramPhrases>;
   /** Store for callback data too long to sign inline; in memory by default. */
   callbackStore?: CallbackTokenStore;
+  /** Long-poll timeout and the backoff after a failed poll (see `telegram-polling.ts`). */
+  polling?: Pick<PollingOptions, 'timeoutSeconds' | 'backoff'>;
+  /** Languages the command menu is registered in, besides the default one. Default en, ru, uk. */
+  commandLanguages?: readonly string[];
 }
 
 /** A Node request handler for Telegram's webhook calls (telegraf's, wrapped). */
@@ -84,12 +95,10 @@ export interface TelegramChannel extends Channel {
    * `reply.hijack(); await handler(Object.assign(request.raw, { body: request.body }), reply.raw)`.
    */
   readonly webhookCallback: TelegramWebhookHandler | undefined;
+  prepare(chatId: string, message: OutboundMessage): OutboundMessage[];
+  health(): ChannelHealth;
 }
 
-/** Telegram shows at most 100 inline buttons under a message. */
-const MAX_INLINE_BUTTONS = 100;
-/** Labels up to this long sit two to a row (times, dates, Yes/No); longer ones get a row each. */
-const SHORT_LABEL = 14;
 /** Per-chat memory (language, shown reply keyboards) for this many recent chats. */
 const CHAT_MEMORY = 20_000;
 
@@ -133,10 +142,18 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
 
   const languages = new LruMap<string, string>(CHAT_MEMORY);
   const replyKeyboards = new LruMap<string, ReplyMenu>(CHAT_MEMORY);
+  /**
+   * Per chat, the message id of the latest menu sent. Message ids grow within a chat, so a press
+   * under an older message is in a superseded menu. In memory: after a restart the runtime's own
+   * check (the menu's dialogue) is what catches an old press.
+   */
+  const latestMenu = new LruMap<string, number>(CHAT_MEMORY);
+  /** Per chat, the message whose inline keyboard is still on screen, to take off when superseded. */
+  const shownKeyboard = new LruMap<string, number>(CHAT_MEMORY);
   const sideCalls = new Set<Promise<unknown>>();
   let onInbound: ((message: InboundMessage) => void) | undefined;
   let running = false;
-  let polling: Promise<void> | undefined;
+  let polling: Polling | undefined;
 
   const redact = (text: string): string => text.split(token).join('<token>');
 
@@ -218,6 +235,16 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
       return;
     }
     if (languageCode !== undefined) languages.set(chatId, languageCode);
+    const latest = latestMenu.get(chatId);
+    if (message && latest !== undefined && message.message_id < latest) {
+      // An old copy of a menu: nothing changes, the client is told why, and its buttons go.
+      logger.info({ chatId, messageId: message.message_id }, 'press in a superseded menu ignored');
+      sideCall('answerStale', () =>
+        bot.telegram.answerCbQuery(query.id, phrases.staleButton(languageCode ?? languages.get(chatId))),
+      );
+      if ('reply_markup' in message && message.reply_markup) dropKeyboard(chatId, message.message_id);
+      return;
+    }
     sideCall('answer', () => bot.telegram.answerCbQuery(query.id));
     if (message && data !== undefined) markChosen(chatId, message, data);
     deliver({
@@ -230,10 +257,18 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
     });
   };
 
+  const dropKeyboard = (chatId: string, messageId: number): void => {
+    if (shownKeyboard.get(chatId) === messageId) shownKeyboard.delete(chatId);
+    sideCall('dropKeyboard', () =>
+      bot.telegram.editMessageReplyMarkup(chatId, messageId, undefined, undefined),
+    );
+  };
+
   /**
    * Shows the choice under the menu's text and drops its keyboard, so an old menu no longer invites
    * presses and the chat reads as a record of what was picked. Without the text (messages older
-   * than Telegram keeps in callbacks) only the keyboard goes.
+   * than Telegram keeps in callbacks), or when the text would grow past Telegram's limit, only the
+   * keyboard goes.
    */
   const markChosen = (chatId: string, message: NonNullable<CallbackQuery['message']>, data: string): void => {
     const text = 'text' in message ? message.text : undefined;
@@ -241,13 +276,49 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
     const label = markup?.inline_keyboard
       .flat()
       .find((button) => 'callback_data' in button && button.callback_data === data)?.text;
-    if (text !== undefined && label !== undefined) {
+    const marked = text === undefined || label === undefined ? undefined : `${text}\n\n› ${label}`;
+    if (marked !== undefined && fitsOneMessage(marked)) {
+      if (shownKeyboard.get(chatId) === message.message_id) shownKeyboard.delete(chatId);
       sideCall('markChosen', () =>
-        bot.telegram.editMessageText(chatId, message.message_id, undefined, `${text}\n\n› ${label}`),
+        bot.telegram.editMessageText(chatId, message.message_id, undefined, marked),
       );
-    } else {
-      sideCall('dropKeyboard', () =>
-        bot.telegram.editMessageReplyMarkup(chatId, message.message_id, undefined, undefined),
+      return;
+    }
+    if (marked !== undefined) {
+      logger.info(
+        { chatId, length: marked.length, limit: MAX_MESSAGE_TEXT },
+        'choice not written under the menu: the text would exceed Telegram’s limit; buttons removed only',
+      );
+    }
+    dropKeyboard(chatId, message.message_id);
+  };
+
+  /** A new menu went out as `messageId`: the previous one's buttons come off. */
+  const supersede = (chatId: string, messageId: number, inline: boolean): void => {
+    latestMenu.set(chatId, messageId);
+    const previous = shownKeyboard.get(chatId);
+    if (inline) shownKeyboard.set(chatId, messageId);
+    else shownKeyboard.delete(chatId);
+    if (previous !== undefined && previous !== messageId) {
+      sideCall('dropSuperseded', () =>
+        bot.telegram.editMessageReplyMarkup(chatId, previous, undefined, undefined),
+      );
+    }
+  };
+
+  const registerCommands = (): void => {
+    const languages: Array<string | undefined> = [
+      undefined,
+      ...(options.commandLanguages ?? ['en', 'ru', 'uk']),
+    ];
+    for (const languageCode of languages) {
+      const described = phrases.commands(languageCode);
+      const commands = MENU_COMMANDS.map((command) => ({ command, description: described[command] }));
+      sideCall(`setMyCommands ${languageCode ?? 'default'}`, () =>
+        bot.telegram.setMyCommands(
+          commands,
+          languageCode === undefined ? {} : { language_code: languageCode },
+        ),
       );
     }
   };
@@ -264,51 +335,6 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
       'telegram update failed',
     );
   });
-
-  const render = (
-    chatId: string,
-    message: OutboundMessage,
-  ): { reply_markup?: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove } => {
-    const options = message.options ?? [];
-    if (message.askContact) {
-      // One message can carry one keyboard: with a contact request, the menu's options (Back,
-      // Cancel) join the reply keyboard and come back as text we map to choices.
-      const contactButton: KeyboardButton = {
-        text: phrases.shareContactButton(languages.get(chatId)),
-        request_contact: true,
-      };
-      return {
-        reply_markup: {
-          keyboard: [[contactButton], ...options.map((option) => [{ text: option.label }])],
-          one_time_keyboard: true,
-          resize_keyboard: true,
-        },
-      };
-    }
-    if (options.length > 0) {
-      if (options.length > MAX_INLINE_BUTTONS) {
-        throw new ChannelSendError(
-          `${options.length} options exceed Telegram's ${MAX_INLINE_BUTTONS} buttons`,
-          false,
-        );
-      }
-      const buttons: InlineKeyboardButton[] = options.map((option) => ({
-        text: option.label,
-        callback_data: codec.encode(chatId, {
-          value: option.value,
-          ...(message.menuId === undefined ? {} : { menuId: message.menuId }),
-        }),
-      }));
-      const perRow = options.every((option) => [...option.label].length <= SHORT_LABEL) ? 2 : 1;
-      const rows: InlineKeyboardButton[][] = [];
-      for (let i = 0; i < buttons.length; i += perRow) rows.push(buttons.slice(i, i + perRow));
-      // An inline keyboard cannot also remove a reply keyboard; a one-time contact keyboard has
-      // folded away by now anyway, and the next plain message removes it for good.
-      return { reply_markup: { inline_keyboard: rows } };
-    }
-    if (replyKeyboards.has(chatId)) return { reply_markup: { remove_keyboard: true } };
-    return {};
-  };
 
   return {
     name: 'telegram',
@@ -334,9 +360,11 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
       if (running) return;
       onInbound = handler;
       try {
-        // Fetched up front so that start() fails on a bad token, and telegraf skips its own getMe.
+        // Fetched up front so that start() fails on a bad token; telegraf needs it to route updates.
         bot.botInfo = await bot.telegram.getMe();
-        if (options.webhook?.url !== undefined) {
+        // getUpdates is refused while a webhook is set; polling mode takes over from one.
+        if (!options.webhook) await bot.telegram.deleteWebhook();
+        else if (options.webhook.url !== undefined) {
           await bot.telegram.setWebhook(options.webhook.url, {
             secret_token: options.webhook.secretToken,
             allowed_updates: ['message', 'callback_query'],
@@ -350,46 +378,68 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
         { username: bot.botInfo.username, mode: options.webhook ? 'webhook' : 'polling' },
         'telegram started',
       );
+      registerCommands();
       if (options.webhook) return;
-      // launch() settles only when polling ends, so it is watched, not awaited.
-      polling = bot.launch({ allowedUpdates: ['message', 'callback_query'] }).catch((error: unknown) => {
-        running = false;
-        logger.error({ error: redact(describeError(error)) }, 'telegram polling stopped with an error');
+      polling = startPolling({
+        telegram: bot.telegram,
+        handle: (update) => bot.handleUpdate(update),
+        allowedUpdates: ['message', 'callback_query'],
+        logger,
+        redact,
+        ...options.polling,
       });
     },
 
     async stop() {
       if (!running && !polling) return;
       running = false;
-      if (polling) {
-        const launched = polling;
-        let ended = false;
-        void launched.then(() => {
-          ended = true;
-        });
-        // bot.stop() throws until launch() has reached its polling loop (it first calls
-        // deleteWebhook), so a stop right after start has to wait for that moment.
-        while (!ended) {
-          try {
-            bot.stop('channel stopped');
-            break;
-          } catch {
-            await new Promise((resolve) => setTimeout(resolve, 5));
-          }
-        }
-        await launched;
-        polling = undefined;
-      }
+      const stopping = polling;
+      polling = undefined;
+      await stopping?.stop();
       await Promise.allSettled([...sideCalls]);
       onInbound = undefined;
     },
 
+    prepare(chatId, message) {
+      const parts = splitMessage(message);
+      if (parts.length > 1) {
+        logger.info(
+          { chatId, length: message.text.length, limit: MAX_MESSAGE_TEXT, parts: parts.length },
+          'message text exceeds Telegram’s limit: sent as several messages',
+        );
+      }
+      return parts;
+    },
+
+    health() {
+      if (!running) return { status: 'stopped', reason: 'not started' };
+      return polling?.health() ?? { status: 'ok' };
+    },
+
     async send(chatId, message) {
-      const extra = render(chatId, message);
+      if (!fitsOneMessage(message.text)) {
+        // Only reached when a caller skips `prepare`; never sent to fail at Telegram.
+        const refused = new ChannelSendError(
+          `message text of ${message.text.trim().length} characters is outside Telegram’s 1–${MAX_MESSAGE_TEXT}; not sent`,
+          false,
+        );
+        logger.warn({ chatId, error: refused.message }, 'message refused before sending');
+        throw refused;
+      }
+      const markup = renderKeyboard(message, {
+        chatId,
+        codec,
+        shareContactLabel: phrases.shareContactButton(languages.get(chatId)),
+        replyKeyboardShown: replyKeyboards.has(chatId),
+      });
+      let sent: Message.TextMessage;
       try {
-        await bot.telegram.sendMessage(chatId, message.text, extra);
+        sent = await bot.telegram.sendMessage(chatId, message.text, markup ? { reply_markup: markup } : {});
       } catch (error) {
         throw toChannelSendError(error, redact);
+      }
+      if (message.askContact || message.options?.length) {
+        supersede(chatId, sent.message_id, !message.askContact);
       }
       if (message.askContact) {
         replyKeyboards.set(chatId, {
@@ -407,33 +457,4 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
 
     isRunning: () => running,
   };
-}
-
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
-
-/**
- * What the dispatcher needs from a failed API call: 429 → retry after the server's `retry_after`;
- * 5xx and network failures → retry with backoff; other API errors (400 bad request, 403 bot blocked,
- * 401 bad token) → give up. The token is scrubbed from the message and no raw cause is kept, since
- * network errors carry the request URL.
- */
-export function toChannelSendError(
-  error: unknown,
-  redact: (text: string) => string = (text) => text,
-): ChannelSendError {
-  if (error instanceof ChannelSendError) return error;
-  if (error instanceof TelegramError) {
-    const summary = redact(`telegram ${error.code}: ${error.description}`);
-    if (error.code === 429) {
-      const seconds = error.parameters?.retry_after ?? 1;
-      return new ChannelSendError(summary, true, seconds * 1000);
-    }
-    return new ChannelSendError(summary, error.code >= 500);
-  }
-  const network =
-    error instanceof Error &&
-    (error.name === 'FetchError' ||
-      error.name === 'AbortError' ||
-      NETWORK_CODES.has(String((error as Error & { code?: unknown }).code)));
-  return new ChannelSendError(redact(`telegram call failed: ${describeError(error)}`), network);
 }

@@ -453,7 +453,7 @@ describe('dispatcher and split messages', () => {
   it('sends each part as a paced message, resumes a failed part, and reports the item once', async () => {
     const clock = new SimulatedTimers();
     const telegram = fakeChannel('telegram', clock);
-    telegram.channel.prepare = (message) => message.text.split('|').map((text) => ({ text }));
+    telegram.channel.prepare = (_chatId, message) => message.text.split('|').map((text) => ({ text }));
     telegram.failures.set('p2', [new ChannelSendError('502', true)]);
     const sentIds: number[] = [];
     const dispatcher = createDispatcher<Item>({

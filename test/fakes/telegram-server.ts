@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SendLimiter, type SendLimits } from './telegram-limits.js';
 
 /** One call the bot made, in arrival order. */
 export interface BotCall {
@@ -56,6 +57,11 @@ export interface FakeTelegramOptions {
   /** Upper bound of how long a `getUpdates` is held, whatever `timeout` it asks for (default 1000). */
   maxPollMs?: number;
   botUsername?: string;
+  /**
+   * Limit mode: `sendMessage` beyond Telegram's rate limits gets 429 with `retry_after`, as the real
+   * API answers (`true` for the defaults, 30/s overall and 1/s per chat).
+   */
+  limits?: SendLimits | boolean;
 }
 
 const BOT_ID = 7_000_000_001;
@@ -130,7 +136,16 @@ export class FakeTelegramServer {
   /** Every call the bot made, in order, including failed and injected-fault ones. */
   readonly sent: BotCall[] = [];
 
-  private readonly options: Required<Omit<FakeTelegramOptions, 'token'>> & { token?: string };
+  /** In limit mode, what was refused with 429 (see {@link FakeTelegramOptions.limits}). */
+  readonly limiter: SendLimiter | undefined;
+  /** Command menus registered with `setMyCommands`, by `language_code` ('' for the default). */
+  readonly commands = new Map<string, Array<{ command: string; description: string }>>();
+
+  private readonly options: Required<Omit<FakeTelegramOptions, 'token' | 'limits'>> & { token?: string };
+  /** Chats whose client blocked the bot: every send there gets 403. */
+  private readonly blocked = new Set<string>();
+  /** While set, every `getUpdates` gets 409, as when another process polls with the same token. */
+  private conflicting = false;
   private server: Server | undefined;
   private readonly startedAt = Date.now();
   private nextUpdateId = 100_000;
@@ -150,6 +165,8 @@ export class FakeTelegramServer {
       botUsername: options.botUsername ?? 'salon_test_bot',
       ...(options.token === undefined ? {} : { token: options.token }),
     };
+    const limits = options.limits;
+    this.limiter = limits ? new SendLimiter(limits === true ? {} : limits) : undefined;
   }
 
   /** Listens on 127.0.0.1 at a free port; `apiRoot` ends with `/`, as telegraf needs. */
@@ -271,6 +288,20 @@ export class FakeTelegramServer {
     this.faults.set(method, list);
   }
 
+  /** The client blocks the bot (`true`) or unblocks it: sends to the chat get 403 meanwhile. */
+  setBlocked(chatId: number, blocked: boolean): void {
+    if (blocked) this.blocked.add(String(chatId));
+    else this.blocked.delete(String(chatId));
+  }
+
+  /**
+   * Another process polls with this token (`true`), as during a deploy: every `getUpdates` gets
+   * 409 Conflict until it is set back to `false`.
+   */
+  setConflict(conflicting: boolean): void {
+    this.conflicting = conflicting;
+  }
+
   /** The message as the client sees it now (after edits). */
   message(chatId: number, messageId: number): StoredMessage | undefined {
     return this.messagesById.get(`${chatId}:${messageId}`);
@@ -340,6 +371,29 @@ export class FakeTelegramServer {
       });
       return;
     }
+    if (method === 'getUpdates' && this.conflicting) {
+      this.finish(call, res, {
+        error_code: 409,
+        description:
+          'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running',
+      });
+      return;
+    }
+    if (method === 'sendMessage' && call.chatId !== undefined && this.blocked.has(call.chatId)) {
+      this.finish(call, res, { error_code: 403, description: 'Forbidden: bot was blocked by the user' });
+      return;
+    }
+    if (method === 'sendMessage' && this.limiter) {
+      const admitted = this.limiter.admit(call.chatId ?? '', Date.now());
+      if (!admitted.ok) {
+        this.finish(call, res, {
+          error_code: 429,
+          description: `Too Many Requests: retry after ${admitted.retryAfter}`,
+          retry_after: admitted.retryAfter,
+        });
+        return;
+      }
+    }
     if (method === 'getUpdates') {
       // Not recorded in `sent` while held: tests look for what the bot said, and polls are noise.
       this.poll(params, res);
@@ -397,6 +451,8 @@ export class FakeTelegramServer {
         return true;
       case 'sendMessage':
         return this.sendMessage(params);
+      case 'setMyCommands':
+        return this.setMyCommands(params);
       case 'editMessageText':
       case 'editMessageReplyMarkup':
         return this.edit(method, params);
@@ -419,6 +475,27 @@ export class FakeTelegramServer {
     }
     this.store(stored);
     return this.messageResult(stored);
+  }
+
+  private setMyCommands(params: Record<string, unknown>): true {
+    const commands = params.commands;
+    if (!Array.isArray(commands) || commands.length > 100) {
+      throw new ApiError(400, 'Bad Request: commands must be an array of at most 100 BotCommand');
+    }
+    const parsed = commands.map((entry) => {
+      const command = isRecord(entry) ? entry.command : undefined;
+      const description = isRecord(entry) ? entry.description : undefined;
+      if (typeof command !== 'string' || !/^[a-z0-9_]{1,32}$/.test(command)) {
+        throw new ApiError(400, 'Bad Request: BOT_COMMAND_INVALID');
+      }
+      if (typeof description !== 'string' || description.length < 1 || description.length > 256) {
+        throw new ApiError(400, 'Bad Request: BOT_COMMAND_DESCRIPTION_INVALID');
+      }
+      return { command, description };
+    });
+    const language = typeof params.language_code === 'string' ? params.language_code : '';
+    this.commands.set(language, parsed);
+    return true;
   }
 
   private edit(method: string, params: Record<string, unknown>): unknown {
