@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { reminderInput } from '../machines/reminder/index.js';
@@ -15,7 +15,7 @@ import type { Channel, ChannelName, InboundMessage } from './channels/channel.js
 import { type ConsoleChannel, type ConsoleChatOptions, createConsoleChannel } from './channels/console.js';
 import { createDispatcher, type DispatcherOptions } from './channels/dispatcher.js';
 import { createOutboxWorker, type OutboxItem } from './channels/outbox-worker.js';
-import { createTelegramChannel, type TelegramChannel } from './channels/telegram.js';
+import { telegramFromEnv } from './channels/telegram-setup.js';
 import { createWhatsAppChannel, type WhatsAppChannel, type WhatsAppClientLike } from './channels/whatsapp.js';
 import { type Env, parseEnv } from './config/env.js';
 import { loadSettingsFile } from './config/settings-file.js';
@@ -187,33 +187,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
     // Channels.
     const channels: Partial<Record<ChannelName, Channel>> = {};
-    let telegram: TelegramChannel | undefined;
-    if (env.telegramBotToken) {
-      telegram = createTelegramChannel({
-        token: env.telegramBotToken,
-        apiRoot: env.telegramApiRoot,
-        logger,
-        // Derived from the token so that buttons sent before a restart still verify after it.
-        secret: createHash('sha256').update(`callback-data:${env.telegramBotToken}`).digest('hex'),
-        phrases: {
-          unknownButton: (code) => botT(languageFor(code))('common.unknownButton'),
-          shareContactButton: (code) => botT(languageFor(code))('common.shareContactButton'),
-          contactRejected: (code) => botT(languageFor(code))('common.contactRejected'),
-        },
-        ...(env.telegramWebhookUrl
-          ? {
-              webhook: {
-                path: '/webhooks/telegram',
-                secretToken: createHash('sha256').update(`webhook:${env.telegramBotToken}`).digest('hex'),
-                url: `${env.telegramWebhookUrl.replace(/\/$/, '')}/webhooks/telegram`,
-              },
-            }
-          : {}),
-      });
-      channels.telegram = telegram;
-    }
     const languageFor = (code: string | undefined): Language =>
       asLanguage(code) ?? currentSettings().variables.language;
+    const telegram = telegramFromEnv(env, logger, languageFor);
+    if (telegram) channels.telegram = telegram;
     let whatsapp: WhatsAppChannel | undefined;
     if (options.whatsappClient || env.whatsappEnabled) {
       whatsapp = createWhatsAppChannel({
@@ -365,7 +342,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     cleanup.push(() => app.close());
     registerHealthRoutes(
       app,
-      { version: VERSION, mode, startedAt: clock.now(), now: () => clock.now() },
+      { version: VERSION, mode, startedAt: clock.now(), now: () => clock.now(), channels },
       metrics,
     );
     registerAltegioWebhook(app, { secret: webhookSecret, inbound: store.inbound, metrics, onEvent: ingest });

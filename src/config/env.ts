@@ -59,6 +59,34 @@ const telegramRoot = httpUrl.superRefine((value, ctx) => {
   }
 });
 
+/** Ports Telegram delivers webhooks to (https://core.telegram.org/bots/api#setwebhook). */
+export const TELEGRAM_WEBHOOK_PORTS = [443, 80, 88, 8443] as const;
+
+// Telegram posts updates only over HTTPS, and only to these ports; anything else would start
+// fine and then receive nothing, so it is refused at start-up.
+const telegramWebhookUrl = z.string().superRefine((value, ctx) => {
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if (url?.protocol !== 'https:') {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be an https:// URL: Telegram sends webhooks over HTTPS only',
+    });
+    return;
+  }
+  const port = url.port === '' ? 443 : Number(url.port);
+  if (!(TELEGRAM_WEBHOOK_PORTS as readonly number[]).includes(port)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `port ${port} is not one Telegram delivers webhooks to; use ${TELEGRAM_WEBHOOK_PORTS.join(', ')}`,
+    });
+  } else if (url.search !== '' || url.hash !== '') {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must not have a query or fragment (/webhooks/telegram is appended)',
+    });
+  }
+});
+
 const schema = z.object({
   // Stored without a trailing slash so the client can append `/companies` and the like.
   ALTEGIO_API_URL: httpUrl
@@ -69,7 +97,7 @@ const schema = z.object({
   TELEGRAM_BOT_TOKEN: z.string().optional(),
   TELEGRAM_API_ROOT: telegramRoot.default('https://api.telegram.org'),
   // Public https base URL of this engine; set, Telegram pushes updates to /webhooks/telegram instead of being polled.
-  TELEGRAM_WEBHOOK_URL: httpUrl.optional(),
+  TELEGRAM_WEBHOOK_URL: telegramWebhookUrl.optional(),
   WHATSAPP_ENABLED: flag.default(false),
   CHROMIUM_PATH: z.string().optional(),
   DATABASE_PATH: z.string().default('./data/altegio-bot.sqlite'),

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Channel, ChannelHealth, ChannelName } from '../channels/channel.js';
 import type { Metrics } from '../metrics.js';
 
 export interface HealthInfo {
@@ -6,16 +7,31 @@ export interface HealthInfo {
   mode: 'sandbox' | 'live';
   startedAt: number;
   now: () => number;
+  /** The configured channels; each reports its own state under `channels`. */
+  channels?: Partial<Record<ChannelName, Channel>>;
 }
 
-/** `GET /health` for probes and humans; `GET /metrics` in Prometheus text format. */
+/**
+ * `GET /health` for probes and humans; `GET /metrics` in Prometheus text format. The answer is
+ * always 200 while the process serves: `status` is `degraded` when a channel runs but cannot do its
+ * job fully (Telegram refusing our polls while another instance takes the updates), and
+ * `channels.<name>` says which and why.
+ */
 export function registerHealthRoutes(app: FastifyInstance, info: HealthInfo, metrics: Metrics): void {
-  app.get('/health', async () => ({
-    status: 'ok',
-    version: info.version,
-    mode: info.mode,
-    uptimeSeconds: Math.round((info.now() - info.startedAt) / 1000),
-  }));
+  app.get('/health', async () => {
+    const channels: Partial<Record<ChannelName, ChannelHealth>> = {};
+    for (const [name, channel] of Object.entries(info.channels ?? {}) as Array<[ChannelName, Channel]>) {
+      channels[name] = channel.health?.() ?? { status: channel.isRunning() ? 'ok' : 'stopped' };
+    }
+    const degraded = Object.values(channels).some((state) => state.status === 'degraded');
+    return {
+      status: degraded ? 'degraded' : 'ok',
+      version: info.version,
+      mode: info.mode,
+      uptimeSeconds: Math.round((info.now() - info.startedAt) / 1000),
+      channels,
+    };
+  });
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();

@@ -134,6 +134,26 @@ describe('parseEnv', () => {
     );
   });
 
+  it('should take a Telegram webhook URL only over https and on a port Telegram delivers to', () => {
+    expect(errorOf({ TELEGRAM_WEBHOOK_URL: 'http://bot.example.com' })).toContain(
+      'TELEGRAM_WEBHOOK_URL: must be an https:// URL: Telegram sends webhooks over HTTPS only',
+    );
+    expect(errorOf({ TELEGRAM_WEBHOOK_URL: 'bot.example.com' })).toContain('must be an https:// URL');
+    expect(errorOf({ TELEGRAM_WEBHOOK_URL: 'https://bot.example.com:3000' })).toContain(
+      'TELEGRAM_WEBHOOK_URL: port 3000 is not one Telegram delivers webhooks to; use 443, 80, 88, 8443',
+    );
+    expect(errorOf({ TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/?a=1' })).toContain(
+      'must not have a query',
+    );
+    for (const url of [
+      'https://bot.example.com',
+      'https://bot.example.com:8443/salon',
+      'https://bot.example.com:88',
+    ]) {
+      expect(parseEnv({ TELEGRAM_WEBHOOK_URL: url }).telegramWebhookUrl).toBe(url);
+    }
+  });
+
   it('should refuse URLs that are not http(s)', () => {
     expect(errorOf({ ALTEGIO_API_URL: 'api.alteg.io' })).toContain(
       'ALTEGIO_API_URL: must be an http:// or https:// URL',
