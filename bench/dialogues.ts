@@ -11,12 +11,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UserEvent } from '../machines/shared/events.js';
-import { BOOKING, createMachineRegistry } from '../src/dialogues/machines.js';
+import { BOOKING, createDialogueKinds } from '../src/dialogues/machines.js';
 import { createDialogueRuntime } from '../src/dialogues/runtime.js';
 import type { BookingPort } from '../src/domain/booking.js';
 import { defaultSettings } from '../src/domain/settings.js';
 import { createLogger } from '../src/log.js';
 import { startCheckpointer } from '../src/store/checkpointer.js';
+import { createSqliteDialogueStore } from '../src/store/dialogue-store.js';
 import { createStore } from '../src/store/index.js';
 import { renderReply } from '../src/templates/render-reply.js';
 
@@ -66,9 +67,10 @@ export async function benchDialogues(args: string[]): Promise<string> {
   // As the engine runs it: WAL checkpoints on the second core.
   const checkpointer = startCheckpointer(store.sqlite);
   const settings = defaultSettings();
+  const clock = { now: () => Date.now() };
   const runtime = createDialogueRuntime({
-    store,
-    machines: createMachineRegistry({
+    store: createSqliteDialogueStore(store, { clock }),
+    kinds: createDialogueKinds({
       settings: () => settings,
       booking: port,
       reminder: {
@@ -81,8 +83,7 @@ export async function benchDialogues(args: string[]): Promise<string> {
       },
       feedback: { saveRating: async () => {}, saveComment: async () => {} },
     }),
-    bookingMachineId: BOOKING,
-    clock: { now: () => Date.now() },
+    clock,
     logger: createLogger({ level: 'silent' }),
     render: (message, language) => renderReply(message, language),
     defaultLanguage: () => 'en',

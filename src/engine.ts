@@ -1,7 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import { reminderInput } from '../machines/reminder/index.js';
 import { createCachedAltegio } from './altegio/cache.js';
 import { createAltegioClient } from './altegio/client.js';
 import {
@@ -24,13 +23,19 @@ import { registerConsole } from './console/index.js';
 import { createAltegioBookingPort, servedBranchIds } from './dialogues/booking-port.js';
 import { createStoreFeedbackPort } from './dialogues/feedback-port.js';
 import { startInspector } from './dialogues/inspector.js';
-import { BOOKING, createMachineRegistry, FEEDBACK, REMINDER } from './dialogues/machines.js';
+import {
+  createDialogueKinds,
+  FEEDBACK,
+  type FeedbackData,
+  REMINDER,
+  type ReminderData,
+} from './dialogues/machines.js';
 import type { Language } from './dialogues/registry.js';
 import { createAltegioReminderPort } from './dialogues/reminder-port.js';
 import { createDialogueRuntime } from './dialogues/runtime.js';
 import { createSweeper } from './dialogues/sweeper.js';
 import { type Clock, systemClock } from './domain/clock.js';
-import { asLanguage, durationsOf, type Settings } from './domain/settings.js';
+import { asLanguage, type Settings } from './domain/settings.js';
 import { registerAdminApi } from './http/admin-api.js';
 import { registerAltegioWebhook } from './http/altegio-webhook.js';
 import { registerHealthRoutes } from './http/health.js';
@@ -46,6 +51,7 @@ import { renderTemplate } from './notify/render.js';
 import { createVisitWrites } from './notify/visit-writes.js';
 import { createNotificationWorker } from './notify/worker.js';
 import { startCheckpointer } from './store/checkpointer.js';
+import { createSqliteDialogueStore } from './store/dialogue-store.js';
 import { createStore, migrateDatabase, openDatabase, type Store } from './store/index.js';
 import { botT } from './templates/i18n.js';
 import { renderReply } from './templates/render-reply.js';
@@ -251,14 +257,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const inspector = env.inspect ? await startInspector(logger, INSPECTOR_PORT) : undefined;
     if (inspector) cleanup.push(() => inspector.stop());
     const runtime = createDialogueRuntime({
-      store,
-      machines: createMachineRegistry({
+      store: createSqliteDialogueStore(store, { clock }),
+      kinds: createDialogueKinds({
         settings: currentSettings,
         booking: createAltegioBookingPort({ ...branchSource, logger }),
         reminder: createAltegioReminderPort(altegio, clock, visitWrites),
         feedback: createStoreFeedbackPort(store),
       }),
-      bookingMachineId: BOOKING,
       clock,
       logger: logger.child({ component: 'dialogues' }),
       render: (message, language) => renderReply(message, language),
@@ -288,43 +293,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
       logger: logger.child({ component: 'notify' }),
       isRunning,
       render: renderTemplate,
-      startReminder: ({ channel, chatId, text, record, issuedAt, idempotencyKey }) => {
-        const input = reminderInput(currentSettings(), {
-          dialogueId: randomUUID(),
-          text,
-          record: {
-            companyId: record.companyId,
-            recordId: record.id,
-            datetime: record.datetime,
-            prepaid: record.paid,
-          },
-          issuedAt,
-        });
-        return runtime.startDialogue(channel, chatId, REMINDER, input, {
+      startReminder: ({ channel, chatId, text, record, issuedAt, idempotencyKey }) =>
+        runtime.startDialogue(channel, chatId, REMINDER, { text, record, issuedAt } satisfies ReminderData, {
           recordId: record.id,
           idempotencyKey,
           priority: 'bulk',
-        });
-      },
-      startFeedback: ({ channel, chatId, text, record, idempotencyKey }) => {
-        const current = currentSettings();
-        const durations = durationsOf(current);
-        const branch = current.branches.find((candidate) => candidate.id === record.companyId);
-        const input = {
-          dialogueId: randomUUID(),
-          text,
-          record: { companyId: record.companyId, recordId: record.id },
-          menuTtlMs: durations.feedbackMenuTtl,
-          poorRatingAtMost: current.feedback.poorRatingAtMost,
-          reviewLink: branch?.reviewLink || undefined,
-          createTaskOnPoorRating: current.tasks.onPoorRating,
-        };
-        return runtime.startDialogue(channel, chatId, FEEDBACK, input, {
+        }),
+      startFeedback: ({ channel, chatId, text, record, idempotencyKey }) =>
+        runtime.startDialogue(channel, chatId, FEEDBACK, { text, record } satisfies FeedbackData, {
           recordId: record.id,
           idempotencyKey,
           priority: 'bulk',
-        });
-      },
+        }),
       branchIds: () => servedBranchIds(branchSource),
       onOutbox: () => outboxWorker.wake(),
       visitWrites,

@@ -25,11 +25,6 @@ export interface ConversationsRepo {
   upsert(channel: Channel, chatId: string, details?: ConversationDetails): Conversation;
   get(id: number): Conversation | undefined;
   byChat(channel: Channel, chatId: string): Conversation | undefined;
-  /**
-   * Links a chat to a phone: a Telegram contact shared at any step makes notifications for that
-   * client reach this chat. Returns false when there is no such conversation.
-   */
-  linkPhone(id: number, phone: string): boolean;
   /** Chats linked to a phone, most recently active first: where a notification can go. */
   findByPhone(phone: string): Conversation[];
   /**
@@ -124,15 +119,6 @@ export function createConversations(db: Db, now: Now = Date.now): ConversationsR
 
     byChat(channel, chatId) {
       return byChatStatement.get({ channel, chatId });
-    },
-
-    linkPhone(id, phone) {
-      const result = db
-        .update(conversations)
-        .set({ phone, updatedAt: now() })
-        .where(eq(conversations.id, id))
-        .run();
-      return result.changes > 0;
     },
 
     findByPhone(phone) {

@@ -4,10 +4,10 @@
  * @module
  */
 import { and, asc, eq, isNull, min, sql } from 'drizzle-orm';
-import { type Db, type Now, transaction } from './db.js';
+import type { Db, Now } from './db.js';
 import { type Timer, type TimerEvent, timers } from './schema.js';
 
-/** One delayed event the machine scheduled, as the runtime saw it through `inspect`. */
+/** One delayed event a machine scheduled, as the runtime read it off the actor system's scheduler. */
 export interface TimerInput {
   /** XState's id of the delayed send; a later `xstate.cancel` names it. */
   sendId: string;
@@ -26,8 +26,11 @@ export interface TimersRepo {
   schedule(dialogueId: number, timer: TimerInput): void;
   /** Forgets a delayed event the machine cancelled (left its state). Returns whether it existed. */
   cancel(dialogueId: number, sendId: string): boolean;
-  /** Makes the given list the dialogue's whole set of timers. */
-  replaceForDialogue(dialogueId: number, list: readonly TimerInput[]): void;
+  /**
+   * Moves a pending timer to `dueAt` (its delivery failed; it is tried again then). Returns false
+   * when it is no longer pending.
+   */
+  reschedule(id: number, dueAt: number): boolean;
   /** Drops every timer of a dialogue (it ended). Returns how many. */
   deleteForDialogue(dialogueId: number): number;
   /** Pending timers of a dialogue, soonest first, for a runtime that hydrates it. */
@@ -96,11 +99,14 @@ export function createTimers(db: Db, now: Now = Date.now): TimersRepo {
       return cancelStatement.run({ dialogueId, sendId }).changes > 0;
     },
 
-    replaceForDialogue(dialogueId, list) {
-      transaction(db, () => {
-        deleteForDialogue(dialogueId);
-        for (const timer of list) schedule(dialogueId, timer);
-      });
+    reschedule(id, dueAt) {
+      return (
+        db
+          .update(timers)
+          .set({ dueAt })
+          .where(and(eq(timers.id, id), isNull(timers.firedAt)))
+          .run().changes > 0
+      );
     },
 
     deleteForDialogue,

@@ -7,6 +7,7 @@ import { createDialogueRuntime, type DialogueRuntime } from '../../src/dialogues
 import { createLogger } from '../../src/log.js';
 import { renderTemplate } from '../../src/notify/render.js';
 import { createNotificationWorker, type StartReminder } from '../../src/notify/worker.js';
+import { createSqliteDialogueStore } from '../../src/store/dialogue-store.js';
 import { renderReply } from '../../src/templates/render-reply.js';
 import { eventually } from '../helpers/eventually.js';
 import { openSalon, type Salon } from './salon.js';
@@ -51,16 +52,26 @@ describe('notification worker', () => {
 
   function runtimeFor(s: Salon): DialogueRuntime {
     return createDialogueRuntime({
-      store: s.store,
-      machines: {
-        booking: { id: 'booking', version: 1, machine: booking, input: () => ({}) },
+      store: createSqliteDialogueStore(s.store, { clock: s.clock }),
+      kinds: {
+        booking: {
+          id: 'booking',
+          version: 1,
+          machine: booking,
+          startCommands: ['start'],
+          interruptible: false,
+          input: () => ({}),
+        },
         reminder: {
           id: 'reminder',
           version: 1,
           machine: reminderMachine.provide({ actors: reminderActors(noWrites) }),
+          startCommands: [],
+          interruptible: true,
+          // The test hands the machine's whole input as the start's data.
+          input: ({ data }) => data,
         },
       },
-      bookingMachineId: 'booking',
       clock: s.clock,
       logger: createLogger({ level: 'silent' }),
       render: (message, language) => renderReply(message, language),

@@ -61,7 +61,7 @@ describe('timers', () => {
     expect(store.timers.due(4999)).toEqual([]);
   });
 
-  it('cancels by send id and replaces the whole set', () => {
+  it('cancels by send id, moves a pending one later, and drops them all', () => {
     const store = temp.open();
     const id = startDialogue(store);
     store.timers.schedule(id, timeout(1000, 'x'));
@@ -70,8 +70,15 @@ describe('timers', () => {
     expect(store.timers.cancel(id, 'x')).toBe(false);
     expect(store.timers.pendingForDialogue(id).map((t) => t.sendId)).toEqual(['y']);
 
-    store.timers.replaceForDialogue(id, [timeout(3000, 'z')]);
-    expect(store.timers.pendingForDialogue(id).map((t) => t.sendId)).toEqual(['z']);
+    const [y] = store.timers.pendingForDialogue(id);
+    if (!y) throw new Error('no timer');
+    expect(store.timers.reschedule(y.id, 3000)).toBe(true);
+    expect(store.timers.due(2999)).toEqual([]);
+    expect(store.timers.due(3000).map((t) => t.sendId)).toEqual(['y']);
+    // A delivered one stays delivered.
+    store.timers.markFired(y.id, 3000);
+    expect(store.timers.reschedule(y.id, 4000)).toBe(false);
+    expect(store.timers.due(5000)).toEqual([]);
     expect(store.timers.deleteForDialogue(id)).toBe(1);
     expect(store.timers.nextDueAt()).toBeUndefined();
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createGroupCommit } from '../../src/dialogues/group-commit.js';
-import { useTempDatabases } from '../store/helpers.js';
+import { createGroupCommit } from '../../src/store/group-commit.js';
+import { useTempDatabases } from './helpers.js';
 
 const message = (key: string) => ({
   channel: 'telegram' as const,
@@ -41,7 +41,8 @@ describe('group commit', () => {
       group.commit(() => {
         // A step that wrote part of its rows before failing: none of them may stay.
         store.outbox.enqueue(message('half-done'));
-        store.saveDialogueStep({ dialogueId: 404, snapshot: {}, status: 'active' });
+        // A deadline of a dialogue that does not exist: the foreign key refuses it.
+        store.timers.schedule(404, { sendId: 'x', event: { type: 'x' }, dueAt: 1 });
       }),
       group.commit(() => store.outbox.enqueue(message('third'))),
     ]);

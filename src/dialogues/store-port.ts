@@ -1,0 +1,137 @@
+/**
+ * The dialogue store: everything the runtime reads and writes, and nothing more. The engine uses
+ * SQLite (`store/dialogue-store.ts`); tests may use the in-memory one (`memory-store.ts`). Both
+ * pass the same contract suite, which a Postgres implementation would pass as well.
+ *
+ * Every write that starts, changes or ends a dialogue is one {@link DialogueStore.commit}: the
+ * snapshot, its deadlines, its replies and what the message revealed about the chat land
+ * together or not at all.
+ *
+ * @module
+ */
+import type { OutboundMessage } from '../channels/channel.js';
+import type {
+  Channel,
+  Conversation,
+  Dialogue,
+  DialogueStatus,
+  OutboxPriority,
+  TimerEvent,
+} from '../store/schema.js';
+
+/** A chat as a step begins it: its conversation and the dialogue it is in, if any. */
+export interface ChatState {
+  conversation: Conversation;
+  active: Dialogue | undefined;
+}
+
+/** A deadline a dialogue waits for. */
+export interface Deadline {
+  id: number;
+  /** XState's id of the delayed send; a later step cancels or replaces it by this id. */
+  sendId: string;
+  event: TimerEvent;
+  /** Epoch ms. */
+  dueAt: number;
+}
+
+/** A deadline due now, with the chat its dialogue talks in (the runtime queues it there). */
+export interface DueDeadline extends Deadline {
+  dialogueId: number;
+  channel: Channel;
+  chatId: string;
+}
+
+/** A deadline a step set or set again: a `sendId` the dialogue has already is replaced. */
+export interface NewDeadline {
+  sendId: string;
+  event: TimerEvent;
+  dueAt: number;
+}
+
+/** What a step did to its dialogue. */
+export interface DialogueChange {
+  /** `actor.getPersistedSnapshot()` after the step. */
+  snapshot: unknown;
+  /** `active` while the machine waits; anything else ends it and drops its deadlines. */
+  status: DialogueStatus;
+  /** Send ids of deadlines the step dropped. */
+  cancel: readonly string[];
+  schedule: readonly NewDeadline[];
+  /** The deadline this step delivered: no longer pending (unless `schedule` sets its id again). */
+  fired?: number;
+}
+
+/** A new dialogue (`start`) or a step of the one the chat is in (`id`). */
+export type StepDialogue =
+  | (DialogueChange & { id: number })
+  | (DialogueChange & { start: { machineId: string; machineVersion: number; recordId?: number } });
+
+/** Everything one step writes. */
+export interface StepCommit {
+  /** The chat's conversation as the step leaves it (a phone or language the message revealed). */
+  conversation: Conversation;
+  /**
+   * The client's message this step handled: its phone and language are kept, and its update id
+   * makes a redelivery a duplicate ({@link DialogueStore.isDuplicate}). Absent for a step the
+   * engine started (a reminder).
+   */
+  inbound?: { updateId?: string };
+  /** A dialogue this step ends first (replaced by a new one, or its machine version is gone). */
+  end?: number;
+  dialogue?: StepDialogue;
+  /**
+   * Rendered replies, in order. Each gets the idempotency key `<messageKey>:<index>`, and, when
+   * the step has a dialogue, that dialogue's id as its menu id.
+   */
+  messages: ReadonlyArray<Omit<OutboundMessage, 'menuId'>>;
+  messageKey: string;
+  /** Of every message of the step. Default `interactive` (a reply); a notification is `bulk`. */
+  priority?: OutboxPriority;
+  /**
+   * Other writes of the step (the machine's intents: a task, a message for the admin), given the
+   * dialogue's id. They run in the commit's transaction; a throw fails the whole commit. Only
+   * for a step with a dialogue.
+   */
+  alongside?(dialogueId: number): void;
+}
+
+/** What the dialogue runtime needs of storage. */
+export interface DialogueStore {
+  /** The chat's conversation (created on first contact) and its active dialogue. */
+  loadChat(channel: Channel, chatId: string): Promise<ChatState>;
+  /**
+   * Whether this was handled already: a client's update redelivered, or an engine start
+   * (`start`: its idempotency key) repeated after a crash.
+   */
+  isDuplicate(conversation: Conversation, key: { update: string } | { start: string }): Promise<boolean>;
+  /**
+   * Writes a step atomically; resolves with the id of the step's dialogue (a new one's, too) once
+   * durable. Rejects, having written nothing, when any part fails, including `alongside`.
+   */
+  commit(step: StepCommit): Promise<number | undefined>;
+  /** A dialogue's pending deadlines, soonest first: what a hydrated actor gets back. */
+  pendingDeadlines(dialogueId: number): Promise<Deadline[]>;
+  /** Pending deadlines of active dialogues due at or before `now`, soonest first. */
+  dueDeadlines(now: number, limit?: number): Promise<DueDeadline[]>;
+  /**
+   * A delivered deadline whose step failed (Altegio down) is due again at `dueAt`; the chat's
+   * dialogue is read afresh by its next step. Does nothing if the deadline is no longer pending.
+   */
+  retryDeadline(conversation: Conversation, deadlineId: number, dueAt: number): Promise<void>;
+}
+
+/** Telegram's `update_id`s increase (compared with the chat's last); other ids go to a ledger. */
+export function numericUpdateId(updateId: string | undefined): number | undefined {
+  return updateId !== undefined && /^\d{1,15}$/.test(updateId) ? Number(updateId) : undefined;
+}
+
+/** The conversation as a handled update leaves it: its highest update id. */
+export function afterUpdate(conversation: Conversation, updateId: string | undefined): Conversation {
+  const numeric = numericUpdateId(updateId);
+  if (numeric === undefined) return conversation;
+  return { ...conversation, lastUpdateId: Math.max(numeric, conversation.lastUpdateId ?? numeric) };
+}
+
+/** The menu id a dialogue's replies carry. */
+export const menuIdOf = (dialogueId: number): string => String(dialogueId);

@@ -1,0 +1,236 @@
+/**
+ * The dialogue store on SQLite: the runtime's port (`dialogues/store-port.ts`) over the
+ * repositories, with a bounded cache of the chats talking now and group commit.
+ *
+ * @module
+ */
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import {
+  afterUpdate,
+  type ChatState,
+  type DialogueStore,
+  type DueDeadline,
+  menuIdOf,
+  numericUpdateId,
+  type StepCommit,
+} from '../dialogues/store-port.js';
+import type { Clock } from '../domain/clock.js';
+import { LruMap } from '../lru.js';
+import { createGroupCommit } from './group-commit.js';
+import type { Store } from './index.js';
+import { conversations, type Dialogue, dialogues, timers } from './schema.js';
+
+/** Options of {@link createSqliteDialogueStore}. */
+export interface SqliteDialogueStoreOptions {
+  clock: Clock;
+  /** How many chats keep their conversation and active dialogue in memory. Default 10,000. */
+  cachedChats?: number;
+  /**
+   * How long a handled entry stays in the inbound ledger (updates without increasing ids, Altegio
+   * webhooks), so a redelivery is still recognised. Default 30 days: far beyond any retry window
+   * the platforms document (Telegram keeps updates 24 h).
+   */
+  ledgerRetentionMs?: number;
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * The chats seen last are cached with their conversation and active dialogue as last committed: a
+ * message in a chat that is talking now costs no read. Bounded, so dormant dialogues cost no
+ * memory. The database stays the truth: the cache changes only after a commit succeeded, and a
+ * chat whose state a commit does not fully describe (a reply outside a dialogue, a failed step,
+ * a failed commit) is read afresh next time.
+ *
+ * Steps that finish in the same turn of the event loop share one transaction (`group-commit.ts`).
+ * The inbound ledger is pruned at most hourly, on the sweeper's periodic look at due deadlines.
+ */
+export function createSqliteDialogueStore(store: Store, options: SqliteDialogueStoreOptions): DialogueStore {
+  const { clock } = options;
+  const group = createGroupCommit((write) => store.transaction(write));
+  const cache = new LruMap<string, ChatState>(options.cachedChats ?? 10_000);
+  const retentionMs = options.ledgerRetentionMs ?? 30 * 24 * HOUR;
+  let prunedAt = Number.NEGATIVE_INFINITY;
+  const key = (channel: string, chatId: string) => `${channel}:${chatId}`;
+
+  const dueStatement = store.db
+    .select({
+      id: timers.id,
+      dialogueId: timers.dialogueId,
+      sendId: timers.sendId,
+      event: timers.event,
+      dueAt: timers.dueAt,
+      status: dialogues.status,
+      channel: conversations.channel,
+      chatId: conversations.chatId,
+    })
+    .from(timers)
+    .innerJoin(dialogues, eq(dialogues.id, timers.dialogueId))
+    .innerJoin(conversations, eq(conversations.id, dialogues.conversationId))
+    .where(and(isNull(timers.firedAt), sql`${timers.dueAt} <= ${sql.placeholder('now')}`))
+    .orderBy(asc(timers.dueAt), asc(timers.id))
+    .limit(sql.placeholder('limit'))
+    .prepare();
+
+  /** In the transaction: the step's writes, in the order the runtime relies on. */
+  function write(step: StepCommit): { id: number | undefined; created: Dialogue | undefined } {
+    const { conversation } = step;
+    if (step.end !== undefined) {
+      store.dialogues.setStatus(step.end, 'ended');
+      store.timers.deleteForDialogue(step.end);
+    }
+    let id: number | undefined;
+    let created: Dialogue | undefined;
+    const change = step.dialogue;
+    if (change && 'start' in change) {
+      created = store.dialogues.create({
+        conversationId: conversation.id,
+        machineId: change.start.machineId,
+        machineVersion: change.start.machineVersion,
+        snapshot: change.snapshot,
+        status: change.status,
+        recordId: change.start.recordId ?? null,
+      });
+      id = created.id;
+    } else if (change) {
+      id = change.id;
+      if (!store.dialogues.save(id, change.snapshot, change.status))
+        throw new Error(`dialogue ${id} does not exist`);
+    }
+    if (change && id !== undefined) {
+      step.alongside?.(id);
+      if (change.status === 'active') {
+        // Fired first: a step whose delivered deadline re-enters its own state schedules the
+        // same id again, and that new deadline must stay pending.
+        if (change.fired !== undefined) store.timers.markFired(change.fired, clock.now());
+        for (const sendId of change.cancel) store.timers.cancel(id, sendId);
+        for (const deadline of change.schedule) store.timers.schedule(id, deadline);
+      } else {
+        // A finished dialogue has nothing left to wait for.
+        store.timers.deleteForDialogue(id);
+      }
+    }
+    const menu = id === undefined ? {} : { menuId: menuIdOf(id) };
+    for (const [index, message] of step.messages.entries()) {
+      store.outbox.enqueue({
+        channel: conversation.channel,
+        recipient: conversation.chatId,
+        payload: { ...message, ...menu },
+        idempotencyKey: `${step.messageKey}:${index}`,
+        priority: step.priority ?? 'interactive',
+      });
+    }
+    if (step.inbound) {
+      const { updateId } = step.inbound;
+      const numeric = numericUpdateId(updateId);
+      store.conversations.touch(conversation.id, {
+        phone: conversation.phone,
+        language: conversation.language,
+        lastUpdateId: numeric ?? null,
+      });
+      if (updateId !== undefined && numeric === undefined) {
+        store.inbound.recordIfNew(conversation.channel, updateId, undefined, clock.now());
+        store.inbound.markProcessed(conversation.channel, updateId, clock.now());
+      }
+    }
+    return { id, created };
+  }
+
+  /** After the commit: what the chat's cache holds now, or nothing when the step does not say. */
+  function remember(step: StepCommit, written: { id: number | undefined; created: Dialogue | undefined }) {
+    const chatKey = key(step.conversation.channel, step.conversation.chatId);
+    const change = step.dialogue;
+    const previous = cache.get(chatKey);
+    const base = written.created ?? (previous?.active?.id === written.id ? previous?.active : undefined);
+    if (!change || !base) {
+      cache.delete(chatKey);
+      return;
+    }
+    const conversation = step.inbound
+      ? afterUpdate(step.conversation, step.inbound.updateId)
+      : step.conversation;
+    cache.set(chatKey, {
+      conversation,
+      active:
+        change.status === 'active'
+          ? { ...base, snapshot: change.snapshot, status: 'active', updatedAt: clock.now() }
+          : undefined,
+    });
+  }
+
+  function pruneLedger(): void {
+    const now = clock.now();
+    if (now - prunedAt < HOUR) return;
+    prunedAt = now;
+    void group
+      .commit(() => store.inbound.pruneProcessed(now - retentionMs))
+      .catch(() => {
+        // Housekeeping: the next hour tries again.
+        prunedAt = Number.NEGATIVE_INFINITY;
+      });
+  }
+
+  return {
+    async loadChat(channel, chatId) {
+      const chatKey = key(channel, chatId);
+      const cached = cache.get(chatKey);
+      if (cached) return cached;
+      const known = store.conversations.byChat(channel, chatId);
+      // A new chat's row joins the next group commit rather than costing a commit of its own.
+      const conversation = known ?? (await group.commit(() => store.conversations.upsert(channel, chatId)));
+      const state: ChatState = {
+        conversation,
+        // A chat seen for the first time has no dialogue yet.
+        active: known ? store.dialogues.getActive(conversation.id) : undefined,
+      };
+      cache.set(chatKey, state);
+      return state;
+    },
+
+    async isDuplicate(conversation, id) {
+      if ('start' in id) return store.outbox.byIdempotencyKey(`${id.start}:0`) !== undefined;
+      const numeric = numericUpdateId(id.update);
+      if (numeric === undefined) return store.inbound.get(conversation.channel, id.update) !== undefined;
+      return conversation.lastUpdateId != null && numeric <= conversation.lastUpdateId;
+    },
+
+    async commit(step) {
+      let written: ReturnType<typeof write>;
+      try {
+        written = await group.commit(() => write(step));
+      } catch (error) {
+        cache.delete(key(step.conversation.channel, step.conversation.chatId));
+        throw error;
+      }
+      remember(step, written);
+      return written.id;
+    },
+
+    async pendingDeadlines(dialogueId) {
+      return store.timers
+        .pendingForDialogue(dialogueId)
+        .map(({ id, sendId, event, dueAt }) => ({ id, sendId, event, dueAt }));
+    },
+
+    async dueDeadlines(now, limit = 100) {
+      pruneLedger();
+      const due: DueDeadline[] = [];
+      const ended = new Set<number>();
+      for (const { status, ...row } of dueStatement.all({ now, limit })) {
+        if (status === 'active') due.push(row);
+        else ended.add(row.dialogueId);
+      }
+      // Rows an ended dialogue left behind (written before every end dropped them) would be due forever.
+      if (ended.size > 0)
+        await group.commit(() => {
+          for (const dialogueId of ended) store.timers.deleteForDialogue(dialogueId);
+        });
+      return due;
+    },
+
+    async retryDeadline(conversation, deadlineId, dueAt) {
+      cache.delete(key(conversation.channel, conversation.chatId));
+      await group.commit(() => store.timers.reschedule(deadlineId, dueAt));
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { createSqliteDialogueStore } from '../../src/store/dialogue-store.js';
+import type { Store } from '../../src/store/index.js';
+import { dialogueStoreContract } from './dialogue-store.contract.js';
+import { testClock, useTempDatabases } from './helpers.js';
+
+describe('SQLite dialogue store', () => {
+  const temp = useTempDatabases();
+
+  describe('contract', () => {
+    let files = 0;
+    dialogueStoreContract(async (clock) => {
+      // A file of its own per case: reopening reads it with a new connection, as a restart would.
+      files += 1;
+      const name = `contract-${files}.sqlite`;
+      const store = temp.open(name, { ...clock, set: () => {} });
+      return {
+        store: createSqliteDialogueStore(store, { clock }),
+        messages: async (chatId) =>
+          store.outbox
+            .list({ recipient: chatId })
+            .reverse()
+            .map(({ payload, idempotencyKey }) => ({ payload, idempotencyKey })),
+        reopen: async () =>
+          createSqliteDialogueStore(temp.open(name, { ...clock, set: () => {} }), { clock }),
+      };
+    });
+  });
+
+  function opened() {
+    const clock = testClock();
+    const store = temp.open(undefined, clock);
+    return {
+      clock,
+      store,
+      dialogues: createSqliteDialogueStore(store, { clock, ledgerRetentionMs: 86_400_000 }),
+    };
+  }
+
+  const handled = async (store: Store, source: string, eventId: string, at: number) => {
+    store.inbound.recordIfNew(source, eventId, null, at);
+    store.inbound.markProcessed(source, eventId, at);
+  };
+
+  it('prunes handled ledger entries older than the retention, at most hourly, on the periodic look at deadlines', async () => {
+    const { clock, store, dialogues } = opened();
+    await handled(store, 'altegio', 'old', clock.now());
+    store.inbound.recordIfNew('altegio', 'unhandled', null, clock.now());
+    clock.advance(86_400_000 + 1);
+    await handled(store, 'altegio', 'recent', clock.now());
+    await dialogues.dueDeadlines(clock.now());
+    await expect.poll(() => store.inbound.get('altegio', 'old')).toBeUndefined();
+    // Not handled yet: replayed at start-up, so never pruned.
+    expect(store.inbound.get('altegio', 'unhandled')).toBeDefined();
+    expect(store.inbound.get('altegio', 'recent')).toBeDefined();
+
+    // Within the hour nothing more is pruned; after it, what has aged out is.
+    clock.advance(86_400_000);
+    await dialogues.dueDeadlines(clock.now());
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(store.inbound.get('altegio', 'recent')).toBeDefined();
+    clock.advance(3_600_000);
+    await dialogues.dueDeadlines(clock.now());
+    await expect.poll(() => store.inbound.get('altegio', 'recent')).toBeUndefined();
+  });
+
+  it('drops deadlines an ended dialogue left behind instead of finding them due forever', async () => {
+    const { clock, store, dialogues } = opened();
+    const conversation = store.conversations.upsert('telegram', '42');
+    const dialogue = store.dialogues.create({
+      conversationId: conversation.id,
+      machineId: 'quiz',
+      machineVersion: 1,
+      snapshot: {},
+    });
+    store.timers.schedule(dialogue.id, { sendId: 'a', event: { type: 'a' }, dueAt: clock.now() });
+    // Ended the way older versions did, without dropping its deadlines.
+    store.dialogues.setStatus(dialogue.id, 'ended');
+    expect(await dialogues.dueDeadlines(clock.now())).toEqual([]);
+    expect(store.timers.nextDueAt()).toBeUndefined();
+  });
+});
