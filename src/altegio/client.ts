@@ -141,7 +141,10 @@ export interface RecordChanges {
 
 /** Filters of the client search. */
 export interface ClientSearchQuery {
-  /** Birthday range `YYYY-MM-DD` (whether the year counts is unconfirmed: compare month/day locally). */
+  /**
+   * Birthday range, `MM-DD` or `YYYY-MM-DD`; sent as `MM-DD` (Altegio's own tooling). Hits carry no
+   * birth date: read the client card for it.
+   */
   birthday?: { from: string; to: string };
   /** Phone, name or card substring. */
   quickSearch?: string;

@@ -10,14 +10,24 @@ import type { RequestSpec, Transport } from './transport.js';
 
 type ClientOps = Pick<AltegioApi, 'getClient' | 'iterateClients' | 'searchClients' | 'clientCategories'>;
 
-/** Fields we ask the search to return (default would be `id` only). */
-// birth_date and categories let birthday greetings check the day and excluded categories locally.
-const SEARCH_FIELDS = ['id', 'name', 'phone', 'email', 'birth_date', 'categories'];
+/**
+ * Fields we ask the search to return (default would be `id` only). get_client_list's `fields` is a
+ * fixed list and "cannot return tags/categories, custom fields, birth date": those come from the
+ * client card (`getClient`).
+ */
+const SEARCH_FIELDS = ['id', 'name', 'phone', 'email'];
+
+/** `YYYY-MM-DD` or `MM-DD` → `MM-DD`, the form Altegio's own tooling sends in the birthday filter. */
+function monthDayOf(day: string): string {
+  return day.slice(-5);
+}
 
 function searchFilters(query: ClientSearchQuery): Array<{ type: string; state: Record<string, unknown> }> {
   const filters: Array<{ type: string; state: Record<string, unknown> }> = [];
-  if (query.birthday)
-    filters.push({ type: 'birthday', state: { from: query.birthday.from, to: query.birthday.to } });
+  if (query.birthday) {
+    const { from, to } = query.birthday;
+    filters.push({ type: 'birthday', state: { from: monthDayOf(from), to: monthDayOf(to) } });
+  }
   if (query.quickSearch) filters.push({ type: 'quick_search', state: { value: query.quickSearch } });
   return filters;
 }

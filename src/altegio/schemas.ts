@@ -630,40 +630,20 @@ export const ClientSchema = z
     }),
   );
 
-/** A client search hit: only the requested `fields` are present. */
+/**
+ * A client search hit: only the requested `fields` are present. get_client_list cannot return
+ * birth date or categories; read the client card (`ClientCard`) for those.
+ */
 export interface ClientSummary {
   id: number;
   name: string;
   phone: string | null;
   email: string;
-  /** Present only if Altegio included it. */
-  birthDate: string | null;
-  /** Client categories (labels), when requested. */
-  categoryIds: number[];
 }
 
 export const ClientSummarySchema = z
-  .object({
-    id: zId,
-    name: zStr,
-    phone: zPhone,
-    email: zStr,
-    birth_date: zCalendarDate,
-    categories: z
-      .array(z.object({ id: zId }).loose())
-      .catch([])
-      .optional(),
-  })
-  .transform(
-    (c): ClientSummary => ({
-      id: c.id,
-      name: c.name,
-      phone: c.phone,
-      email: c.email,
-      birthDate: c.birth_date,
-      categoryIds: (c.categories ?? []).map((category) => category.id),
-    }),
-  );
+  .object({ id: zId, name: zStr, phone: zPhone, email: zStr })
+  .transform((c): ClientSummary => ({ id: c.id, name: c.name, phone: c.phone, email: c.email }));
 
 /** A label ("client category" when `entity` is 1). */
 export interface Label {

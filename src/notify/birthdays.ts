@@ -4,6 +4,7 @@ import { RecordSchema } from '../altegio/schemas.js';
 import { normalizePhone } from '../domain/phone.js';
 import type { Settings } from '../domain/settings.js';
 import type { Store } from '../store/index.js';
+import type { ClientCards } from './client-cards.js';
 
 /**
  * When the next birthday scan runs: `birthdays.sendAt` on the local calendar day in
@@ -40,23 +41,33 @@ export interface BirthdayClient {
 
 /**
  * Clients whose birthday (day and month) is `day`, from Altegio's client search in each branch
- * and from the clients of mirrored records (webhooks). Altegio's `birthday` filter may or may
- * not ignore the year, so the day and month are compared here as well.
+ * and from the clients of mirrored records (webhooks). The search filters by birthday but cannot
+ * return birth date or categories (get_client_list), so every hit's card is read (`cards`, cached):
+ * its birth date is checked (the filter's year handling is undocumented) and its categories are
+ * what excluded categories are held against.
  */
 export async function birthdayClients(
   store: Store,
   altegio: CachedAltegioApi,
+  cards: ClientCards,
   companyIds: readonly number[],
   day: string,
 ): Promise<BirthdayClient[]> {
   const monthDay = day.slice(5);
   const found = new Map<string, BirthdayClient>();
   for (const companyId of companyIds) {
-    for await (const client of altegio.iterateClients(companyId, { birthday: { from: day, to: day } })) {
-      const phone = normalizePhone(client.phone);
-      if (!phone || (client.birthDate && client.birthDate.slice(5) !== monthDay)) continue;
-      if (!found.has(phone))
-        found.set(phone, { companyId, name: client.name, phone, categoryIds: client.categoryIds });
+    for await (const hit of altegio.iterateClients(companyId, { birthday: { from: day, to: day } })) {
+      const phone = normalizePhone(hit.phone);
+      if (!phone || found.has(phone)) continue;
+      const card = await cards.card(companyId, hit.id);
+      // No birth date on the card: the filter's word is all there is. A different one: not today.
+      if (card.birthDate && card.birthDate.slice(5) !== monthDay) continue;
+      found.set(phone, {
+        companyId,
+        name: hit.name || card.name,
+        phone,
+        categoryIds: card.categories.map((category) => category.id),
+      });
     }
   }
   for (const row of store.records.withClientBirthday(monthDay)) {
@@ -67,7 +78,7 @@ export async function birthdayClients(
       companyId: row.companyId,
       name: client?.name ?? '',
       phone: row.clientPhone,
-      categoryIds: client?.categoryIds ?? [],
+      categoryIds: await cards.categoryIds(row.companyId, client?.id, client?.categoryIds),
     });
   }
   return [...found.values()];

@@ -15,6 +15,7 @@ import type { Settings, Template } from '../domain/settings.js';
 import type { Logger } from '../log.js';
 import type { Job, RecordRow, Store } from '../store/index.js';
 import { birthdayClients, nextBirthdayScan } from './birthdays.js';
+import { type ClientCards, createClientCards } from './client-cards.js';
 import { applyFilters } from './filters.js';
 import {
   type BirthdayJob,
@@ -85,6 +86,8 @@ export interface JobHandlerOptions {
    * mirror was written by a webhook or a sync within the last 10 minutes.
    */
   mirrorIsFresh?(row: RecordRow, now: number): boolean;
+  /** Client cards for categories and birth dates; default: a cache of this handler set's own. */
+  clientCards?: ClientCards;
 }
 
 const recipientOf = (recipient: { channel: ChannelName; chatId: string }) => ({
@@ -98,6 +101,7 @@ const MIRROR_FRESH_MS = 10 * 60_000;
 /** Creates the handlers; {@link JobHandlers.run} runs one claimed job's payload. */
 export function createJobHandlers(options: JobHandlerOptions) {
   const { store, altegio, clock, logger } = options;
+  const cards = options.clientCards ?? createClientCards(altegio, clock);
   const mirrorIsFresh = options.mirrorIsFresh ?? ((row, now) => now - row.updatedAt <= MIRROR_FRESH_MS);
 
   function log(
@@ -179,6 +183,27 @@ export function createJobHandlers(options: JobHandlerOptions) {
     return (await altegio.getRecord(companyId, recordId).catch(() => undefined)) ?? local;
   }
 
+  /**
+   * Records with their client's categories from the client card, when the branch excludes any:
+   * a record's `client` is not documented to carry categories, so it is not trusted to.
+   */
+  async function withCardCategories(records: AltegioRecord[], settings: Settings): Promise<AltegioRecord[]> {
+    const companyId = records[0]?.companyId;
+    const branch = settings.branches.find((candidate) => candidate.id === companyId);
+    if (!branch || branch.excludedClientCategoryIds.length === 0) return records;
+    return Promise.all(
+      records.map(async (record) => {
+        const client = record.client;
+        if (!client?.id) return record;
+        const categoryIds = await cards.categoryIds(record.companyId, client.id, client.categoryIds);
+        return {
+          ...record,
+          client: { ...client, categoryIds: [...new Set([...client.categoryIds, ...categoryIds])] },
+        };
+      }),
+    );
+  }
+
   async function branchInfo(companyId: number, settings: Settings): Promise<BranchInfo> {
     const company = await altegio.getCompany(companyId);
     return {
@@ -220,7 +245,12 @@ export function createJobHandlers(options: JobHandlerOptions) {
     const settings = options.settings();
     const about = subject(payload);
     const { services, offline } = await branchServices(payload.companyId);
-    const filtered = applyFilters(records, settings, offline, template.kind);
+    const filtered = applyFilters(
+      await withCardCategories(records, settings),
+      settings,
+      offline,
+      template.kind,
+    );
     if (!filtered.sent) {
       log(about, about.recordIds, 'suppressed', filtered.reason);
       return undefined;
@@ -329,7 +359,7 @@ export function createJobHandlers(options: JobHandlerOptions) {
     const templateIndex = settings.templates.findIndex((t) => t.kind === 'birthday' && t.enabled);
     if (templateIndex >= 0) {
       const branchIds = await options.branchIds();
-      const clients = await birthdayClients(store, altegio, branchIds, payload.day);
+      const clients = await birthdayClients(store, altegio, cards, branchIds, payload.day);
       const year = payload.day.slice(0, 4);
       for (const client of clients) {
         const greeting: BirthdayJob = { type: 'birthday', templateIndex, ...client, clientName: client.name };

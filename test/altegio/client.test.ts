@@ -376,10 +376,12 @@ describe('reference data and clients', () => {
       [3, null],
     ]);
     expect(seen[0]?.path).toBe('/company/42/clients/search');
+    // get_client_list: only fields it can return; the birthday filter as Altegio's tooling sends it.
     expect(seen[0]?.body).toMatchObject({
       page: 1,
       page_size: 2,
-      filters: [{ type: 'birthday', state: { from: '2026-05-17', to: '2026-05-17' } }],
+      fields: ['id', 'name', 'phone', 'email'],
+      filters: [{ type: 'birthday', state: { from: '05-17', to: '05-17' } }],
     });
   });
 

@@ -28,11 +28,46 @@ const filterSchema = z.object({
   state: z.record(z.string(), z.unknown()).default({}),
 });
 
+/**
+ * get_client_list: `fields` is a fixed enum; the endpoint "cannot return tags/categories, custom
+ * fields, birth date" — asking for them is refused rather than silently ignored.
+ */
+export const SEARCH_FIELDS = [
+  'id',
+  'name',
+  'surname',
+  'patronymic',
+  'phone',
+  'email',
+  'discount',
+  'first_visit_date',
+  'last_visit_date',
+  'sold_amount',
+  'visits_count',
+  'tips_count',
+  'deposit_balance',
+  'reserved_deposit_balance',
+] as const;
+
 export const clientSearchSchema = z.object({
   page: idLike.default(1),
+  // get_client_list: "Maximum 200. (Default 25)".
   page_size: idLike.default(25),
-  fields: z.array(z.string()).default(['id']),
-  order_by: z.string().optional(),
+  fields: z.array(z.enum(SEARCH_FIELDS)).default(['id']),
+  // get_client_list: order_by is one of these.
+  order_by: z
+    .enum([
+      'id',
+      'name',
+      'phone',
+      'email',
+      'discount',
+      'first_visit_date',
+      'last_visit_date',
+      'sold_amount',
+      'visits_count',
+    ])
+    .optional(),
   order_by_direction: z
     .string()
     .transform((v) => v.toUpperCase())
@@ -46,18 +81,23 @@ export const clientSearchSchema = z.object({
   filters: z.array(filterSchema).default([]),
 });
 
-/** `MM-DD` of a `YYYY-MM-DD` date. */
-const monthDay = (date: string): string => date.slice(5, 10);
+/** `MM-DD` of a `YYYY-MM-DD` date (or of an `MM-DD` already). */
+const monthDay = (date: string): string => date.slice(-5);
+
+const isMonthDay = (value: string): boolean => /^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/.test(value);
 
 /**
- * Our reading of the `birthday` filter (unconfirmed upstream): month and day are compared,
- * the year is ignored, both ends inclusive, and a range may wrap over New Year
- * (`from 12-30 to 01-05`). A range of a year or more matches every client with a birthday.
+ * The `birthday` filter: Altegio's own tooling sends `MM-DD`, older texts full dates; both are
+ * read. Month and day are compared, the year is ignored (the docs do not say; it is what a
+ * birthday filter means), both ends inclusive, and a range may wrap over New Year
+ * (`from 12-30 to 01-05`). A full-date range of a year or more matches every birthday.
  */
 export function birthdayMatches(birthDate: string, from: string, to: string): boolean {
   if (!isDay(birthDate)) return false;
-  const spanDays = (Date.parse(to) - Date.parse(from)) / 86_400_000;
-  if (spanDays >= 365) return true;
+  if (isDay(from) && isDay(to)) {
+    const spanDays = (Date.parse(to) - Date.parse(from)) / 86_400_000;
+    if (spanDays >= 365) return true;
+  }
   const day = monthDay(birthDate);
   const a = monthDay(from);
   const b = monthDay(to);
@@ -76,8 +116,9 @@ function filterPredicate(filter: z.output<typeof filterSchema>): (client: Client
   switch (filter.type) {
     case 'birthday': {
       const { from, to } = s;
-      if (typeof from !== 'string' || typeof to !== 'string' || !isDay(from) || !isDay(to)) {
-        throw new SandboxError(400, 'Invalid request: birthday filter needs from and to as YYYY-MM-DD');
+      const valid = (v: unknown): v is string => typeof v === 'string' && (isMonthDay(v) || isDay(v));
+      if (!valid(from) || !valid(to)) {
+        throw new SandboxError(400, 'Invalid request: birthday filter needs from and to as MM-DD');
       }
       predicate = (c) => birthdayMatches(c.birthDate, from, to);
       break;
@@ -126,10 +167,9 @@ function filterPredicate(filter: z.output<typeof filterSchema>): (client: Client
 }
 
 /**
- * Search result rows hold only the requested fields (Altegio's default is just `id`). Besides
- * the documented fields, `surname`, `birth_date`, `categories`, `sms_check` and `sms_not` are
- * served too, since a birthday greeting needs them. `phone` is a number here, as some Altegio
- * answers have it.
+ * Search result rows hold only the requested fields (get_client_list: "If fields is omitted, each
+ * row contains only id"), never birth date or categories. `phone` is a number here, as some
+ * Altegio answers have it.
  */
 function searchRow(
   state: SandboxState,
@@ -198,12 +238,7 @@ export function registerClientRoutes(app: FastifyInstance, state: SandboxState):
       predicates.length === 0 ||
       (body.operation === 'OR' ? predicates.some((p) => p(c)) : predicates.every((p) => p(c)));
     const direction = body.order_by_direction === 'DESC' ? -1 : 1;
-    const key = (c: ClientRow): string | number =>
-      body.order_by === 'name'
-        ? c.name.toLowerCase()
-        : body.order_by === 'birth_date'
-          ? monthDay(c.birthDate)
-          : c.id;
+    const key = (c: ClientRow): string | number => (body.order_by === 'name' ? c.name.toLowerCase() : c.id);
     const list = state
       .clients(company.id)
       .filter(match)
