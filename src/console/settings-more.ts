@@ -45,7 +45,7 @@ export const variablesSection: Section = {
   },
   read(form, { settings }) {
     const reset = form.get('_reset');
-    const overrides: Record<string, Record<string, string | null>> = {};
+    const overrides: Record<string, Record<string, string | null> | null> = {};
     for (const lng of LANGUAGES) {
       const current = settings.variables.overrides[lng] ?? {};
       const values: Record<string, string | null> = {};
@@ -56,7 +56,11 @@ export const variablesSection: Section = {
         // Empty means "not edited" to the renderer; the key is removed (null) rather than kept empty.
         else if (current[variable] !== undefined) values[variable] = null;
       }
-      if (Object.keys(values).length > 0) overrides[lng] = values;
+      const kept = Object.values(values).some((value) => value !== null);
+      // Every edited value of a language reset: the language goes, rather than stay as `{}`.
+      if (!kept && Object.keys(current).length > 0 && Object.keys(values).length === Object.keys(current).length) {
+        overrides[lng] = null;
+      } else if (Object.keys(values).length > 0) overrides[lng] = values;
     }
     return {
       partial: { variables: { language: last(form, 'variables.language'), overrides } },

@@ -6,7 +6,7 @@ import { feedbackMachine } from '../../../machines/feedback/index.js';
 import { reminderMachine } from '../../../machines/reminder/index.js';
 import { BOOKING, FEEDBACK, REMINDER } from '../../dialogues/machines.js';
 import { maskPhone, normalizePhone } from '../../domain/phone.js';
-import { flattenStateValue, toDialogueView } from '../../http/admin-api.js';
+import { type DialogueView, flattenStateValue, toDialogueView } from '../../http/admin-api.js';
 import type { Delivery, Task } from '../../store/index.js';
 import { type Html, html, raw } from '../html.js';
 import type { PageRoutes } from '../index.js';
@@ -23,10 +23,16 @@ const when = (ms: number | string | null): string =>
   ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
 const masked = (phone: string | null): string => (phone ? maskPhone(phone) : '—');
 
+/** A WhatsApp chat id is the client's number (`7916…@c.us`): shown masked when no phone was linked. */
+function dialoguePhone(view: DialogueView): string {
+  if (view.phone) return view.phone;
+  return view.channel === 'whatsapp' && view.chatId ? maskPhone(view.chatId) : '—';
+}
+
 function taskRow(context: PageContext, task: Task): Html {
   const { t } = context;
   return html`<tr id="task-${task.id}">
-    <td>${task.title}</td>
+    <td id="task-${task.id}-title">${task.title}</td>
     <td>${t(`tasks.kinds.${task.kind}`)}</td>
     <td>${task.recordId}</td>
     <td>${task.companyId}</td>
@@ -38,7 +44,7 @@ function taskRow(context: PageContext, task: Task): Html {
         ? html`<span class="done">${t('tasks.done')}</span>`
         : html`<form method="post" action="/console/tasks/${task.id}/done" hx-post="/console/tasks/${task.id}/done" hx-target="#task-${task.id}" hx-swap="outerHTML">
             <input type="hidden" name="_csrf" value="${context.csrf ?? ''}">
-            <button type="submit" aria-label="${t('tasks.markDoneOf', { title: task.title })}">${t('tasks.markDone')}</button>
+            <button type="submit" aria-describedby="task-${task.id}-title">${t('tasks.markDone')}</button>
           </form>`
     }</td>
   </tr>`;
@@ -109,7 +115,7 @@ export function registerDataPages(app: FastifyInstance, deps: PageRoutes): void 
           <tbody>${dialogues.map(
             (d) => html`<tr>
               <td>${d.machine} v${d.version}</td><td><code>${d.state ?? '—'}</code></td><td>${d.channel ?? '—'}</td>
-              <td>${d.phone ?? '—'}</td><td>${d.recordId ?? '—'}</td><td>${d.nextDeadline ? when(d.nextDeadline) : '—'}</td>
+              <td>${dialoguePhone(d)}</td><td>${d.recordId ?? '—'}</td><td>${d.nextDeadline ? when(d.nextDeadline) : '—'}</td>
               <td><a href="/console/dialogues/${d.id}">${t('dialogues.showChart', { id: d.id })}</a></td>
             </tr>`,
           )}</tbody></table>`
@@ -147,7 +153,7 @@ export function registerDataPages(app: FastifyInstance, deps: PageRoutes): void 
         <dt>${t('dialogues.machine')}</dt><dd>${view.machine} v${view.version}</dd>
         <dt>${t('dialogues.state')}</dt><dd><code>${view.state ?? '—'}</code></dd>
         <dt>${t('dialogues.channel')}</dt><dd>${view.channel ?? '—'}</dd>
-        <dt>${t('common.phone')}</dt><dd>${view.phone ?? '—'}</dd>
+        <dt>${t('common.phone')}</dt><dd>${dialoguePhone(view)}</dd>
         <dt>${t('dialogues.nextDeadline')}</dt><dd>${view.nextDeadline ? when(view.nextDeadline) : '—'}</dd>
       </dl>
       ${deps.inspectorUrl ? html`<p><a href="${deps.inspectorUrl}" target="_blank" rel="noopener">${t('dialogues.inspector')}</a></p>` : ''}
