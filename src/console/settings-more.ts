@@ -58,7 +58,11 @@ export const variablesSection: Section = {
       }
       const kept = Object.values(values).some((value) => value !== null);
       // Every edited value of a language reset: the language goes, rather than stay as `{}`.
-      if (!kept && Object.keys(current).length > 0 && Object.keys(values).length === Object.keys(current).length) {
+      if (
+        !kept &&
+        Object.keys(current).length > 0 &&
+        Object.keys(values).length === Object.keys(current).length
+      ) {
         overrides[lng] = null;
       } else if (Object.keys(values).length > 0) overrides[lng] = values;
     }

@@ -79,20 +79,24 @@ afterAll(async () => {
 });
 
 describe('web console in a browser', () => {
-  it('signs in with ADMIN_TOKEN into an HttpOnly session cookie, after refusing a wrong token', async () => {
-    await page.goto(`${base}/?lang=en`);
-    await page.getByLabel('Admin token').fill('not-the-token');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText('That is not the admin token').waitFor();
-    await page.getByLabel('Admin token').fill(TOKEN);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('section#chatbot').waitFor();
-    const cookies = await browser.context.cookies();
-    const session = cookies.find((cookie) => cookie.name === 'console_session');
-    expect(session?.httpOnly).toBe(true);
-    expect(session?.sameSite).toBe('Strict');
-    expect(await page.content()).not.toContain(TOKEN);
-  }, BROWSER_TEST_MS);
+  it(
+    'signs in with ADMIN_TOKEN into an HttpOnly session cookie, after refusing a wrong token',
+    async () => {
+      await page.goto(`${base}/?lang=en`);
+      await page.getByLabel('Admin token').fill('not-the-token');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText('That is not the admin token').waitFor();
+      await page.getByLabel('Admin token').fill(TOKEN);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('section#chatbot').waitFor();
+      const cookies = await browser.context.cookies();
+      const session = cookies.find((cookie) => cookie.name === 'console_session');
+      expect(session?.httpOnly).toBe(true);
+      expect(session?.sameSite).toBe('Strict');
+      expect(await page.content()).not.toContain(TOKEN);
+    },
+    BROWSER_TEST_MS,
+  );
 
   it('offers the sandbox staff by name for the block list, the blocked one checked', async () => {
     const list = page.locator('section#chatbot fieldset', { hasText: 'Notification block list' });
@@ -110,141 +114,184 @@ describe('web console in a browser', () => {
     expect(await section.getByText('Booked online').count()).toBe(0);
   });
 
-  it('changes one setting of every subsection: applied at once and written to the file', async () => {
-    const chatbot = page.locator('section#chatbot');
-    await chatbot.getByLabel('Ask for the full name').check();
-    await chatbot.getByLabel('Anna Petrova (Beauty Lab Centre)').check();
-    await save('chatbot');
+  it(
+    'changes one setting of every subsection: applied at once and written to the file',
+    async () => {
+      const chatbot = page.locator('section#chatbot');
+      await chatbot.getByLabel('Ask for the full name').check();
+      await chatbot.getByLabel('Anna Petrova (Beauty Lab Centre)').check();
+      await save('chatbot');
 
-    const records = page.locator('section#records');
-    // The colour picker is there only when confirmation is by colour.
-    await records.getByLabel('Confirmed record colour').waitFor({ state: 'hidden' });
-    await records.getByLabel('Paint the record in the confirmation colour').check();
-    await records.getByLabel('Confirmed record colour').fill('#ff8800');
-    await save('records');
+      const records = page.locator('section#records');
+      // The colour picker is there only when confirmation is by colour.
+      await records.getByLabel('Confirmed record colour').waitFor({ state: 'hidden' });
+      await records.getByLabel('Paint the record in the confirmation colour').check();
+      await records.getByLabel('Confirmed record colour').fill('#ff8800');
+      await save('records');
 
-    await page.locator('section#feedback').getByLabel('Rating menu lifetime').fill('12h');
-    await save('feedback');
-    await page.locator('section#birthdays').getByLabel('Sending time').fill('09:30');
-    await save('birthdays');
-    await page.locator('section#branches').getByLabel('Review link').first().fill('https://example.com/r');
-    await save('branches');
-    await page.locator('section#categories fieldset', { hasText: 'Beauty Lab Centre' }).getByLabel('VIP').check();
-    await save('categories');
-    // The default language's values are open; en here.
-    await page.locator('section#variables details[open]').getByLabel('{{client_name}}').fill('Dear guest');
-    await save('variables');
-    await page.locator('section#tasks').getByLabel('Task on a poor rating').uncheck();
-    await save('tasks');
+      await page.locator('section#feedback').getByLabel('Rating menu lifetime').fill('12h');
+      await save('feedback');
+      await page.locator('section#birthdays').getByLabel('Sending time').fill('09:30');
+      await save('birthdays');
+      await page.locator('section#branches').getByLabel('Review link').first().fill('https://example.com/r');
+      await save('branches');
+      await page
+        .locator('section#categories fieldset', { hasText: 'Beauty Lab Centre' })
+        .getByLabel('VIP')
+        .check();
+      await save('categories');
+      // The default language's values are open; en here.
+      await page.locator('section#variables details[open]').getByLabel('{{client_name}}').fill('Dear guest');
+      await save('variables');
+      await page.locator('section#tasks').getByLabel('Task on a poor rating').uncheck();
+      await save('tasks');
 
-    for (const settings of [await apiSettings(), fileSettings()]) {
-      expect(settings.booking?.askFullName).toBe(true);
-      expect(settings.booking?.notifyBlockedStaffIds).toEqual([1001, 1002]);
-      expect(settings.records?.confirmation).toBe('color');
-      expect(settings.records?.confirmedColor).toBe('#ff8800');
-      expect(settings.feedback?.menuTtl).toBe('12h');
-      expect(settings.birthdays?.sendAt).toBe('09:30');
-      expect(settings.branches[0]).toMatchObject({ id: 101, reviewLink: 'https://example.com/r' });
-      expect(settings.branches[0]?.excludedClientCategoryIds).toEqual([401]);
-      expect(settings.branches[1]).toMatchObject({ id: 102, reviewLink: '' });
-      expect((settings.variables?.overrides as Record<string, Record<string, string>>).en?.client_name).toBe(
-        'Dear guest',
+      for (const settings of [await apiSettings(), fileSettings()]) {
+        expect(settings.booking?.askFullName).toBe(true);
+        expect(settings.booking?.notifyBlockedStaffIds).toEqual([1001, 1002]);
+        expect(settings.records?.confirmation).toBe('color');
+        expect(settings.records?.confirmedColor).toBe('#ff8800');
+        expect(settings.feedback?.menuTtl).toBe('12h');
+        expect(settings.birthdays?.sendAt).toBe('09:30');
+        expect(settings.branches[0]).toMatchObject({ id: 101, reviewLink: 'https://example.com/r' });
+        expect(settings.branches[0]?.excludedClientCategoryIds).toEqual([401]);
+        expect(settings.branches[1]).toMatchObject({ id: 102, reviewLink: '' });
+        expect(
+          (settings.variables?.overrides as Record<string, Record<string, string>> | undefined)?.en
+            ?.client_name,
+        ).toBe('Dear guest');
+        expect(settings.tasks?.onPoorRating).toBe(false);
+      }
+      // A change saved in one subsection did not undo another saved before it.
+      expect((await apiSettings()).booking?.askFullName).toBe(true);
+    },
+    BROWSER_TEST_MS,
+  );
+
+  it(
+    'resets a variable to its default',
+    async () => {
+      const section = page.locator('section#variables');
+      await section.locator('.outcome').evaluate((element) => element.replaceChildren());
+      await section
+        .locator('details[open] .variable-row')
+        .first()
+        .getByRole('button', { name: 'Reset' })
+        .click();
+      await section.locator('.saved').waitFor();
+      const overrides = (await apiSettings()).variables?.overrides as Record<string, Record<string, string>>;
+      expect(overrides.en?.client_name).toBeUndefined();
+    },
+    BROWSER_TEST_MS,
+  );
+
+  it(
+    'shows a bad value its API message next to the field and changes nothing',
+    async () => {
+      const before = readFileSync(world.settingsFile, 'utf8');
+      const refused = await api<{ problems: { path: string; message: string }[] }>('/api/settings', {
+        method: 'PUT',
+        body: JSON.stringify({ records: { confirmMenuTtl: 'soon' } }),
+      });
+      const message = refused.problems.find((p) => p.path === 'records.confirmMenuTtl')?.message ?? '';
+      expect(message).not.toBe('');
+
+      const field = page.locator('section#records').getByLabel('Confirm/cancel menu lifetime');
+      await field.fill('soon');
+      await save('records');
+      const error = page.locator('#f-records-confirmMenuTtl-error');
+      await error.waitFor();
+      expect(await error.textContent()).toBe(message);
+      const refusedField = page.locator('section#records').getByLabel('Confirm/cancel menu lifetime');
+      expect(await refusedField.getAttribute('aria-invalid')).toBe('true');
+      expect(await refusedField.getAttribute('aria-describedby')).toContain('f-records-confirmMenuTtl-error');
+      expect(await page.locator('section#records [role="alert"]').textContent()).toContain('Not saved');
+      expect((await apiSettings()).records?.confirmMenuTtl).toBe('24h');
+      expect(readFileSync(world.settingsFile, 'utf8')).toBe(before);
+    },
+    BROWSER_TEST_MS,
+  );
+
+  it(
+    'refuses a save made on a stale page with the conflict message',
+    async () => {
+      await page.reload();
+      await page.locator('section#feedback').waitFor();
+      // Another admin changes the settings after this page was loaded.
+      await api('/api/settings', { method: 'PUT', body: JSON.stringify({ feedback: { menuTtl: '6h' } }) });
+      await page.locator('section#feedback').getByLabel('Rating menu lifetime').fill('3h');
+      await save('feedback');
+      await page.locator('section#feedback').getByText('someone else changed the settings').waitFor();
+      expect((await apiSettings()).feedback?.menuTtl).toBe('6h');
+    },
+    BROWSER_TEST_MS,
+  );
+
+  it(
+    'previews a template with the engine renderer and marks an unknown variable while typing',
+    async () => {
+      await page.goto(`${base}/console/templates`);
+      const card = page.locator('article.template', { hasText: 'Reminder' });
+      await card.getByLabel('Text').fill('Hi {{client_name}}, {{services}} at {{time}} {{colour}}');
+      await card.locator('.preview mark', { hasText: '{{colour}}' }).waitFor();
+      expect(await card.locator('.preview-text').textContent()).toBe("Hi Olga, Women's haircut at 10:00 ");
+    },
+    BROWSER_TEST_MS,
+  );
+
+  it(
+    'marks a task done',
+    async () => {
+      const visit = createVisit('+79160001122', 1001);
+      world.sandbox.control.setAttendance(101, Number(visit.id), 1);
+      await eventually(
+        () => api<{ title: string }[]>('/api/tasks?done=false').then((l) => l.length > 0),
+        10_000,
       );
-      expect(settings.tasks?.onPoorRating).toBe(false);
-    }
-    // A change saved in one subsection did not undo another saved before it.
-    expect((await apiSettings()).booking?.askFullName).toBe(true);
-  }, BROWSER_TEST_MS);
+      await page.goto(`${base}/console/tasks`);
+      const row = page.locator('tr', { hasText: 'Thank the client' });
+      await row.getByRole('button', { name: 'Mark done' }).click();
+      await row.getByText('Done').waitFor();
+      const done = await api<{ title: string; done: boolean }[]>('/api/tasks?done=true');
+      expect(done.map((task) => task.title)).toContain('Thank the client');
+    },
+    BROWSER_TEST_MS,
+  );
 
-  it('resets a variable to its default', async () => {
-    const section = page.locator('section#variables');
-    await section.locator('.outcome').evaluate((element) => element.replaceChildren());
-    await section.locator('details[open] .variable-row').first().getByRole('button', { name: 'Reset' }).click();
-    await section.locator('.saved').waitFor();
-    const overrides = (await apiSettings()).variables?.overrides as Record<string, Record<string, string>>;
-    expect(overrides.en?.client_name).toBeUndefined();
-  }, BROWSER_TEST_MS);
+  it(
+    'shows an active dialogue with a masked phone and its statechart, current state highlighted',
+    async () => {
+      createVisit(REMINDED, 1001);
+      await eventually(() => world.whatsapp.sent.some((m) => m.text.startsWith('Reminder')), 15_000);
+      await page.goto(`${base}/console/dialogues`);
+      const row = page.locator('tr', { hasText: 'reminder' });
+      await row.getByText('+7***5566').waitFor();
+      expect(await page.content()).not.toContain('79160005566');
+      await row.getByRole('link').click();
+      const active = page.locator('svg.statechart g.state.active[data-state="reminder.menu.waiting"]');
+      await active.waitFor();
+      expect(await page.locator('svg.statechart g.state').count()).toBeGreaterThan(5);
+    },
+    BROWSER_TEST_MS,
+  );
 
-  it('shows a bad value its API message next to the field and changes nothing', async () => {
-    const before = readFileSync(world.settingsFile, 'utf8');
-    const refused = await api<{ problems: { path: string; message: string }[] }>('/api/settings', {
-      method: 'PUT',
-      body: JSON.stringify({ records: { confirmMenuTtl: 'soon' } }),
-    });
-    const message = refused.problems.find((p) => p.path === 'records.confirmMenuTtl')?.message ?? '';
-    expect(message).not.toBe('');
-
-    const field = page.locator('section#records').getByLabel('Confirm/cancel menu lifetime');
-    await field.fill('soon');
-    await save('records');
-    const error = page.locator('#f-records-confirmMenuTtl-error');
-    await error.waitFor();
-    expect(await error.textContent()).toBe(message);
-    const refusedField = page.locator('section#records').getByLabel('Confirm/cancel menu lifetime');
-    expect(await refusedField.getAttribute('aria-invalid')).toBe('true');
-    expect(await refusedField.getAttribute('aria-describedby')).toContain('f-records-confirmMenuTtl-error');
-    expect(await page.locator('section#records [role="alert"]').textContent()).toContain('Not saved');
-    expect((await apiSettings()).records?.confirmMenuTtl).toBe('24h');
-    expect(readFileSync(world.settingsFile, 'utf8')).toBe(before);
-  }, BROWSER_TEST_MS);
-
-  it('refuses a save made on a stale page with the conflict message', async () => {
-    await page.reload();
-    await page.locator('section#feedback').waitFor();
-    // Another admin changes the settings after this page was loaded.
-    await api('/api/settings', { method: 'PUT', body: JSON.stringify({ feedback: { menuTtl: '6h' } }) });
-    await page.locator('section#feedback').getByLabel('Rating menu lifetime').fill('3h');
-    await save('feedback');
-    await page.locator('section#feedback').getByText('someone else changed the settings').waitFor();
-    expect((await apiSettings()).feedback?.menuTtl).toBe('6h');
-  }, BROWSER_TEST_MS);
-
-  it('previews a template with the engine renderer and marks an unknown variable while typing', async () => {
-    await page.goto(`${base}/console/templates`);
-    const card = page.locator('article.template', { hasText: 'Reminder' });
-    await card.getByLabel('Text').fill('Hi {{client_name}}, {{services}} at {{time}} {{colour}}');
-    await card.locator('.preview mark', { hasText: '{{colour}}' }).waitFor();
-    expect(await card.locator('.preview-text').textContent()).toBe("Hi Olga, Women's haircut at 10:00 ");
-  }, BROWSER_TEST_MS);
-
-  it('marks a task done', async () => {
-    const visit = createVisit('+79160001122', 1001);
-    world.sandbox.control.setAttendance(101, Number(visit.id), 1);
-    await eventually(() => api<{ title: string }[]>('/api/tasks?done=false').then((l) => l.length > 0), 10_000);
-    await page.goto(`${base}/console/tasks`);
-    const row = page.locator('tr', { hasText: 'Thank the client' });
-    await row.getByRole('button', { name: 'Mark done' }).click();
-    await row.getByText('Done').waitFor();
-    const done = await api<{ title: string; done: boolean }[]>('/api/tasks?done=true');
-    expect(done.map((task) => task.title)).toContain('Thank the client');
-  }, BROWSER_TEST_MS);
-
-  it('shows an active dialogue with a masked phone and its statechart, current state highlighted', async () => {
-    createVisit(REMINDED, 1001);
-    await eventually(() => world.whatsapp.sent.some((m) => m.text.startsWith('Reminder')), 15_000);
-    await page.goto(`${base}/console/dialogues`);
-    const row = page.locator('tr', { hasText: 'reminder' });
-    await row.getByText('+7***5566').waitFor();
-    expect(await page.content()).not.toContain('79160005566');
-    await row.getByRole('link').click();
-    const active = page.locator('svg.statechart g.state.active[data-state="reminder.menu.waiting"]');
-    await active.waitFor();
-    expect(await page.locator('svg.statechart g.state').count()).toBeGreaterThan(5);
-  }, BROWSER_TEST_MS);
-
-  it('finds a suppressed delivery by phone, with its reason', async () => {
-    createVisit(BLOCKED_CLIENT, 1002);
-    await eventually(
-      () => api<{ decision: string }[]>('/api/deliveries?phone=79160007788').then((l) => l.length > 0),
-      10_000,
-    );
-    await page.goto(`${base}/console/deliveries`);
-    await page.getByLabel('Phone or record id').fill('+7 916 000-77-88');
-    await page.getByRole('button', { name: 'Find' }).click();
-    const row = page.locator('tr.decision-suppressed');
-    await row.first().waitFor();
-    const text = (await row.first().textContent()) ?? '';
-    expect(text).toContain('every staff member of the record is on the block list');
-    expect(text).toContain('+7***7788');
-  }, BROWSER_TEST_MS);
+  it(
+    'finds a suppressed delivery by phone, with its reason',
+    async () => {
+      createVisit(BLOCKED_CLIENT, 1002);
+      await eventually(
+        () => api<{ decision: string }[]>('/api/deliveries?phone=79160007788').then((l) => l.length > 0),
+        10_000,
+      );
+      await page.goto(`${base}/console/deliveries`);
+      await page.getByLabel('Phone or record id').fill('+7 916 000-77-88');
+      await page.getByRole('button', { name: 'Find' }).click();
+      const row = page.locator('tr.decision-suppressed');
+      await row.first().waitFor();
+      const text = (await row.first().textContent()) ?? '';
+      expect(text).toContain('every staff member of the record is on the block list');
+      expect(text).toContain('+7***7788');
+    },
+    BROWSER_TEST_MS,
+  );
 });
