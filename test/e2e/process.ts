@@ -5,16 +5,37 @@ import { eventually } from '../helpers/eventually.js';
 import type { World } from './harness.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'altegio-bot.js');
+const CHILD = join(import.meta.dirname, 'engine-child.ts');
+
+export interface ProcessOptions {
+  /**
+   * Runs the engine with its clock this far ahead of the machine's (`engine-child.ts`), so work
+   * due later is due now. Without it, the real `altegio-bot start`.
+   */
+  clockOffsetMs?: number;
+  /** Environment variables over the world's (say, `ALTEGIO_API_URL` of a proxy). */
+  env?: NodeJS.ProcessEnv;
+}
 
 /** The engine as its own process, so that a test can kill it the hard way. */
-export function startProcess(world: World): {
+export function startProcess(
+  world: World,
+  options: ProcessOptions = {},
+): {
   child: ChildProcess;
   ready: Promise<void>;
   output: () => string;
   url: () => string;
 } {
-  const child = spawn(process.execPath, [BIN, 'start'], {
-    env: { ...world.env, PATH: process.env.PATH, LOG_LEVEL: 'info' },
+  const args = options.clockOffsetMs === undefined ? [BIN, 'start'] : ['--import', 'tsx', CHILD];
+  const child = spawn(process.execPath, args, {
+    env: {
+      ...world.env,
+      ...options.env,
+      PATH: process.env.PATH,
+      LOG_LEVEL: 'info',
+      ...(options.clockOffsetMs === undefined ? {} : { TEST_CLOCK_OFFSET_MS: String(options.clockOffsetMs) }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -50,6 +71,20 @@ export async function outboxSettled(world: World): Promise<void> {
       };
       return row.pending === 0;
     });
+  } finally {
+    db.close();
+  }
+}
+
+/** Polls the engine's database (read-only, from outside the process) until `check` holds. */
+export async function inDatabase<T>(
+  world: World,
+  check: (db: Database.Database) => T,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const db = new Database(String(world.env.DATABASE_PATH), { readonly: true, fileMustExist: true });
+  try {
+    return await eventually(() => check(db), timeoutMs);
   } finally {
     db.close();
   }
