@@ -1,6 +1,7 @@
 import type { UserEvent } from '../../machines/shared/events.js';
 
-export type ChannelName = 'telegram' | 'whatsapp' | 'console';
+/** `web`: the playground's chat panes in the browser (sandbox mode only). */
+export type ChannelName = 'telegram' | 'whatsapp' | 'console' | 'web';
 
 /** A message from a client, already translated into a machine event. */
 export interface InboundMessage {

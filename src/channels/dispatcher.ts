@@ -53,6 +53,8 @@ export const DEFAULT_LIMITS: Record<ChannelName, ChannelLimits> = {
   telegram: { perChatIntervalMs: 1000, globalLimit: 30, globalWindowMs: 1000 },
   whatsapp: { perChatIntervalMs: 3000, globalLimit: 20, globalWindowMs: 60_000 },
   console: { perChatIntervalMs: 0, globalLimit: 1000, globalWindowMs: 1000 },
+  // A browser on this machine: no platform limit, only a cap against a runaway loop.
+  web: { perChatIntervalMs: 0, globalLimit: 1000, globalWindowMs: 1000 },
 };
 
 /** Time as the dispatcher sees it; inject a simulated one in tests and benchmarks. */

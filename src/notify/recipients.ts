@@ -1,4 +1,5 @@
 import type { ChannelName } from '../channels/channel.js';
+import { webChatStyle } from '../channels/web.js';
 import type { Settings } from '../domain/settings.js';
 import type { ConversationsRepo } from '../store/index.js';
 
@@ -21,6 +22,16 @@ export function resolveRecipient(
   const testMode = settings.general.testMode;
   const phone = testMode ? settings.general.adminPhone : clientPhone;
   if (!phone) return { found: false, reason: 'test mode is on but general.adminPhone is not set' };
+  if (isRunning('web')) {
+    const panes = conversations.findByPhone(phone).filter((conversation) => conversation.channel === 'web');
+    for (const channel of settings.general.channelPriority) {
+      const pane = panes.find((conversation) => webChatStyle(conversation.chatId) === channel);
+      if (pane) {
+        const note = notes(testMode, [`the playground's ${channel} pane`]);
+        return { found: true, channel: 'web', chatId: pane.chatId, phone, note };
+      }
+    }
+  }
   const skipped: string[] = [];
   for (const channel of settings.general.channelPriority) {
     if (!isRunning(channel)) {

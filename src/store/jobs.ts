@@ -89,6 +89,11 @@ export interface JobsRepo {
   pendingWithKeyPrefix(kind: string, prefix: string): Job[];
   /** Replaces a pending job's payload (a record joins a grouping window). Returns whether it was pending. */
   updatePayload(id: number, payload: unknown): boolean;
+  /**
+   * Makes a pending job due no later than `dueAt` (the playground's "the feedback request arrives
+   * soon"). Returns whether a pending job was found.
+   */
+  bringForward(id: number, dueAt: number): boolean;
 }
 
 /** Creates the jobs repository. */
@@ -170,6 +175,16 @@ export function createJobs(db: Db, now: Now = Date.now): JobsRepo {
         db
           .update(jobs)
           .set({ payload, updatedAt: now() })
+          .where(and(eq(jobs.id, id), eq(jobs.state, 'pending')))
+          .run().changes > 0
+      );
+    },
+
+    bringForward(id, dueAt) {
+      return (
+        db
+          .update(jobs)
+          .set({ dueAt: sql`min(${jobs.dueAt}, ${dueAt})`, updatedAt: now() })
           .where(and(eq(jobs.id, id), eq(jobs.state, 'pending')))
           .run().changes > 0
       );

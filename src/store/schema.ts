@@ -17,8 +17,8 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'driz
 
 // === Value sets ============================================================================
 
-/** Messengers a conversation can live in; `console` is the local chat used in sandbox mode. */
-export const CHANNELS = ['telegram', 'whatsapp', 'console'] as const;
+/** Messengers a conversation can live in; `console` and `web` (the playground) are local chats of sandbox mode. */
+export const CHANNELS = ['telegram', 'whatsapp', 'console', 'web'] as const;
 /** A messenger a conversation or a message belongs to. */
 export type Channel = (typeof CHANNELS)[number];
 

@@ -1,4 +1,4 @@
-import { parseWith } from './envelope.js';
+import { parseWith, SandboxError } from './envelope.js';
 import type { Attendance } from './model.js';
 import {
   createRecord,
@@ -10,6 +10,7 @@ import {
   recordPatchSchema,
 } from './records.js';
 import type { EditRestrictions, SandboxState } from './state.js';
+import { isDay } from './time.js';
 import { renderClient, renderRecord } from './views.js';
 
 /** A record or client as Altegio renders it (the same object the REST API and webhooks carry). */
@@ -40,6 +41,11 @@ export interface SandboxControl {
   /** Cancels: `deleted` true, `delete` webhook. */
   deleteRecord(companyId: number, recordId: number): void;
   listClients(companyId: number): AltegioObject[];
+  /**
+   * Sets the birth date (`YYYY-MM-DD`) on the branch's client with this phone, creating the client
+   * under `name` when there is none; a `client` `update` webhook follows, as after an edit in Altegio.
+   */
+  setClientBirthDate(companyId: number, phone: string, name: string, birthDate: string): AltegioObject;
 }
 
 export function createControl(state: SandboxState): SandboxControl {
@@ -80,5 +86,10 @@ export function createControl(state: SandboxState): SandboxControl {
     },
     deleteRecord: (companyId, recordId) => deleteRecord(state, state.requireRecord(companyId, recordId)),
     listClients: (companyId) => state.clients(companyId).map((client) => renderClient(state, client)),
+    setClientBirthDate: (companyId, phone, name, birthDate) => {
+      if (!isDay(birthDate)) throw new SandboxError(400, `Invalid request: birth date "${birthDate}"`);
+      const client = state.findOrCreateClient(state.company(companyId).id, phone, name);
+      return renderClient(state, state.changeClient(client, { birthDate }));
+    },
   };
 }

@@ -187,6 +187,13 @@ export class SandboxState {
     return row;
   }
 
+  /** Applies a change to a client's card, bumps its stamp and announces it. */
+  changeClient(client: ClientRow, change: Partial<ClientRow>): ClientRow {
+    Object.assign(client, change, { lastChange: this.stamp() });
+    this.emit({ resource: 'client', status: 'update', companyId: client.companyId, id: client.id });
+    return client;
+  }
+
   private emit(event: ChangeEvent): void {
     for (const listener of this.listeners) listener(event);
   }
