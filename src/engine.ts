@@ -20,6 +20,12 @@ import { type Env, parseEnv } from './config/env.js';
 import { loadSettingsFile } from './config/settings-file.js';
 import { createSettingsHolder } from './config/settings-holder.js';
 import { registerConsole } from './console/index.js';
+import {
+  createPlayground,
+  PLAYGROUND_NAV,
+  type Playground,
+  type PlaygroundOptions,
+} from './console/playground/index.js';
 import { createAltegioBookingPort, servedBranchIds } from './dialogues/booking-port.js';
 import { createStoreFeedbackPort } from './dialogues/feedback-port.js';
 import { startInspector } from './dialogues/inspector.js';
@@ -85,6 +91,8 @@ export interface EngineOptions {
   consoleChat?: ConsoleChatOptions;
   /** Pacing per channel (defaults keep to Telegram's and WhatsApp's limits); tests may loosen it. */
   channelLimits?: DispatcherOptions<OutboxItem>['limits'];
+  /** The playground's waits (sandbox mode); tests shorten them. */
+  playground?: PlaygroundOptions;
 }
 
 export interface EngineInfo {
@@ -220,6 +228,22 @@ export function createEngine(options: EngineOptions = {}): Engine {
       });
       channels.console = consoleChannel;
     }
+    // Sandbox mode: the playground page's chats are the `web` channel.
+    const playground: Playground | undefined = sandbox
+      ? createPlayground({
+          ...options.playground,
+          control: sandbox.control,
+          altegio,
+          branchIds: () => servedBranchIds(branchSource),
+          settings: currentSettings,
+          store,
+          clock,
+          logger,
+          menuHint: (code) => botT(languageFor(code))('common.menuHint'),
+          wakeNotifications: () => notifications.wake(),
+        })
+      : undefined;
+    if (playground) channels.web = playground.channel;
     const isRunning = (name: ChannelName) => channels[name]?.isRunning() ?? false;
 
     // Dialogues, their deadlines and their outgoing messages.
@@ -314,7 +338,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
       altegio,
       logger: logger.child({ component: 'ingest' }),
       plan: createPlanner({ store, settings: currentSettings, clock, logger, tellAdmin }),
-      onPlanned: () => notifications.wake(),
+      onPlanned: () => {
+        notifications.wake();
+        playground?.controls.onPlanned();
+      },
     });
 
     // HTTP.
@@ -328,14 +355,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
     registerAltegioWebhook(app, { secret: webhookSecret, inbound: store.inbound, metrics, onEvent: ingest });
     if (telegram?.webhookCallback) registerTelegramWebhook(app, telegram.webhookCallback);
     registerAdminApi(app, { token: env.adminToken, store, settings: holder, clock });
-    registerConsole(app, {
+    const consoleAccess = registerConsole(app, {
       token: env.adminToken,
       settings: holder,
       store,
       clock,
       altegio: { altegio, servedBranchIds: () => servedBranchIds(branchSource) },
       inspectorUrl: inspector ? `http://localhost:${INSPECTOR_PORT}` : undefined,
+      // In sandbox mode `/` is the playground's, and the sidebar links to it.
+      serveRoot: playground === undefined,
+      extraNav: playground ? [PLAYGROUND_NAV] : [],
     });
+    playground?.register(app, { adminToken: env.adminToken, isSignedIn: consoleAccess.isSignedIn });
     await app.listen({ host: env.host, port: env.port }).catch((error: unknown) => {
       throw new Error(
         `cannot listen on ${env.host}:${env.port}: ${error instanceof Error ? error.message : String(error)}`,
@@ -374,6 +405,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const started = whatsapp;
       await started.start(onInbound);
       cleanup.push(() => started.stop());
+    }
+    if (playground) {
+      const started = playground.channel;
+      await started.start(onInbound);
+      cleanup.push(() => started.stop());
+      logger.info(`playground: open ${url}/playground in a browser`);
     }
     if (consoleChannel) {
       const started = consoleChannel;

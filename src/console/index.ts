@@ -84,7 +84,13 @@ export interface ConsoleRequestContext {
   session: Session | undefined;
 }
 
-export function registerConsole(app: FastifyInstance, options: ConsoleOptions): void {
+/** What other modules (the playground) may ask of the console. */
+export interface ConsoleAccess {
+  /** Whether the request carries a signed-in admin's session. */
+  isSignedIn(request: FastifyRequest): boolean;
+}
+
+export function registerConsole(app: FastifyInstance, options: ConsoleOptions): ConsoleAccess {
   const sessions = createSessions(() => options.clock.now());
   const nav = [...CONSOLE_NAV, ...(options.extraNav ?? [])];
   const assets = new Map(
@@ -226,6 +232,7 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
     registerTemplatePages(scope, { ...pageDeps, guard, contextOf, sessionOf, formOf, send });
     registerDataPages(scope, { ...pageDeps, guard, contextOf, sessionOf, formOf, send });
   });
+  return { isSignedIn: (request) => options.token !== undefined && sessions.find(request) !== undefined };
 }
 
 /** What the page modules get from the plugin. */

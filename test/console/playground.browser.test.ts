@@ -1,0 +1,145 @@
+/**
+ * The playground in a real headless Chromium (Debian's, driven by playwright-core) against the
+ * engine in sandbox mode: a visitor books a visit in the Telegram-style pane with buttons, makes
+ * a visit whose reminder comes at once and confirms it in the WhatsApp-style pane by typing `1`,
+ * marks it as came and rates it `5`. The waits are shortened through the engine's playground
+ * options; every wait is for something to show on the page.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, type Engine, type EngineInfo } from '../../src/index.js';
+import { createLogger } from '../../src/log.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** Generous: the machine is shared, and nothing here waits longer than its condition needs. */
+const UI_WAIT_MS = 60_000;
+
+let engine: Engine;
+let info: EngineInfo;
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+const dir = tempDir();
+
+beforeAll(async () => {
+  const settingsFile = join(dir.path, 'settings.yaml');
+  writeFileSync(settingsFile, 'general:\n  timezone: Europe/Moscow\n');
+  engine = createEngine({
+    env: {
+      DATABASE_PATH: join(dir.path, 'bot.sqlite'),
+      SETTINGS_FILE: settingsFile,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+    },
+    logger: createLogger({ level: 'silent' }),
+    playground: { reminderLeadMs: 1_000, feedbackLeadMs: 0 },
+  });
+  info = await engine.start();
+  profile = mkdtempSync(join(tmpdir(), 'playground-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    locale: 'en-GB',
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+}, 60_000);
+
+afterAll(async () => {
+  await context?.close();
+  await engine?.stop();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  dir.cleanup();
+});
+
+const pane = (name: 'tg' | 'wa'): Locator => page.locator(`section.pane.${name}`);
+const lastBot = (name: 'tg' | 'wa'): Locator => pane(name).locator('li.bot').last();
+
+/** Waits for the pane's newest bot message to say `text`, then taps its button matching `label`. */
+async function tap(name: 'tg' | 'wa', text: RegExp, label?: RegExp): Promise<void> {
+  const message = lastBot(name);
+  await expect.poll(() => message.innerText(), { timeout: UI_WAIT_MS }).toMatch(text);
+  const buttons = message.locator('button.choice');
+  await (label ? buttons.filter({ hasText: label }).first() : buttons.first()).click();
+}
+
+/** Types in the pane and sends, as a client answering a numbered menu. */
+async function type(name: 'tg' | 'wa', text: string): Promise<void> {
+  await pane(name).locator('input[name="text"]').fill(text);
+  await pane(name).locator('button[type="submit"]').click();
+}
+
+async function sandboxRecords(): Promise<Array<Record<string, unknown>>> {
+  const response = await fetch(`${info.sandboxUrl}/__sandbox/state`);
+  const body = (await response.json()) as { data: { records: Array<Record<string, unknown>> } };
+  return body.data.records;
+}
+
+describe('playground in a browser', () => {
+  it('leads from / to the playground, with both chats and a masked phone', async () => {
+    await page.goto(`${info.url}/?lang=en`);
+    await expect.poll(() => page.url()).toContain('/playground');
+    // The redirect drops the query; the page then follows the browser's language (en-GB).
+    await expect.poll(() => page.locator('h1').innerText()).toBe('Playground');
+    await expect.poll(() => pane('tg').locator('h2').innerText()).toBe('Telegram');
+    await expect.poll(() => pane('wa').locator('h2').innerText()).toBe('WhatsApp');
+    const who = await page.locator('.who').innerText();
+    expect(who).toMatch(/\+7\*\*\*\d{4}/);
+    expect(who).not.toMatch(/7999\d{7}/);
+  });
+
+  it('books, confirms and rates a visit', { timeout: 180_000 }, async () => {
+    await page.goto(`${info.url}/playground?lang=en`);
+    const phone = /\+7\*\*\*(\d{4})/.exec(await page.locator('.who').innerText())?.[1] ?? '';
+
+    // Book in the Telegram-style pane, with buttons only.
+    await pane('tg').locator('button[data-book]').click();
+    await tap('tg', /Which branch/);
+    await tap('tg', /Choose a service/);
+    await tap('tg', /Choose a specialist/);
+    await tap('tg', /Choose a day/);
+    await tap('tg', /free time/);
+    await tap('tg', /phone number/, /^Use \+7\*\*\*/);
+    await tap('tg', /check your booking/, /Confirm/);
+    await expect.poll(() => lastBot('tg').innerText(), { timeout: UI_WAIT_MS }).toMatch(/You are booked/);
+    const booked = (await sandboxRecords()).filter(
+      (record) => String((record.client as { phone?: unknown } | null)?.phone ?? '').endsWith(phone),
+    );
+    expect(booked).toHaveLength(1);
+
+    // The salon's side: a visit whose reminder is due now; it arrives in the WhatsApp-style pane.
+    await page.getByRole('button', { name: /reminder is due/ }).click();
+    await expect.poll(() => page.locator('#status').innerText(), { timeout: UI_WAIT_MS }).toMatch(/reminder is due at/);
+    await expect.poll(() => lastBot('wa').innerText(), { timeout: UI_WAIT_MS }).toMatch(/1\. ✔ Confirm\n2\. ✖ Cancel/);
+    await type('wa', '1');
+    await expect.poll(() => lastBot('wa').innerText(), { timeout: UI_WAIT_MS }).toMatch(/is confirmed/);
+    const confirmed = (await sandboxRecords()).filter((record) => record.attendance === 2);
+    expect(confirmed.map((record) => String((record.client as { phone: unknown }).phone))).toEqual([
+      expect.stringMatching(new RegExp(`${phone}$`)),
+    ]);
+
+    // Came: the feedback request follows, and a rating of 5 is thanked.
+    await page.getByRole('button', { name: 'Mark my visit as came' }).click();
+    await expect.poll(() => page.locator('#status').innerText(), { timeout: UI_WAIT_MS }).toMatch(/marked as came/);
+    await expect.poll(() => lastBot('wa').innerText(), { timeout: UI_WAIT_MS }).toMatch(/\n5\. /);
+    await type('wa', '5');
+    await expect.poll(() => lastBot('wa').innerText(), { timeout: UI_WAIT_MS }).toMatch(/Thank you for your rating/);
+
+    // Everything the client typed or tapped shows in its pane, and no phone in full anywhere.
+    expect(await pane('wa').locator('li.client').allInnerTexts()).toEqual(['1', '5']);
+    expect(await page.locator('body').innerText()).not.toMatch(/7999\d{7}/);
+  });
+});
