@@ -5,39 +5,29 @@
  * marks it as came and rates it `5`. The waits are shortened through the engine's playground
  * options; every wait is for something to show on the page.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, type EngineInfo } from '../../src/index.js';
 import { createLogger } from '../../src/log.js';
+import { type Browser, launchChromium } from '../helpers/chromium.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** Generous: the machine is shared, and nothing here waits longer than its condition needs. */
 const UI_WAIT_MS = 60_000;
 
 let engine: Engine;
 let info: EngineInfo;
-let context: BrowserContext;
+let browser: Browser;
 let page: Page;
-let profile: string;
 const dir = tempDir();
 
 beforeAll(async () => {
   const settingsFile = join(dir.path, 'settings.yaml');
   writeFileSync(settingsFile, 'general:\n  timezone: Europe/Moscow\n');
   engine = createEngine({
+    // No Altegio token: sandbox mode; no ADMIN_TOKEN: the playground is open on loopback only.
     env: {
       DATABASE_PATH: join(dir.path, 'bot.sqlite'),
       SETTINGS_FILE: settingsFile,
@@ -48,20 +38,13 @@ beforeAll(async () => {
     playground: { reminderLeadMs: 1_000, feedbackLeadMs: 0 },
   });
   info = await engine.start();
-  profile = mkdtempSync(join(tmpdir(), 'playground-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: CHROMIUM_FLAGS,
-    locale: 'en-GB',
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await launchChromium();
+  page = await browser.context.newPage();
 }, 60_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await engine?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
   dir.cleanup();
 });
 
@@ -90,10 +73,11 @@ async function sandboxRecords(): Promise<Array<Record<string, unknown>>> {
 
 describe('playground in a browser', () => {
   it('leads from / to the playground, with both chats and a masked phone', async () => {
-    await page.goto(`${info.url}/?lang=en`);
+    await page.goto(`${info.url}/`);
     await expect.poll(() => page.url()).toContain('/playground');
-    // The redirect drops the query; the page then follows the browser's language (en-GB).
+    // The browser's language (en-US) is the page's.
     await expect.poll(() => page.locator('h1').textContent()).toBe('Playground');
+    await expect.poll(() => page.locator('.sidebar a[aria-current="page"]').textContent()).toBe('Playground');
     await expect.poll(() => pane('tg').locator('h2').textContent()).toBe('Telegram');
     await expect.poll(() => pane('wa').locator('h2').textContent()).toBe('WhatsApp');
     const who = await page.locator('.who').textContent();

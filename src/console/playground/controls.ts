@@ -18,7 +18,7 @@ import type { Logger } from '../../log.js';
 import { type BirthdayScanJob, JOB_KIND } from '../../notify/jobs.js';
 import type { Store } from '../../store/index.js';
 
-/** A control's answer: a phrase of `playground.json` and its parameters. */
+/** A control's answer: a phrase of `console.json` and its parameters. */
 export interface ControlResult {
   ok: boolean;
   key: string;
@@ -107,14 +107,14 @@ export function createPlaygroundControls(options: PlaygroundControlsOptions): Pl
     async remindSoon(client) {
       const settings = options.settings();
       const template = settings.templates.find((item) => item.kind === 'reminder' && item.enabled);
-      if (!template) return { ok: false, key: 'result.noReminderTemplate' };
+      if (!template) return { ok: false, key: 'playground.result.noReminderTemplate' };
       const [companyId] = await options.branchIds();
-      if (companyId === undefined) return { ok: false, key: 'result.noBranch' };
+      if (companyId === undefined) return { ok: false, key: 'playground.result.noBranch' };
       const service = (await altegio.services(companyId)).find((candidate) => candidate.online);
       const staff = service
         ? (await altegio.bookStaff(companyId, { serviceIds: [service.id] }))[0]
         : undefined;
-      if (!service || !staff) return { ok: false, key: 'result.noBranch' };
+      if (!service || !staff) return { ok: false, key: 'playground.result.noBranch' };
       // The reminder is due `offset` before the visit; whole seconds, as Altegio's datetimes carry.
       const dueAt = Math.ceil((clock.now() + options.reminderLeadMs) / 1000) * 1000;
       const startsAt = dueAt + reminderOffsetMs(template);
@@ -133,7 +133,7 @@ export function createPlaygroundControls(options: PlaygroundControlsOptions): Pl
       logger.info({ companyId, recordId: record.id }, 'playground: visit made, its reminder is due soon');
       return {
         ok: true,
-        key: 'result.reminderPlanned',
+        key: 'playground.result.reminderPlanned',
         params: {
           ...localDate(record, zone),
           service: service.name,
@@ -145,17 +145,17 @@ export function createPlaygroundControls(options: PlaygroundControlsOptions): Pl
     async markCame(client) {
       const settings = options.settings();
       if (!settings.templates.some((item) => item.kind === 'feedback' && item.enabled)) {
-        return { ok: false, key: 'result.noFeedbackTemplate' };
+        return { ok: false, key: 'playground.result.noFeedbackTemplate' };
       }
       const record = (await recordsOf(client)).find((item) => !item.deleted && item.attendance !== 1);
-      if (!record) return { ok: false, key: 'result.noVisit' };
+      if (!record) return { ok: false, key: 'playground.result.noVisit' };
       awaitedFeedback.set(`feedback:${record.companyId}:${record.id}`, clock.now());
       control.setAttendance(record.companyId, record.id, 1);
       // The webhook may already have been ingested (it is sent at once, on loopback).
       bringForward();
       return {
         ok: true,
-        key: 'result.cameMarked',
+        key: 'playground.result.cameMarked',
         params: localDate(record, await branchZone(record.companyId)),
       };
     },
@@ -163,25 +163,25 @@ export function createPlaygroundControls(options: PlaygroundControlsOptions): Pl
     async birthdayToday(client, { now: sendNow }) {
       const settings = options.settings();
       if (!settings.templates.some((item) => item.kind === 'birthday' && item.enabled)) {
-        return { ok: false, key: 'result.noBirthdayTemplate' };
+        return { ok: false, key: 'playground.result.noBirthdayTemplate' };
       }
       const zone = settings.general.timezone;
       const at = clock.now();
       const today = formatInTimeZone(at, zone, 'yyyy-MM-dd');
       if (store.jobs.byDedupeKey(`birthday:${today.slice(0, 4)}:${client.phone}`)) {
-        return { ok: true, key: 'result.alreadyGreeted' };
+        return { ok: true, key: 'playground.result.alreadyGreeted' };
       }
       const records = await recordsOf(client);
       const branchIds = await options.branchIds();
       const companyId = records[0]?.companyId ?? branchIds[0];
-      if (companyId === undefined) return { ok: false, key: 'result.noBranch' };
+      if (companyId === undefined) return { ok: false, key: 'playground.result.noBranch' };
       // 1992 is a leap year, so a 29 February birthday can be written too.
       control.setClientBirthDate(companyId, client.phone, client.name, `1992-${today.slice(5)}`);
       const scheduled = store.jobs.byDedupeKey(`birthday-scan:${today}`);
       if (!sendNow && scheduled?.state === 'pending' && scheduled.dueAt > at) {
         return {
           ok: true,
-          key: 'result.birthdayLater',
+          key: 'playground.result.birthdayLater',
           params: { time: settings.birthdays.sendAt, timezone: zone },
           offerNow: true,
         };
@@ -195,7 +195,7 @@ export function createPlaygroundControls(options: PlaygroundControlsOptions): Pl
         payload,
       });
       options.wakeNotifications();
-      return { ok: true, key: 'result.birthdayNow' };
+      return { ok: true, key: 'playground.result.birthdayNow' };
     },
 
     onPlanned() {

@@ -14,6 +14,8 @@ import { createPlaygroundControls, type PlaygroundControls } from './controls.js
 import { registerPlaygroundRoutes } from './routes.js';
 import { createPlaygroundSessions } from './sessions.js';
 
+export { PLAYGROUND_NAV } from './page.js';
+
 /** What an embedder or a test may change; both waits are short by default so a visit fits in a minute. */
 export interface PlaygroundOptions {
   /** How soon the reminder of "make me a visit" is due. Default 15 s. */
@@ -34,9 +36,6 @@ export interface PlaygroundDeps extends PlaygroundOptions {
   menuHint(languageCode: string | undefined): string;
   wakeNotifications(): void;
 }
-
-/** The playground's link in the console's sidebar (a key of `console.json`). */
-export const PLAYGROUND_NAV = { id: 'playground', href: '/playground', label: 'nav.playground' } as const;
 
 export interface Playground {
   /** The `web` channel, to register with the dispatcher like every channel. */

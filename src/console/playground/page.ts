@@ -1,33 +1,26 @@
 /**
- * The playground's HTML, rendered on the server: the whole page, and each chat message as a
- * fragment that the page's small script inserts when the server sends it. Every value from
- * outside (bot text, button labels) is escaped here; phones are shown masked, as in the logs.
+ * The playground's HTML, rendered on the server inside the console's frame: the whole page, and
+ * each chat message as a fragment that the page's small script inserts when the server sends
+ * it. Everything from outside (bot text, button labels) is escaped by `html`; phones are shown
+ * masked, as in the logs.
  */
-import type { TFunction } from 'i18next';
 import type { WebChatEntry, WebChatStyle } from '../../channels/web.js';
 import { maskPhone, normalizePhone } from '../../domain/phone.js';
-import type { Language } from '../../domain/settings.js';
-import { LANGUAGES } from './i18n.js';
+import { type Html, html } from '../html.js';
+import type { ConsoleT } from '../i18n.js';
+import { type PageContext, renderPage } from '../layout.js';
 
 /** The two panes, in the order they are shown, with their short names used in URLs. */
-export const PANES: ReadonlyArray<{ pane: 'tg' | 'wa'; style: WebChatStyle }> = [
+export const PANES: ReadonlyArray<{ pane: PaneName; style: WebChatStyle }> = [
   { pane: 'tg', style: 'telegram' },
   { pane: 'wa', style: 'whatsapp' },
 ];
 export type PaneName = 'tg' | 'wa';
 
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
+export const PLAYGROUND_ASSETS = '/playground/assets';
 
-/** Text safe inside HTML elements and quoted attributes. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
-}
+/** The playground's link in the console's sidebar (a key of `console.json`). */
+export const PLAYGROUND_NAV = { id: 'playground', href: '/playground', label: 'nav.playground' } as const;
 
 /** Anything written like a phone number (`+79991234567`, `8 916 123-45-67`) → `+7***4567`. */
 export function maskPhones(text: string): string {
@@ -35,32 +28,23 @@ export function maskPhones(text: string): string {
 }
 
 /** One chat message as the panes show it. */
-export function renderEntry(pane: PaneName, entry: WebChatEntry, t: TFunction): string {
-  const who = entry.from === 'bot' ? t('botSaid') : t('youSaid');
+export function renderEntry(pane: PaneName, entry: WebChatEntry, t: ConsoleT): Html {
+  const who = entry.from === 'bot' ? t('playground.botSaid') : t('playground.youSaid');
   const classes = ['msg', entry.from, entry.pressed ? 'pressed' : ''].filter(Boolean).join(' ');
+  const at = new Date(entry.at).toISOString();
   const buttons = (entry.buttons ?? []).map(
     (label, index) =>
-      `<button type="button" class="choice" data-entry="${entry.id}" data-index="${index}">${escapeHtml(maskPhones(label))}</button>`,
+      html`<button type="button" class="choice" data-entry="${entry.id}" data-index="${index}">${maskPhones(label)}</button>`,
   );
   if (entry.askContact) {
     buttons.push(
-      `<button type="button" class="choice contact" data-contact="1">📱 ${escapeHtml(t('sharePhone'))}</button>`,
+      html`<button type="button" class="choice contact" data-contact="1">📱 ${t('playground.sharePhone')}</button>`,
     );
   }
-  const time = new Date(entry.at).toISOString().slice(11, 16);
-  return [
-    `<li class="${classes}" id="${pane}-${entry.id}" data-id="${entry.id}">`,
-    `<span class="sr-only">${escapeHtml(who)}: </span>`,
-    `<p class="text">${escapeHtml(maskPhones(entry.text))}</p>`,
-    buttons.length > 0 ? `<div class="buttons">${buttons.join('')}</div>` : '',
-    `<time datetime="${new Date(entry.at).toISOString()}">${time}</time>`,
-    '</li>',
-  ].join('');
+  return html`<li class="${classes}" id="${pane}-${entry.id}" data-id="${entry.id}"><span class="sr-only">${who}: </span><p class="text">${maskPhones(entry.text)}</p>${buttons.length > 0 ? html`<div class="buttons">${buttons}</div>` : ''}<time datetime="${at}">${at.slice(11, 16)}</time></li>`;
 }
 
-export interface PageInput {
-  language: Language;
-  t: TFunction;
+export interface PlaygroundPageInput {
   csrf: string;
   phone: string;
   name: string;
@@ -70,82 +54,67 @@ export interface PageInput {
   history: Record<PaneName, readonly WebChatEntry[]>;
 }
 
-function pane(pane: PaneName, input: PageInput): string {
-  const { t } = input;
-  const style = pane === 'tg' ? 'telegram' : 'whatsapp';
-  const entries = input.history[pane];
-  const notified = input.notifiedPane === pane ? ' notified' : '';
-  return `
-  <section class="pane ${pane}${notified}" aria-labelledby="${pane}-title" data-pane="${pane}">
+function paneSection(pane: PaneName, style: WebChatStyle, input: PlaygroundPageInput, t: ConsoleT): Html {
+  const title = t(`playground.${style}.title`);
+  return html`
+  <section class="pane ${pane}${input.notifiedPane === pane ? ' notified' : ''}" aria-labelledby="${pane}-title" data-pane="${pane}">
     <header>
-      <h2 id="${pane}-title">${escapeHtml(t(`${style}.title`))}</h2>
-      <p>${escapeHtml(t(`${style}.hint`))}</p>
+      <h2 id="${pane}-title">${title}</h2>
+      <p>${t(`playground.${style}.hint`)}</p>
     </header>
-    <ol class="log" id="${pane}-log" aria-live="polite" aria-label="${escapeHtml(t(`${style}.title`))}">
-      ${entries.map((entry) => renderEntry(pane, entry, t)).join('\n      ')}
-    </ol>
+    <ol class="log" id="${pane}-log" aria-live="polite" aria-label="${title}">${input.history[pane].map((entry) => renderEntry(pane, entry, t))}</ol>
     <form class="compose" data-pane="${pane}">
-      <button type="button" class="book" data-book="1">${escapeHtml(t('book'))}</button>
-      <label class="sr-only" for="${pane}-text">${escapeHtml(t('message'))}</label>
-      <input id="${pane}-text" name="text" autocomplete="off" placeholder="${escapeHtml(t('message'))}" maxlength="500">
-      <button type="submit">${escapeHtml(t('send'))}</button>
+      <button type="button" class="book" data-book="1">${t('playground.book')}</button>
+      <label class="sr-only" for="${pane}-text">${t('playground.message')}</label>
+      <input id="${pane}-text" name="text" autocomplete="off" placeholder="${t('playground.message')}" maxlength="500">
+      <button type="submit">${t('playground.send')}</button>
     </form>
   </section>`;
 }
 
-/** The whole page. */
-export function renderPage(input: PageInput): string {
-  const { t, language } = input;
-  const languages = LANGUAGES.map((code) =>
-    code === language
-      ? `<a aria-current="true" href="?lang=${code}">${code}</a>`
-      : `<a href="?lang=${code}" hreflang="${code}">${code}</a>`,
-  ).join(' ');
-  const notifiedTitle = t(input.notifiedPane === 'tg' ? 'telegram.title' : 'whatsapp.title');
-  return `<!doctype html>
-<html lang="${language}">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <meta name="csrf-token" content="${input.csrf}">
-  <title>${escapeHtml(t('title'))} · altegio-bot</title>
-  <link rel="stylesheet" href="/playground/assets/playground.css">
-  <script src="/playground/assets/playground.js" defer></script>
-</head>
-<body data-lang="${language}">
-  <header class="top">
-    <h1>${escapeHtml(t('title'))}</h1>
-    <nav aria-label="${escapeHtml(t('language'))}">${languages}</nav>
-  </header>
-  <main>
-    <p class="intro">${escapeHtml(t('intro'))}</p>
-    <p class="who">${escapeHtml(t('you', { name: input.name, phone: maskPhone(input.phone) }))}
-      <button type="button" class="linklike" data-control="new-client">${escapeHtml(t('newClient'))}</button></p>
+/** The whole page, in the console's frame (sidebar and language links). */
+export function renderPlaygroundPage(context: PageContext, input: PlaygroundPageInput): Html {
+  const { t } = context;
+  const notified = t(input.notifiedPane === 'tg' ? 'playground.telegram.title' : 'playground.whatsapp.title');
+  const who = t('playground.you', { name: input.name, phone: maskPhone(input.phone) });
+  return renderPage(
+    // The console's session is not the playground's: no sign-out form with a foreign token.
+    { ...context, csrf: undefined },
+    {
+      title: t('playground.title'),
+      current: 'playground',
+      body: html`<link rel="stylesheet" href="${PLAYGROUND_ASSETS}/playground.css">
+    <script src="${PLAYGROUND_ASSETS}/playground.js" defer></script>
+    <div id="playground" data-csrf="${input.csrf}" data-lang="${context.language}">
+    <p class="intro">${t('playground.intro')}</p>
+    <p class="who">${who} <button type="button" class="linklike" data-control="new-client">${t('playground.newClient')}</button></p>
     <div class="layout">
-      <div class="panes" role="group" aria-label="${escapeHtml(t('panes'))}">${pane('tg', input)}${pane('wa', input)}
+      <div class="panes" role="group" aria-label="${t('playground.panes')}">${PANES.map(({ pane, style }) => paneSection(pane, style, input, t))}
       </div>
       <aside class="controls" aria-labelledby="controls-title">
-        <h2 id="controls-title">${escapeHtml(t('controls.title'))}</h2>
-        <button type="button" data-control="reminder">${escapeHtml(t('controls.reminder', { seconds: input.reminderLeadSeconds }))}</button>
-        <button type="button" data-control="came">${escapeHtml(t('controls.came'))}</button>
-        <button type="button" data-control="birthday">${escapeHtml(t('controls.birthday'))}</button>
-        <button type="button" data-control="birthday-now" hidden>${escapeHtml(t('controls.birthdayNow'))}</button>
+        <h2 id="controls-title">${t('playground.controls.title')}</h2>
+        <button type="button" data-control="reminder">${t('playground.controls.reminder', { seconds: input.reminderLeadSeconds })}</button>
+        <button type="button" data-control="came">${t('playground.controls.came')}</button>
+        <button type="button" data-control="birthday">${t('playground.controls.birthday')}</button>
+        <button type="button" data-control="birthday-now" hidden>${t('playground.controls.birthdayNow')}</button>
         <p id="status" role="status" aria-live="polite"></p>
-        <p class="note">${escapeHtml(t('notificationsGo', { pane: notifiedTitle }))}</p>
-        <p id="offline" class="offline" role="alert" hidden>${escapeHtml(t('offline'))}</p>
+        <p class="note">${t('playground.notificationsGo', { pane: notified })}</p>
+        <p id="offline" class="offline" role="alert" hidden>${t('playground.offline')}</p>
       </aside>
     </div>
-  </main>
-</body>
-</html>
-`;
+    </div>`,
+    },
+  );
 }
 
-/** A short page that only says why the playground is not open to this request. */
-export function renderRefusal(language: Language, t: TFunction, message: string): string {
-  return `<!doctype html>
-<html lang="${language}"><head><meta charset="utf-8"><title>${escapeHtml(t('title'))} · altegio-bot</title>
-<link rel="stylesheet" href="/playground/assets/playground.css"></head>
-<body><main><h1>${escapeHtml(t('title'))}</h1><p role="alert">${escapeHtml(message)}</p></main></body></html>
-`;
+/** What the playground answers a request it does not serve, in the console's frame. */
+export function renderRefusal(context: PageContext, message: string): Html {
+  return renderPage(
+    { ...context, csrf: undefined },
+    {
+      title: context.t('playground.title'),
+      current: 'playground',
+      body: html`<p role="alert">${message}</p>`,
+    },
+  );
 }

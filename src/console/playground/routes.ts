@@ -11,13 +11,23 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type WebAction, type WebChannel, webChatId } from '../../channels/web.js';
-import type { Language, Settings } from '../../domain/settings.js';
+import { asLanguage, type Language, type Settings } from '../../domain/settings.js';
 import { sameSecret } from '../../http/secret.js';
 import type { Logger } from '../../log.js';
 import type { Store } from '../../store/index.js';
+import { type ConsoleT, consoleT, LANGUAGE_COOKIE, requestLanguage } from '../i18n.js';
+import { CONTENT_SECURITY_POLICY } from '../index.js';
+import { CONSOLE_NAV, type PageContext } from '../layout.js';
+import { parseCookies } from '../session.js';
 import type { ControlResult, PlaygroundClient, PlaygroundControls } from './controls.js';
-import { pageLanguage, playgroundT } from './i18n.js';
-import { PANES, type PaneName, renderEntry, renderPage, renderRefusal } from './page.js';
+import {
+  PANES,
+  type PaneName,
+  PLAYGROUND_NAV,
+  renderEntry,
+  renderPlaygroundPage,
+  renderRefusal,
+} from './page.js';
 import type { PlaygroundSession, PlaygroundSessions } from './sessions.js';
 
 export interface PlaygroundRoutesOptions {
@@ -66,12 +76,32 @@ export function registerPlaygroundRoutes(app: FastifyInstance, options: Playgrou
       readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8'),
     ]),
   );
+  // Without ADMIN_TOKEN the console's pages are off, so the sidebar offers only the playground.
+  const nav = options.adminToken === undefined ? [PLAYGROUND_NAV] : [...CONSOLE_NAV, PLAYGROUND_NAV];
 
+  /** The language of an answer: the page's own (sent by its script), else as the console picks it. */
   const languageOf = (request: FastifyRequest): Language => {
-    const query = (request.query as { lang?: unknown } | undefined)?.lang;
     const header = request.headers['x-playground-lang'];
-    const asked = typeof query === 'string' ? query : typeof header === 'string' ? header : undefined;
-    return pageLanguage(asked, request.headers['accept-language'], options.settings().variables.language);
+    return (
+      asLanguage(typeof header === 'string' ? header : undefined) ??
+      requestLanguage(request, parseCookies(request.headers.cookie))
+    );
+  };
+
+  /** The console's page context: `?lang=` picks (and remembers) the language, as on its pages. */
+  const contextOf = (request: FastifyRequest, reply: FastifyReply): PageContext => {
+    const cookies = parseCookies(request.headers.cookie);
+    const picked = asLanguage((request.query as { lang?: string } | undefined)?.lang);
+    if (picked) {
+      cookies[LANGUAGE_COOKIE] = picked;
+      void reply.header(
+        'set-cookie',
+        `${LANGUAGE_COOKIE}=${picked}; Path=/; SameSite=Strict; Max-Age=31536000`,
+      );
+    }
+    const language = requestLanguage(request, cookies);
+    const path = request.url.replace(/([?&])lang=\w+&?/, '$1').replace(/[?&]$/, '');
+    return { t: consoleT(language), language, nav, path };
   };
 
   const signedIn = (request: FastifyRequest): boolean => {
@@ -81,23 +111,27 @@ export function registerPlaygroundRoutes(app: FastifyInstance, options: Playgrou
     return options.adminToken !== undefined && given !== undefined && sameSecret(given, options.adminToken);
   };
 
-  /** Undefined when the request may use the playground; else the phrase saying why not. */
-  const refusal = (request: FastifyRequest): { status: number; key: string } | undefined => {
-    if (options.adminToken !== undefined)
-      return signedIn(request) ? undefined : { status: 401, key: 'access.signIn' };
+  type Refusal = { status: 401 | 403; why: 'signIn' | 'loopbackOnly' };
+  /** Undefined when the request may use the playground; else why not. */
+  const refusal = (request: FastifyRequest): Refusal | undefined => {
+    if (options.adminToken !== undefined) {
+      return signedIn(request) ? undefined : { status: 401, why: 'signIn' };
+    }
     const peer = request.socket.remoteAddress ?? '';
     const host = request.headers.host ?? '';
     return LOOPBACK_PEER.test(peer) && LOOPBACK_HOST.test(host)
       ? undefined
-      : { status: 403, key: 'access.loopbackOnly' };
+      : { status: 403, why: 'loopbackOnly' };
   };
+  const refusalText = (t: ConsoleT, refused: Refusal): string =>
+    refused.why === 'signIn' ? t('playground.access.signIn') : t('playground.access.loopbackOnly');
 
   /** The session for a change: access, session cookie and CSRF token checked. */
   const authorised = (request: FastifyRequest, reply: FastifyReply): PlaygroundSession | undefined => {
     const refused = refusal(request);
-    const t = playgroundT(languageOf(request));
+    const t = consoleT(languageOf(request));
     if (refused) {
-      void reply.code(refused.status).send({ error: t(refused.key) });
+      void reply.code(refused.status).send({ error: refusalText(t, refused) });
       return undefined;
     }
     const session = sessions.find(request.headers.cookie);
@@ -106,7 +140,7 @@ export function registerPlaygroundRoutes(app: FastifyInstance, options: Playgrou
         { route: request.routeOptions.url },
         'playground change without a valid session or CSRF token refused',
       );
-      void reply.code(403).send({ error: t('result.forbidden') });
+      void reply.code(403).send({ error: t('playground.result.forbidden') });
       return undefined;
     }
     return session;
@@ -114,7 +148,7 @@ export function registerPlaygroundRoutes(app: FastifyInstance, options: Playgrou
 
   const clientOf = (session: PlaygroundSession, language: Language): PlaygroundClient => ({
     phone: session.phone,
-    name: playgroundT(language)('guestName', { digits: session.phone.slice(-4) }),
+    name: consoleT(language)('playground.guestName', { digits: session.phone.slice(-4) }),
   });
 
   /** The first pane imitating a channel of `general.channelPriority` gets the notifications. */
@@ -131,51 +165,50 @@ export function registerPlaygroundRoutes(app: FastifyInstance, options: Playgrou
     const body = assets.get(name);
     const type = ASSETS[name];
     if (body === undefined || type === undefined) return reply.code(404).send({ error: 'no such file' });
-    return reply.type(type).header('cache-control', 'no-cache').send(body);
+    return reply
+      .type(type)
+      .header('cache-control', 'no-cache')
+      .header('x-content-type-options', 'nosniff')
+      .send(body);
   });
 
   app.get('/playground', async (request, reply) => {
-    const language = languageOf(request);
-    const t = playgroundT(language);
+    const context = contextOf(request, reply);
+    void reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('content-security-policy', CONTENT_SECURITY_POLICY);
     const refused = refusal(request);
-    if (refused)
-      return reply
-        .code(refused.status)
-        .type('text/html; charset=utf-8')
-        .send(renderRefusal(language, t, t(refused.key)));
+    if (refused) {
+      return reply.code(refused.status).send(renderRefusal(context, refusalText(context.t, refused)).value);
+    }
     const { session, fresh } = sessions.open(request.headers.cookie);
     // Both panes are this client's chats from the start, as a WhatsApp chat is its phone: the
     // engine's notifications for the phone find them, and the booking offers it in one tap.
     for (const { style } of PANES) {
       options.store.conversations.upsert('web', webChatId(style, session.id), {
         phone: session.phone,
-        language,
+        language: context.language,
       });
     }
     if (fresh) void reply.header('set-cookie', sessions.cookie(session));
-    const client = clientOf(session, language);
-    return reply
-      .type('text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .send(
-        renderPage({
-          language,
-          t,
-          csrf: session.csrf,
-          phone: client.phone,
-          name: client.name,
-          reminderLeadSeconds: Math.round(options.reminderLeadMs / 1000),
-          notifiedPane: notifiedPane(),
-          history: { tg: web.history(chatOf(session, 'tg')), wa: web.history(chatOf(session, 'wa')) },
-        }),
-      );
+    const client = clientOf(session, context.language);
+    const page = renderPlaygroundPage(context, {
+      csrf: session.csrf,
+      phone: client.phone,
+      name: client.name,
+      reminderLeadSeconds: Math.round(options.reminderLeadMs / 1000),
+      notifiedPane: notifiedPane(),
+      history: { tg: web.history(chatOf(session, 'tg')), wa: web.history(chatOf(session, 'wa')) },
+    });
+    return reply.send(page.value);
   });
 
   app.get('/playground/events', async (request, reply) => {
     const refused = refusal(request);
     const session = sessions.find(request.headers.cookie);
     if (refused || !session) return reply.code(refused?.status ?? 403).send({ error: 'not allowed' });
-    const t = playgroundT(languageOf(request));
+    const t = consoleT(languageOf(request));
     const query = request.query as Record<string, unknown>;
     const chats = new Map<string, PaneName>(PANES.map(({ pane }) => [chatOf(session, pane), pane]));
     const raw = reply.raw;
@@ -186,7 +219,7 @@ export function registerPlaygroundRoutes(app: FastifyInstance, options: Playgrou
       connection: 'keep-alive',
     });
     const push = (pane: PaneName, entry: Parameters<typeof renderEntry>[1]) => {
-      const data = JSON.stringify({ pane, id: entry.id, html: renderEntry(pane, entry, t) });
+      const data = JSON.stringify({ pane, id: entry.id, html: renderEntry(pane, entry, t).value });
       raw.write(`event: entry\ndata: ${data}\n\n`);
     };
     // What arrived between the page's rendering and this stream: entries after the ids it shows.
@@ -220,7 +253,7 @@ export function registerPlaygroundRoutes(app: FastifyInstance, options: Playgrou
     }
     const action: WebAction =
       body.data.type === 'contact'
-        ? { type: 'contact', phone: session.phone, label: playgroundT(language)('sharePhone') }
+        ? { type: 'contact', phone: session.phone, label: consoleT(language)('playground.sharePhone') }
         : body.data;
     const result = web.receive(chatOf(session, pane.data), action, {
       languageCode: language,
@@ -233,7 +266,7 @@ export function registerPlaygroundRoutes(app: FastifyInstance, options: Playgrou
     const session = authorised(request, reply);
     if (!session) return reply;
     const language = languageOf(request);
-    const t = playgroundT(language);
+    const t = consoleT(language);
     const name = controlSchema.safeParse((request.params as { name: unknown }).name);
     if (!name.success)
       return reply.code(404).send({ error: `no such control; one of ${CONTROLS.join(', ')}` });
@@ -246,7 +279,7 @@ export function registerPlaygroundRoutes(app: FastifyInstance, options: Playgrou
     } catch (error) {
       logger.warn({ err: error, control: name.data }, 'playground control failed');
       const reason = error instanceof Error ? error.message : String(error);
-      return reply.code(502).send({ ok: false, message: t('result.failed', { reason }) });
+      return reply.code(502).send({ ok: false, message: t('playground.result.failed', { reason }) });
     }
     return { ok: result.ok, message: t(result.key, result.params ?? {}), offerNow: result.offerNow === true };
   });

@@ -2,8 +2,10 @@
 // server-sent events; taps, typed messages and the sandbox controls are POSTed back with the
 // session's CSRF token. Plain browser JavaScript, served as is: there is nothing to build.
 (() => {
-  const csrf = document.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? '';
-  const lang = document.body.dataset.lang ?? 'en';
+  const root = document.getElementById('playground');
+  if (!root) return;
+  const csrf = root.dataset.csrf ?? '';
+  const lang = root.dataset.lang ?? 'en';
   const status = document.getElementById('status');
   const offline = document.getElementById('offline');
   const logs = { tg: document.getElementById('tg-log'), wa: document.getElementById('wa-log') };
