@@ -1,29 +1,43 @@
 /**
- * Reference-data cache in front of the client. A booking dialogue asks for the branch, its
- * services and staff at nearly every step; with the 5 rps per-IP limit those repeats would queue
- * behind each other. Entries live `ttlMs` and are dropped early when Altegio tells us (webhooks for
- * `company`, `service`, `service_category`, `staff`). Concurrent misses share one request; a
- * failed request is not cached.
+ * Caches in front of the client. A booking dialogue asks for the branch, its services and staff
+ * at nearly every step; with the 5 rps per-IP limit those repeats would queue behind each other.
+ * Reference entries live `ttlMs` and are dropped early when Altegio tells us (webhooks for
+ * `company`, `service`, `service_category`, `staff`); availability is cached briefly and dropped
+ * by record webhooks (`availability-cache.ts`). Concurrent misses share one request; a failed
+ * request is not cached. Views made with `withPriority` share the same caches.
  */
 import type { Clock } from '../domain/clock.js';
 import { systemClock } from '../domain/clock.js';
-import type { AltegioApi, CallOptions, ServicesOptions } from './client.js';
+import { type AvailabilityScope, createAvailabilityCache } from './availability-cache.js';
+import type { AltegioApi, CallOptions, CallScope, ServicesOptions } from './client.js';
+import type { CallPriority } from './rate-limiter.js';
+
+export type { AvailabilityScope } from './availability-cache.js';
 
 /** Webhook resources that invalidate cached reference data. */
 export type CachedResource = 'company' | 'service' | 'service_category' | 'staff';
 
 /** The client with caching on the reference operations. */
 export interface CachedAltegioApi extends AltegioApi {
+  /** The same client, caches and budget, every call queued at `priority`. */
+  withPriority(priority: CallPriority, scope?: CallScope): CachedAltegioApi;
   /** Drops what `resource` may have changed for `companyId`. */
   invalidate(companyId: number, resource: CachedResource | (string & {})): void;
+  /**
+   * A record of `companyId` changed (a webhook), or a booking was refused as taken: drops the
+   * availability that master's day may no longer match.
+   */
+  invalidateAvailability(companyId: number, scope?: AvailabilityScope): void;
   /** Drops everything. */
   clear(): void;
 }
 
 /** Options of {@link createCachedAltegio}. */
 export interface CacheOptions {
-  /** Default 10 minutes. */
+  /** Reference data. Default 10 minutes. */
   ttlMs?: number;
+  /** Availability (`book_staff`, `book_dates`, `book_times`). Default 30 s; 0 turns it off. */
+  availabilityTtlMs?: number;
   clock?: Clock;
 }
 
@@ -62,6 +76,8 @@ export function createCachedAltegio(client: AltegioApi, options: CacheOptions = 
   const ttl = options.ttlMs ?? 10 * 60_000;
   const clock = options.clock ?? systemClock;
   const entries = new Map<string, Entry>();
+  const availabilityTtl = options.availabilityTtlMs ?? 30_000;
+  const availability = createAvailabilityCache({ ttlMs: availabilityTtl, clock });
 
   function cached<T>(kind: Kind, companyId: number, variant: string, load: () => Promise<T>): Promise<T> {
     const key = `${companyId}|${kind}|${variant}`;
@@ -80,8 +96,16 @@ export function createCachedAltegio(client: AltegioApi, options: CacheOptions = 
   const servicesVariant = (choose: ServicesOptions = {}) =>
     `${choose.useWidgetNames ? 'widget' : 'title'}:${choose.includeOffline === false ? 'online' : 'all'}`;
 
-  return {
+  const view = (client: AltegioApi): CachedAltegioApi => ({
     ...client,
+    ...(availabilityTtl > 0 ? availability.over(client) : {}),
+    withPriority: (priority, scope) => view(client.withPriority(priority, scope)),
+    invalidate,
+    invalidateAvailability: (companyId, scope) => availability.invalidate(companyId, scope),
+    clear() {
+      entries.clear();
+      availability.clear();
+    },
     getCompany: (companyId, o) =>
       waitFor(
         cached('company', companyId, '', () => client.getCompany(companyId)),
@@ -107,20 +131,22 @@ export function createCachedAltegio(client: AltegioApi, options: CacheOptions = 
         cached('staff', companyId, '', () => client.staff(companyId)),
         o,
       ),
+  });
 
-    invalidate(companyId, resource) {
-      const kinds = INVALIDATES[resource as CachedResource];
-      if (!kinds) return;
-      for (const key of [...entries.keys()]) {
-        const [cid, kind] = key.split('|');
-        // `/companies` lists span branches, so a company change clears them all.
-        if (kinds.includes(kind as Kind) && (cid === String(companyId) || kind === 'companies'))
-          entries.delete(key);
-      }
-    },
+  function invalidate(companyId: number, resource: string): void {
+    // Masters and services decide what is bookable, so their changes also drop availability.
+    if (resource === 'record' || resource === 'staff' || resource === 'service') {
+      availability.invalidate(companyId);
+    }
+    const kinds = INVALIDATES[resource as CachedResource];
+    if (!kinds) return;
+    for (const key of [...entries.keys()]) {
+      const [cid, kind] = key.split('|');
+      // `/companies` lists span branches, so a company change clears them all.
+      if (kinds.includes(kind as Kind) && (cid === String(companyId) || kind === 'companies'))
+        entries.delete(key);
+    }
+  }
 
-    clear() {
-      entries.clear();
-    },
-  };
+  return view(client);
 }

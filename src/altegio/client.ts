@@ -12,7 +12,7 @@ import { bookingOps } from './ops-booking.js';
 import { clientOps } from './ops-clients.js';
 import { recordOps } from './ops-records.js';
 import { referenceOps } from './ops-reference.js';
-import type { RateLimiter } from './rate-limiter.js';
+import type { AcquireOptions, CallPriority, RateLimiter } from './rate-limiter.js';
 import type { RetryOptions } from './retry.js';
 import type {
   AltegioRecord,
@@ -30,7 +30,7 @@ import type {
   ServiceCategory,
   Staff,
 } from './schemas.js';
-import { createTransport, type ResponseInfo } from './transport.js';
+import { createTransport, type ResponseInfo, type Transport } from './transport.js';
 
 export type { ResponseInfo } from './transport.js';
 
@@ -54,6 +54,8 @@ export interface AltegioClientOptions {
    * of this client's own (5/s, 200/min).
    */
   limiter?: RateLimiter;
+  /** How many 429s in a row one call waits through before surfacing it. Default 10. */
+  maxRateLimitedRetries?: number;
   logger?: Logger;
   /** Called after every attempt — feed metrics from it. */
   onResponse?: (info: ResponseInfo) => void;
@@ -152,8 +154,19 @@ export interface ClientSearchQuery {
   pageSize?: number;
 }
 
+/** How a part of the engine spends the shared call budget (see `rate-limiter.ts`). */
+export interface CallScope {
+  /** Told when a call has to wait for the budget. */
+  onQueued?: AcquireOptions['onQueued'];
+}
+
 /** The client returned by {@link createAltegioClient}. */
 export interface AltegioApi {
+  /**
+   * The same client and budget, every call queued at `priority`: a booking dialogue asks as
+   * `booking`, reminder writes as `write`, notifications as `notify`, sync as `sync`.
+   */
+  withPriority(priority: CallPriority, scope?: CallScope): AltegioApi;
   // reference data
   getCompany(companyId: number, options?: CallOptions): Promise<Company>;
   listCompanies(query?: CompanyQuery, options?: CallOptions): Promise<Company[]>;
@@ -241,16 +254,20 @@ export interface AltegioApi {
 
 /** Creates the client. Throws at once on a malformed base URL or a missing partner token. */
 export function createAltegioClient(options: AltegioClientOptions): AltegioApi {
-  const transport = createTransport(options);
-  const records = recordOps(transport);
-  return {
-    ...referenceOps(transport),
-    ...bookingOps(transport, records, {
-      settleMs: options.bookRecordSettleMs ?? 1_500,
-      maxSends: (options.maxRetries ?? 2) + 1,
-      ...(options.logger ? { logger: options.logger } : {}),
-    }),
-    ...records,
-    ...clientOps(transport),
+  const build = (transport: Transport): AltegioApi => {
+    const records = recordOps(transport);
+    return {
+      withPriority: (priority, scope = {}) =>
+        build(transport.withDefaults({ priority, ...(scope.onQueued ? { onQueued: scope.onQueued } : {}) })),
+      ...referenceOps(transport),
+      ...bookingOps(transport, records, {
+        settleMs: options.bookRecordSettleMs ?? 1_500,
+        maxSends: (options.maxRetries ?? 2) + 1,
+        ...(options.logger ? { logger: options.logger } : {}),
+      }),
+      ...records,
+      ...clientOps(transport),
+    };
   };
+  return build(createTransport(options));
 }

@@ -1,20 +1,41 @@
 /**
- * Client-side throttle for Altegio's documented limit: 200 requests per minute or 5 per second per
- * IP. Altegio counts per IP, so every call this process makes must go through one limiter; calls
- * wait in a FIFO queue instead of being rejected, because a booking dialogue would rather be a
- * second slower than fail.
+ * The Altegio call budget. Altegio allows 200 requests per minute or 5 per second per IP
+ * (developer.alteg.io, "Limits"), so every call this process makes goes through one limiter.
+ * Calls wait instead of being rejected — a client's step would rather be slower than fail — and
+ * the queue is ordered by priority: a client's booking step, then confirm/cancel writes, then
+ * notifications, then background sync. Lower priorities may use only part of the minute, so a
+ * burst of reminders never leaves a booking client waiting for the next minute.
  *
  * Windows are counted from when a request *finished*, not when it was let go: Altegio counts
- * arrivals, and an arrival lies somewhere between our send and our receipt of the answer (the very
- * first fetch of a process can spend 100+ ms before anything leaves). A request still in flight
- * occupies its slot until released, so "at most N in any window" holds on the server's clock.
+ * arrivals, and an arrival lies somewhere between our send and our receipt of the answer. A
+ * request still in flight occupies its slot until released. With the default budget's extra
+ * margin on top, a 429 should never come; if one comes anyway, {@link RateLimiter.pause} stops
+ * every call for as long as Altegio asked.
  */
+import { type BudgetWindow, firstFreeAt, type Occupancy } from './budget-windows.js';
 
 /** One rolling window: at most `max` grants in any `windowMs`. */
 export interface RateLimit {
   max: number;
   windowMs: number;
 }
+
+/** Who is calling, most urgent first. */
+export type CallPriority = 'booking' | 'write' | 'notify' | 'sync';
+
+/** Most urgent first. */
+export const PRIORITIES: readonly CallPriority[] = ['booking', 'write', 'notify', 'sync'];
+
+/**
+ * Share of each window (of its `max`) a priority may fill. The rest stays free for more urgent
+ * calls: whatever notifications and sync did in the last minute, a booking step finds room.
+ */
+export const DEFAULT_SHARES: Readonly<Record<CallPriority, number>> = {
+  booking: 1,
+  write: 0.9,
+  notify: 0.75,
+  sync: 0.5,
+};
 
 /** Time source and timer, injectable so tests can drive the limiter without waiting. */
 export interface LimiterClock {
@@ -25,23 +46,69 @@ export interface LimiterClock {
 
 /** Options of {@link createRateLimiter}. */
 export interface RateLimiterOptions {
-  /** Default: Altegio's `5 / 1 s` and `200 / 60 s`. */
+  /** Default {@link ALTEGIO_BUDGET}: the published limits with a safety margin. */
   limits?: readonly RateLimit[];
   /** Extra spacing added to each window, for servers that count on a coarser clock. Default 0. */
   marginMs?: number;
+  /** Default {@link DEFAULT_SHARES}. */
+  shares?: Partial<Record<CallPriority, number>>;
+  /** How long to stop after a 429 that named no `Retry-After`. Default 2 s. */
+  defaultPauseMs?: number;
   clock?: LimiterClock;
 }
 
 /** Call when the request has finished (answer read or failed); calling twice is harmless. */
 export type Release = () => void;
 
+/** What a caller hears when its call has to wait. */
+export interface QueuedInfo {
+  priority: CallPriority;
+  /** Estimated wait until this call may go, in ms. */
+  estimateMs: number;
+  /** Calls that go before it (more urgent or queued earlier). */
+  ahead: number;
+}
+
+/** Options of one {@link RateLimiter.acquire}. */
+export interface AcquireOptions {
+  /** Default `notify`: a caller that does not say is neither a client's step nor background work. */
+  priority?: CallPriority | undefined;
+  /** Ends the wait: the acquire rejects with the signal's reason. */
+  signal?: AbortSignal | undefined;
+  /**
+   * Called once when the call cannot go at once (the chat shows "typing", a long wait is told to
+   * the client). The function it may return is called when the wait ends, granted or aborted.
+   */
+  onQueued?: ((info: QueuedInfo) => (() => void) | undefined) | undefined;
+}
+
+/** A snapshot of the budget, for metrics, logs and the benchmark. */
+export interface LimiterStats {
+  /** Calls waiting, per priority. */
+  pending: Record<CallPriority, number>;
+  inFlight: number;
+  /** Calls let go, per priority, since the limiter was made. */
+  granted: Record<CallPriority, number>;
+  /** Calls that had to wait, per priority, and the longest wait seen (ms). */
+  queued: Record<CallPriority, number>;
+  longestWaitMs: Record<CallPriority, number>;
+  /** Slots used in each window right now (same order as the limits). */
+  used: number[];
+  /** 429s reported through {@link RateLimiter.pause}. */
+  rateLimited: number;
+  /** Epoch ms until which nothing is let go, or 0. */
+  pausedUntil: number;
+}
+
 /** A shared throttle: `acquire()` resolves when the caller may send one request. */
 export interface RateLimiter {
-  /**
-   * Waits for a slot (FIFO) and returns its release. Rejects with the signal's reason if aborted
-   * while queued.
-   */
-  acquire(signal?: AbortSignal): Promise<Release>;
+  /** Waits for a slot (by priority, then first in first out) and returns its release. */
+  acquire(options?: AcquireOptions): Promise<Release>;
+  /** How long a call of `priority` asked for now would wait, in ms (an estimate). */
+  estimateWait(priority?: CallPriority): number;
+  /** Altegio answered 429 anyway: nothing is let go for `ms` (default `defaultPauseMs`). */
+  pause(ms?: number): void;
+  stats(): LimiterStats;
   /** Calls currently waiting. */
   readonly pending: number;
 }
@@ -52,6 +119,16 @@ export const ALTEGIO_LIMITS: readonly RateLimit[] = [
   { max: 200, windowMs: 60_000 },
 ];
 
+/**
+ * What the engine spends by default: the published limits, each window 15 % (second) and 1 s
+ * (minute) longer and four calls of the minute unused. Counted from finish times this stays under
+ * the limits even if Altegio counts on a coarser clock than ours (its counting is not documented).
+ */
+export const ALTEGIO_BUDGET: readonly RateLimit[] = [
+  { max: 5, windowMs: 1_150 },
+  { max: 196, windowMs: 61_000 },
+];
+
 const systemLimiterClock: LimiterClock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -59,86 +136,220 @@ const systemLimiterClock: LimiterClock = {
 };
 
 interface Waiter {
+  priority: CallPriority;
+  queuedAt: number;
   resolve: (release: Release) => void;
   reject: (reason: unknown) => void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  /** From `onQueued`: told when the wait ends. */
+  done: (() => void) | undefined;
 }
 
+const perPriority = <T>(value: () => T): Record<CallPriority, T> => ({
+  booking: value(),
+  write: value(),
+  notify: value(),
+  sync: value(),
+});
+
 /**
- * Creates a sliding-window-log limiter over finish times. It keeps only slots whose finish still
- * lies inside the largest window, so memory stays bounded (≈200 entries with the default limits).
+ * Creates the limiter. It keeps only finish times that still lie inside the largest window, so
+ * memory stays bounded (≈200 entries with the default limits).
  */
 export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter {
-  const limits = options.limits ?? ALTEGIO_LIMITS;
+  const limits = options.limits ?? ALTEGIO_BUDGET;
   if (limits.length === 0 || limits.some((l) => l.max < 1 || l.windowMs <= 0)) {
     throw new Error('rate limiter: every limit needs max >= 1 and windowMs > 0');
   }
   const margin = options.marginMs ?? 0;
   const clock = options.clock ?? systemLimiterClock;
+  const defaultPauseMs = options.defaultPauseMs ?? 2_000;
+  const shares = { ...DEFAULT_SHARES, ...options.shares };
+  /** The windows as each priority sees them: its share of every `max`, at least one call. */
+  const windows = perPriority<BudgetWindow[]>(() => []);
+  for (const priority of PRIORITIES) {
+    windows[priority] = limits.map((l) => ({
+      max: Math.max(1, Math.floor(l.max * Math.min(1, Math.max(0, shares[priority])))),
+      windowMs: l.windowMs + margin,
+    }));
+  }
   const longest = Math.max(...limits.map((l) => l.windowMs)) + margin;
-  /** Finish time of every recent slot in grant order; `Infinity` while in flight. */
-  const slots: Array<{ end: number }> = [];
-  const queue: Waiter[] = [];
+  /** Finish times of released calls, in release order (so ascending: the clock does not go back). */
+  const finished: number[] = [];
+  let inFlight = 0;
+  let pausedUntil = 0;
+  let rateLimited = 0;
+  const queues = perPriority<Waiter[]>(() => []);
+  const granted = perPriority(() => 0);
+  const queuedCount = perPriority(() => 0);
+  const longestWait = perPriority(() => 0);
   let timer: unknown;
 
-  /** How long until one more slot fits every window: 0 = now, Infinity = after a release. */
-  function waitTime(now: number): number {
-    let wait = 0;
-    for (const { max, windowMs } of limits) {
-      const busy = slots.map((s) => s.end + windowMs + margin).filter((freeAt) => freeAt > now);
-      if (busy.length < max) continue;
-      busy.sort((a, b) => a - b);
-      // Enough slots must leave the window for one more to fit.
-      wait = Math.max(wait, (busy[busy.length - max] ?? now) - now);
+  function occupancy(now: number): Occupancy {
+    let drop = 0;
+    while (drop < finished.length && (finished[drop] ?? 0) + longest <= now) drop++;
+    if (drop > 0) finished.splice(0, drop);
+    return { finished, inFlight };
+  }
+
+  function head(): Waiter | undefined {
+    for (const priority of PRIORITIES) {
+      const first = queues[priority][0];
+      if (first) return first;
     }
-    return wait;
+    return undefined;
+  }
+
+  function endWait(waiter: Waiter): void {
+    const waited = clock.now() - waiter.queuedAt;
+    if (waited > longestWait[waiter.priority]) longestWait[waiter.priority] = waited;
+    try {
+      waiter.done?.();
+    } catch {
+      // A caller's wait hook must never hold up the budget.
+    }
+  }
+
+  function grant(waiter: Waiter): void {
+    inFlight += 1;
+    granted[waiter.priority] += 1;
+    let released = false;
+    waiter.resolve(() => {
+      if (released) return;
+      released = true;
+      inFlight -= 1;
+      finished.push(clock.now());
+      if (head()) pump();
+    });
   }
 
   function pump(): void {
     if (timer !== undefined) clock.clearTimeout(timer);
     timer = undefined;
-    while (queue.length > 0) {
+    for (;;) {
+      const waiter = head();
+      if (!waiter) return;
       const now = clock.now();
-      while (slots.length > 0 && (slots[0]?.end ?? 0) + longest <= now) slots.shift();
-      const wait = waitTime(now);
-      if (wait === Number.POSITIVE_INFINITY) return; // a release will pump again
-      if (wait > 0) {
-        timer = clock.setTimeout(pump, wait);
+      // Lower priorities see stricter windows, so when the most urgent cannot go, none can.
+      const at = Math.max(pausedUntil, firstFreeAt(occupancy(now), windows[waiter.priority], now));
+      if (at === Number.POSITIVE_INFINITY) return; // a release will pump again
+      if (at > now) {
+        timer = clock.setTimeout(pump, at - now);
         return;
       }
-      const waiter = queue.shift();
-      if (!waiter) return;
-      const slot = { end: Number.POSITIVE_INFINITY };
-      slots.push(slot);
+      queues[waiter.priority].shift();
       if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
-      waiter.resolve(() => {
-        if (slot.end !== Number.POSITIVE_INFINITY) return;
-        slot.end = clock.now();
-        if (queue.length > 0) pump();
-      });
+      endWait(waiter);
+      grant(waiter);
     }
   }
 
+  /** Waiters that go before a new call of `priority`. */
+  function aheadOf(priority: CallPriority): number {
+    let ahead = 0;
+    for (const p of PRIORITIES) {
+      ahead += queues[p].length;
+      if (p === priority) break;
+    }
+    return ahead;
+  }
+
+  /**
+   * Simulates the queue ahead being served (each call answered at once, in-flight ones finishing
+   * now) and answers when one more of `priority` would go. Finish times stay ascending, so each
+   * simulated grant costs O(windows).
+   */
+  function estimate(priority: CallPriority, ahead: number): number {
+    const now = clock.now();
+    const { finished: past, inFlight: busy } = occupancy(now);
+    const ends = [...past, ...Array.from({ length: busy }, () => now)];
+    let t = Math.max(now, pausedUntil);
+    for (let k = 0; k <= ahead; k++) {
+      t = Math.max(t, firstFreeAt({ finished: ends, inFlight: 0 }, windows[priority], t));
+      if (k < ahead) ends.push(t);
+    }
+    return t - now;
+  }
+
   return {
-    acquire(signal) {
+    acquire(acquireOptions = {}) {
+      const { signal, onQueued } = acquireOptions;
+      const priority = acquireOptions.priority ?? 'notify';
       if (signal?.aborted) return Promise.reject(signal.reason);
       return new Promise<Release>((resolve, reject) => {
-        const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
+        const now = clock.now();
+        const waiter: Waiter = {
+          priority,
+          queuedAt: now,
+          resolve,
+          reject,
+          signal,
+          onAbort: undefined,
+          done: undefined,
+        };
+        const ahead = aheadOf(priority);
+        const free = ahead === 0 && Math.max(pausedUntil, firstFreeAt(occupancy(now), windows[priority], now)) <= now;
+        if (free) {
+          grant(waiter);
+          return;
+        }
+        queuedCount[priority] += 1;
         if (signal) {
           waiter.onAbort = () => {
+            const queue = queues[priority];
             const index = queue.indexOf(waiter);
             if (index >= 0) queue.splice(index, 1);
+            endWait(waiter);
             reject(signal.reason);
+            // The head may have been the one leaving: the next one's timer must be set.
+            pump();
           };
           signal.addEventListener('abort', waiter.onAbort, { once: true });
         }
-        queue.push(waiter);
-        if (timer === undefined && queue.length === 1) pump();
+        queues[priority].push(waiter);
+        if (onQueued) {
+          try {
+            waiter.done = onQueued({ priority, estimateMs: estimate(priority, ahead), ahead }) ?? undefined;
+          } catch {
+            // See endWait.
+          }
+        }
+        pump();
       });
     },
+
+    estimateWait(priority = 'notify') {
+      return estimate(priority, aheadOf(priority));
+    },
+
+    pause(ms = defaultPauseMs) {
+      rateLimited += 1;
+      pausedUntil = Math.max(pausedUntil, clock.now() + Math.max(0, ms));
+      if (head()) pump();
+    },
+
+    stats() {
+      const now = clock.now();
+      const { finished: past } = occupancy(now);
+      return {
+        pending: perPriorityFrom((p) => queues[p].length),
+        inFlight,
+        granted: { ...granted },
+        queued: { ...queuedCount },
+        longestWaitMs: { ...longestWait },
+        used: limits.map((l) => inFlight + past.filter((end) => end + l.windowMs + margin > now).length),
+        rateLimited,
+        pausedUntil: pausedUntil > now ? pausedUntil : 0,
+      };
+    },
+
     get pending() {
-      return queue.length;
+      return PRIORITIES.reduce((sum, p) => sum + queues[p].length, 0);
     },
   };
+}
+
+function perPriorityFrom<T>(value: (priority: CallPriority) => T): Record<CallPriority, T> {
+  return { booking: value('booking'), write: value('write'), notify: value('notify'), sync: value('sync') };
 }

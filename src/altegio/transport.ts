@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../log.js';
 import { AltegioApiError, AltegioNetworkError, AltegioParseError } from './errors.js';
-import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { type AcquireOptions, type CallPriority, createRateLimiter, type RateLimiter } from './rate-limiter.js';
 import {
   backoffDelay,
   isRetryable,
@@ -36,6 +36,8 @@ export interface TransportOptions {
   maxRetries?: number;
   retry?: RetryOptions;
   limiter?: RateLimiter;
+  /** How many 429s in a row one call waits through before surfacing it. Default 10. */
+  maxRateLimitedRetries?: number;
   logger?: Logger;
   onResponse?: (info: ResponseInfo) => void;
 }
@@ -54,7 +56,14 @@ export interface RequestSpec {
   auth: 'partner' | 'b2b';
   retry: RetryMode;
   signal?: AbortSignal | undefined;
+  /** Place in the call budget's queue; see `rate-limiter.ts`. */
+  priority?: CallPriority | undefined;
+  /** Told when the call has to wait for the budget (typing indicator, "you are in line"). */
+  onQueued?: AcquireOptions['onQueued'];
 }
+
+/** What a view of the transport adds to every request it sends. */
+export type CallDefaults = Pick<RequestSpec, 'priority' | 'onQueued'>;
 
 /** An answered request: the envelope's `data` and `meta` (or the bare body when there is no envelope). */
 export interface Answer {
@@ -69,6 +78,8 @@ export interface Transport {
   /** Parses `value` or throws an {@link AltegioParseError} naming the endpoint and JSON path. */
   parse<S extends z.ZodType>(schema: S, value: unknown, spec: RequestSpec, status: number): z.output<S>;
   readonly hasUserToken: boolean;
+  /** The same transport (same budget), adding `defaults` to every request that does not set them. */
+  withDefaults(defaults: CallDefaults): Transport;
 }
 
 /** Builds the URL: base without a trailing slash + filled path + query (`service_ids[]=1&…`). */
@@ -107,6 +118,7 @@ export function createTransport(options: TransportOptions): Transport {
     ...(options.maxRetries !== undefined ? { maxAttempts: options.maxRetries + 1 } : {}),
   });
   const limiter = options.limiter ?? createRateLimiter();
+  const maxRefusals = options.maxRateLimitedRetries ?? 10;
   const log = options.logger;
 
   function headers(auth: RequestSpec['auth']): Record<string, string> {
@@ -135,7 +147,11 @@ export function createTransport(options: TransportOptions): Transport {
     const info = { endpoint: spec.endpoint, method: spec.method };
     let release: () => void;
     try {
-      release = await limiter.acquire(spec.signal);
+      release = await limiter.acquire({
+        priority: spec.priority,
+        signal: spec.signal,
+        onQueued: spec.onQueued,
+      });
     } catch (cause) {
       throw new AltegioNetworkError({ ...info, kind: 'aborted', cause });
     }
@@ -183,6 +199,8 @@ export function createTransport(options: TransportOptions): Transport {
         body = text;
       }
     }
+    // Refused before processing: the whole budget stops for as long as Altegio asks.
+    if (status === 429) limiter.pause(parseRetryAfter(retryAfter, Date.now()));
     const ok = status >= 200 && status < 300;
     if (!ok || (isEnvelope(body) && body.success === false)) {
       throw AltegioApiError.fromBody(
@@ -196,10 +214,25 @@ export function createTransport(options: TransportOptions): Transport {
   }
 
   async function request(spec: RequestSpec): Promise<Answer> {
+    let refused = 0;
     for (let n = 1; ; n++) {
       try {
         return await attempt(spec);
       } catch (error) {
+        // A 429 did nothing and the limiter now holds every call back: queue again, without
+        // spending one of the attempts — waiting for the budget is not a failure.
+        if (error instanceof AltegioApiError && error.kind === 'rate-limited' && refused < maxRefusals) {
+          refused += 1;
+          n -= 1;
+          const waitMs = error.retryAfterMs ?? 0;
+          if (waitMs <= policy.maxRetryAfterMs) {
+            log?.warn(
+              { endpoint: spec.endpoint, method: spec.method, refused, retryAfterMs: waitMs },
+              'altegio answered 429; the call budget pauses and the call waits again',
+            );
+            continue;
+          }
+        }
         // A repeated DELETE answered 404: the earlier attempt did the job.
         if (
           spec.retry === 'delete' &&
@@ -257,5 +290,19 @@ export function createTransport(options: TransportOptions): Transport {
     });
   }
 
-  return { request, parse, hasUserToken: Boolean(options.userToken) };
+  function view(defaults: CallDefaults): Transport {
+    return {
+      request: (spec) =>
+        request({
+          ...spec,
+          priority: spec.priority ?? defaults.priority,
+          onQueued: spec.onQueued ?? defaults.onQueued,
+        }),
+      parse,
+      hasUserToken: Boolean(options.userToken),
+      withDefaults: (more) => view({ ...defaults, ...more }),
+    };
+  }
+
+  return view({});
 }
