@@ -143,7 +143,7 @@ function planRecords(dir: string, n: number, perTransaction: number, budgetMs: n
   const settings = settingsWithTwoReminders();
   const ingest = createIngest({
     store,
-    altegio: { invalidate: () => {} },
+    altegio: { invalidate: () => {}, invalidateAvailability: () => {} },
     logger,
     plan: createPlanner({ store, settings: () => settings, clock, logger }),
   });

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { createCachedAltegio } from './altegio/cache.js';
 import { createAltegioClient } from './altegio/client.js';
+import type { RateLimiter } from './altegio/rate-limiter.js';
 import {
   DEFAULT_PARTNER_TOKEN,
   DEFAULT_USER_TOKEN,
@@ -40,6 +41,7 @@ import type { Language } from './dialogues/registry.js';
 import { createAltegioReminderPort } from './dialogues/reminder-port.js';
 import { createDialogueRuntime } from './dialogues/runtime.js';
 import { createSweeper } from './dialogues/sweeper.js';
+import { createWaitFeedback, inChat, type WaitFeedbackOptions } from './dialogues/waiting.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import { asLanguage, type Settings } from './domain/settings.js';
 import { registerAdminApi } from './http/admin-api.js';
@@ -89,6 +91,13 @@ export interface EngineOptions {
    * `output`, as channel `console`. Absent, there is no console channel.
    */
   consoleChat?: ConsoleChatOptions;
+  /**
+   * The Altegio call budget shared by everything the engine does. Default: Altegio's published
+   * limits with a safety margin (`ALTEGIO_BUDGET`); tests and benchmarks pass their own to watch it.
+   */
+  altegioLimiter?: RateLimiter;
+  /** How waiting for that budget is shown to a client (see `dialogues/waiting.ts`). */
+  waitFeedback?: Pick<WaitFeedbackOptions, 'typingEveryMs' | 'longWaitMs'>;
   /** Pacing per channel (defaults keep to Telegram's and WhatsApp's limits); tests may loosen it. */
   channelLimits?: DispatcherOptions<OutboxItem>['limits'];
   /** The playground's waits (sandbox mode); tests shorten them. */
@@ -188,6 +197,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         partnerToken: sandbox ? DEFAULT_PARTNER_TOKEN : (env.altegioPartnerToken ?? ''),
         userToken: sandbox ? DEFAULT_USER_TOKEN : env.altegioUserToken,
         logger: logger.child({ component: 'altegio' }),
+        ...(options.altegioLimiter ? { limiter: options.altegioLimiter } : {}),
         onResponse: (info) =>
           metrics.altegioCalls.inc({
             endpoint: info.endpoint,
@@ -264,12 +274,29 @@ export function createEngine(options: EngineOptions = {}): Engine {
       clock,
       logger,
     });
+    // A client whose step waits for the Altegio budget sees "typing…", and in words when it is long.
+    const waiting = createWaitFeedback({
+      ...options.waitFeedback,
+      typing: (chat) => channels[chat.channel]?.typing?.(chat.chatId),
+      tellBusy: (chat) => {
+        store.outbox.enqueue({
+          channel: chat.channel,
+          recipient: chat.chatId,
+          payload: { text: botT(languageFor(chat.languageCode))('common.busyInLine') },
+          idempotencyKey: `busy:${chat.channel}:${chat.chatId}:${clock.now()}`,
+        });
+        outboxWorker.wake();
+      },
+    });
+    cleanup.push(() => waiting.stop());
+    const onQueued = waiting.onQueued;
     const branchSource = { altegio, settings: currentSettings, serveAllBranches: sandbox !== undefined };
     const tellAdmin = createAdminMessenger({ store, settings: currentSettings, isRunning, logger });
     // Confirm/Cancel: acknowledged at once, written to Altegio from the jobs table.
     const visitWrites = createVisitWrites({
       store,
-      altegio,
+      // After a client's booking steps, before notifications, in the Altegio budget.
+      altegio: altegio.withPriority('write'),
       settings: currentSettings,
       clock,
       logger: logger.child({ component: 'notify' }),
@@ -284,8 +311,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       store: createSqliteDialogueStore(store, { clock }),
       kinds: createDialogueKinds({
         settings: currentSettings,
-        booking: createAltegioBookingPort({ ...branchSource, logger }),
-        reminder: createAltegioReminderPort(altegio, clock, visitWrites),
+        booking: createAltegioBookingPort({ ...branchSource, logger, onQueued }),
+        reminder: createAltegioReminderPort(altegio, clock, visitWrites, { onQueued }),
         feedback: createStoreFeedbackPort(store),
       }),
       clock,
@@ -312,7 +339,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const notifications = createNotificationWorker({
       store,
       settings: currentSettings,
-      altegio,
+      altegio: altegio.withPriority('notify'),
       clock,
       logger: logger.child({ component: 'notify' }),
       isRunning,
@@ -387,7 +414,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // Work starts last and stops first: channels before the outbox (a row for a channel not yet
     // running would wait), and on stop inbound ends before the steps in flight are drained.
     const onInbound = (message: InboundMessage) => {
-      runtime.handleInbound(message).catch((error: unknown) => {
+      const chat = { channel: message.channel, chatId: message.chatId, languageCode: message.languageCode };
+      inChat(chat, () => runtime.handleInbound(message)).catch((error: unknown) => {
         logger.error({ err: error, channel: message.channel }, 'handling a message failed');
       });
     };

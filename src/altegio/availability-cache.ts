@@ -82,7 +82,11 @@ export function createAvailabilityCache(options: AvailabilityCacheOptions): Avai
     }
   }
 
-  function cached<T>(key: string, meta: Omit<Entry, 'expiresAt' | 'value'>, load: () => Promise<T>): Promise<T> {
+  function cached<T>(
+    key: string,
+    meta: Omit<Entry, 'expiresAt' | 'value'>,
+    load: () => Promise<T>,
+  ): Promise<T> {
     const now = clock.now();
     const hit = entries.get(key);
     if (hit && hit.expiresAt > now) return hit.value as Promise<T>;
@@ -96,7 +100,8 @@ export function createAvailabilityCache(options: AvailabilityCacheOptions): Avai
     return value;
   }
 
-  const ids = (serviceIds: readonly number[] | undefined) => [...(serviceIds ?? [])].sort((a, b) => a - b).join(',');
+  const ids = (serviceIds: readonly number[] | undefined) =>
+    [...(serviceIds ?? [])].sort((a, b) => a - b).join(',');
 
   return {
     over(client) {

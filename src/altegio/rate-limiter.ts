@@ -289,7 +289,8 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
           done: undefined,
         };
         const ahead = aheadOf(priority);
-        const free = ahead === 0 && Math.max(pausedUntil, firstFreeAt(occupancy(now), windows[priority], now)) <= now;
+        const free =
+          ahead === 0 && Math.max(pausedUntil, firstFreeAt(occupancy(now), windows[priority], now)) <= now;
         if (free) {
           grant(waiter);
           return;

@@ -6,7 +6,12 @@
 import type { z } from 'zod';
 import type { Logger } from '../log.js';
 import { AltegioApiError, AltegioNetworkError, AltegioParseError } from './errors.js';
-import { type AcquireOptions, type CallPriority, createRateLimiter, type RateLimiter } from './rate-limiter.js';
+import {
+  type AcquireOptions,
+  type CallPriority,
+  createRateLimiter,
+  type RateLimiter,
+} from './rate-limiter.js';
 import {
   backoffDelay,
   isRetryable,

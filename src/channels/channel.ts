@@ -41,6 +41,11 @@ export interface Channel {
   /** False until started and logged in (WhatsApp), so notifications can skip it. */
   isRunning(): boolean;
   /**
+   * Shows "typing…" in the chat for a few seconds (while the client's request waits), where the
+   * messenger has it. Never fails: it is a courtesy, not a message.
+   */
+  typing?(chatId: string): void;
+  /**
    * The platform's message limits applied before sending: a text too long for one message comes
    * back as several, in order (only the last keeps the options); one that can never be sent throws
    * a non-retryable {@link ChannelSendError}. The dispatcher paces each part as its own message.

@@ -456,5 +456,10 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
     },
 
     isRunning: () => running,
+
+    typing(chatId) {
+      // The Bot API shows it for 5 s or until the next message; callers repeat it while waiting.
+      if (running) sideCall('typing', () => bot.telegram.sendChatAction(chatId, 'typing'));
+    },
   };
 }

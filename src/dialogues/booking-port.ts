@@ -1,4 +1,6 @@
 import type { CachedAltegioApi } from '../altegio/cache.js';
+import type { CallScope } from '../altegio/client.js';
+import { toCalendarDate } from '../altegio/coerce.js';
 import { AltegioApiError, AltegioNetworkError } from '../altegio/errors.js';
 import { BOT_BOOKING_COMMENT } from '../altegio/ops-booking.js';
 import {
@@ -17,6 +19,8 @@ export interface AltegioBookingPortOptions {
   /** In sandbox mode with no `branches[]` configured, every branch of the salon is served. */
   serveAllBranches: boolean;
   logger: Logger;
+  /** Told when a client's call waits for the Altegio budget (the chat shows that it is in line). */
+  onQueued?: CallScope['onQueued'];
 }
 
 /**
@@ -34,8 +38,13 @@ export async function servedBranchIds(
 }
 
 export function createAltegioBookingPort(options: AltegioBookingPortOptions): BookingPort {
-  const { altegio, logger } = options;
-  const branchIds = (signal: AbortSignal) => servedBranchIds(options, signal);
+  const { logger } = options;
+  // A client is waiting on every one of these calls: they go first in the Altegio budget.
+  const altegio = options.altegio.withPriority(
+    'booking',
+    options.onQueued ? { onQueued: options.onQueued } : {},
+  );
+  const branchIds = (signal: AbortSignal) => servedBranchIds({ ...options, altegio }, signal);
 
   return {
     async loadBranches(signal) {
@@ -124,6 +133,14 @@ export function createAltegioBookingPort(options: AltegioBookingPortOptions): Bo
       } catch (error) {
         // A step repeated after a crash finds its own earlier booking holding the slot: that is success.
         if (error instanceof AltegioApiError && error.isSlotUnavailable) {
+          // Otherwise the slot went to someone else: the times shown next must be Altegio's, fresh.
+          altegio.invalidateAvailability(request.companyId, {
+            staffId: request.staffId,
+            // A unix-time slot names no branch-local day: drop all of that master's days.
+            date: /^\d+$/.test(request.datetime)
+              ? undefined
+              : (toCalendarDate(request.datetime) ?? undefined),
+          });
           const existing = await altegio
             .findBooking(request.companyId, booking, { signal })
             .catch(() => null);

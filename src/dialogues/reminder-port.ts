@@ -1,4 +1,5 @@
 import type { CachedAltegioApi } from '../altegio/cache.js';
+import type { CallScope } from '../altegio/client.js';
 import { AltegioApiError } from '../altegio/errors.js';
 import type { Clock } from '../domain/clock.js';
 import type { CancelVisitRequest, ConfirmVisitRequest, ReminderPort } from '../domain/reminder.js';
@@ -19,10 +20,13 @@ export interface VisitWriteQueue {
  * record fresh, so the rules that can refuse a cancellation are decided before acknowledging.
  */
 export function createAltegioReminderPort(
-  altegio: CachedAltegioApi,
+  client: CachedAltegioApi,
   clock: Clock,
   writes: VisitWriteQueue,
+  scope: CallScope = {},
 ): ReminderPort {
+  // The check that may refuse a cancellation is read while the client waits for the answer.
+  const interactive = client.withPriority('booking', scope);
   return {
     async confirmVisit(request) {
       writes.queue({ action: 'confirm', write: request });
@@ -32,7 +36,7 @@ export function createAltegioReminderPort(
     },
     async checkCancellation({ companyId, recordId }, signal) {
       try {
-        const record = await altegio.getRecord(companyId, recordId, { signal });
+        const record = await interactive.getRecord(companyId, recordId, { signal });
         return {
           now: clock.now(),
           record: { datetime: record.datetime, prepaid: record.paid, deleted: record.deleted },

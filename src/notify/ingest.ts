@@ -1,4 +1,5 @@
 import type { CachedAltegioApi } from '../altegio/cache.js';
+import { toCalendarDate } from '../altegio/coerce.js';
 import type { WebhookEvent } from '../altegio/webhooks.js';
 import { isRecord } from '../domain/is-record.js';
 import type { Logger } from '../log.js';
@@ -7,7 +8,7 @@ import type { RecordChange } from './planner.js';
 
 export interface IngestOptions {
   store: Store;
-  altegio: Pick<CachedAltegioApi, 'invalidate'>;
+  altegio: Pick<CachedAltegioApi, 'invalidate' | 'invalidateAvailability'>;
   logger: Logger;
   /** Plans jobs for a record change; runs in the mirror's transaction. */
   plan?(change: RecordChange): void;
@@ -48,6 +49,16 @@ export function createIngest({ store, altegio, logger, plan, onPlanned }: Ingest
           store.inbound.markProcessed('altegio', ledgerKey);
           return mirror;
         });
+        // Free times of that master's day changed (`date` is branch-local), and wherever it was before.
+        altegio.invalidateAvailability(record.companyId, {
+          staffId: record.staffId,
+          date: toCalendarDate(record.date || record.datetime) ?? undefined,
+        });
+        const was = result.previous;
+        for (const staffId of was?.staffIds ?? []) {
+          if (staffId !== record.staffId || was?.datetime !== record.datetime)
+            altegio.invalidateAvailability(record.companyId, { staffId });
+        }
         if (result.changed) onPlanned?.();
         logger.debug(
           { company: record.companyId, record: record.id, status: event.status, changed: result.changed },

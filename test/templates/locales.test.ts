@@ -33,6 +33,7 @@ const PLURAL_SUFFIX = /_(zero|one|two|few|many|other)$/;
 /** Keys the runtime and channels use outside the booking machine. */
 const COMMON_KEYS = [
   'common.tryLater',
+  'common.busyInLine',
   'common.unknownButton',
   'common.menuExpired',
   'common.noActiveDialogue',
