@@ -11,7 +11,8 @@
  * request is not cached.
  */
 import type { Clock } from '../domain/clock.js';
-import type { AltegioApi, CallOptions } from './client.js';
+import type { AltegioApi, CallScope } from './client.js';
+import { type Asker, canJoin, join, type SharedLoad, startLoad, waitFor } from './shared-load.js';
 
 type Kind = 'staff' | 'dates' | 'times';
 
@@ -23,7 +24,7 @@ interface Entry {
   /** The day of a `book_times` answer. */
   date: string | undefined;
   expiresAt: number;
-  value: Promise<unknown>;
+  load: SharedLoad;
 }
 
 /** What a record change touches; anything unknown widens what is dropped. */
@@ -36,8 +37,11 @@ export interface AvailabilityScope {
 type AvailabilityOps = Pick<AltegioApi, 'bookStaff' | 'bookDates' | 'bookTimes'>;
 
 export interface AvailabilityCache {
-  /** The three operations over `client`, answered from the cache when fresh. */
-  over(client: AvailabilityOps): AvailabilityOps;
+  /**
+   * The three operations for `asker`, answered from the cache when fresh; a miss loads through
+   * the client `loader` makes for the scope it is given.
+   */
+  over(asker: Asker, loader: (scope: CallScope) => AvailabilityOps): AvailabilityOps;
   /** Drops what a record of `companyId` (that master, that day) may have changed. */
   invalidate(companyId: number, scope?: AvailabilityScope): void;
   clear(): void;
@@ -54,18 +58,6 @@ export interface AvailabilityCacheOptions {
 
 /** "Any master" is `0` in Altegio's online booking. */
 const ANY = 0;
-
-/** The shared load is not tied to one caller's signal; the signal only ends this caller's wait. */
-function waitFor<T>(value: Promise<T>, options?: CallOptions): Promise<T> {
-  const signal = options?.signal;
-  if (!signal) return value;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    value.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
 
 export function createAvailabilityCache(options: AvailabilityCacheOptions): AvailabilityCache {
   const ttl = options.ttlMs ?? 30_000;
@@ -84,34 +76,35 @@ export function createAvailabilityCache(options: AvailabilityCacheOptions): Avai
 
   function cached<T>(
     key: string,
-    meta: Omit<Entry, 'expiresAt' | 'value'>,
-    load: () => Promise<T>,
+    meta: Omit<Entry, 'expiresAt' | 'load'>,
+    asker: Asker,
+    load: (scope: CallScope) => Promise<T>,
   ): Promise<T> {
     const now = clock.now();
     const hit = entries.get(key);
-    if (hit && hit.expiresAt > now) return hit.value as Promise<T>;
+    if (hit && hit.expiresAt > now && canJoin(hit.load, asker)) return join(hit.load, asker) as Promise<T>;
     if (entries.size >= capacity) prune(now);
-    const value = load();
-    const entry: Entry = { ...meta, expiresAt: now + ttl, value };
+    const entry: Entry = { ...meta, expiresAt: now + ttl, load: startLoad(asker, load) };
     entries.set(key, entry);
-    value.catch(() => {
+    entry.load.value.catch(() => {
       if (entries.get(key) === entry) entries.delete(key);
     });
-    return value;
+    return entry.load.value as Promise<T>;
   }
 
   const ids = (serviceIds: readonly number[] | undefined) =>
     [...(serviceIds ?? [])].sort((a, b) => a - b).join(',');
 
   return {
-    over(client) {
+    over(asker, loader) {
       return {
         bookStaff: (companyId, query = {}, o) =>
           waitFor(
             cached(
               `${companyId}|staff|${ids(query.serviceIds)}|${query.datetime ?? ''}`,
               { companyId, kind: 'staff', staffId: undefined, date: undefined },
-              () => client.bookStaff(companyId, query),
+              asker,
+              (scope) => loader(scope).bookStaff(companyId, query),
             ),
             o,
           ),
@@ -125,7 +118,8 @@ export function createAvailabilityCache(options: AvailabilityCacheOptions): Avai
                 staffId: query.staffId && query.staffId !== ANY ? query.staffId : undefined,
                 date: undefined,
               },
-              () => client.bookDates(companyId, query),
+              asker,
+              (scope) => loader(scope).bookDates(companyId, query),
             ),
             o,
           ),
@@ -134,7 +128,8 @@ export function createAvailabilityCache(options: AvailabilityCacheOptions): Avai
             cached(
               `${companyId}|times|${staffId}|${date}|${ids(query.serviceIds)}`,
               { companyId, kind: 'times', staffId: staffId === ANY ? undefined : staffId, date },
-              () => client.bookTimes(companyId, staffId, date, query),
+              asker,
+              (scope) => loader(scope).bookTimes(companyId, staffId, date, query),
             ),
             o,
           ),

@@ -11,6 +11,7 @@ import { systemClock } from '../domain/clock.js';
 import { type AvailabilityScope, createAvailabilityCache } from './availability-cache.js';
 import type { AltegioApi, CallOptions, CallScope, ServicesOptions } from './client.js';
 import type { CallPriority } from './rate-limiter.js';
+import { type Asker, canJoin, join, type SharedLoad, startLoad, waitFor } from './shared-load.js';
 
 export type { AvailabilityScope } from './availability-cache.js';
 
@@ -45,7 +46,7 @@ type Kind = 'company' | 'services' | 'categories' | 'staff' | 'companies';
 
 interface Entry {
   expiresAt: number;
-  value: Promise<unknown>;
+  load: SharedLoad;
 }
 
 /** Which cached kinds a webhook resource invalidates. */
@@ -56,82 +57,79 @@ const INVALIDATES: Readonly<Record<CachedResource, readonly Kind[]>> = {
   staff: ['staff', 'services'], // services carry per-master lengths
 };
 
-/**
- * A shared load is not tied to any one caller's signal (another caller may still want it); the
- * signal only ends this caller's wait.
- */
-function waitFor<T>(value: Promise<T>, options?: CallOptions): Promise<T> {
-  const signal = options?.signal;
-  if (!signal) return value;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    value.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
 /** Wraps `client`; every non-reference operation passes straight through. */
-export function createCachedAltegio(client: AltegioApi, options: CacheOptions = {}): CachedAltegioApi {
+export function createCachedAltegio(base: AltegioApi, options: CacheOptions = {}): CachedAltegioApi {
   const ttl = options.ttlMs ?? 10 * 60_000;
   const clock = options.clock ?? systemClock;
   const entries = new Map<string, Entry>();
   const availabilityTtl = options.availabilityTtlMs ?? 30_000;
   const availability = createAvailabilityCache({ ttlMs: availabilityTtl, clock });
 
-  function cached<T>(kind: Kind, companyId: number, variant: string, load: () => Promise<T>): Promise<T> {
+  function cached<T>(
+    asker: Asker,
+    kind: Kind,
+    companyId: number,
+    variant: string,
+    load: (scope: CallScope) => Promise<T>,
+    o: CallOptions | undefined,
+  ): Promise<T> {
     const key = `${companyId}|${kind}|${variant}`;
     const now = clock.now();
     const hit = entries.get(key);
-    if (hit && hit.expiresAt > now) return hit.value as Promise<T>;
-    const value = load();
-    const entry: Entry = { expiresAt: now + ttl, value };
+    if (hit && hit.expiresAt > now && canJoin(hit.load, asker))
+      return waitFor(join(hit.load, asker) as Promise<T>, o);
+    const entry: Entry = { expiresAt: now + ttl, load: startLoad(asker, load) };
     entries.set(key, entry);
-    value.catch(() => {
+    entry.load.value.catch(() => {
       if (entries.get(key) === entry) entries.delete(key);
     });
-    return value;
+    return waitFor(entry.load.value as Promise<T>, o);
   }
 
   const servicesVariant = (choose: ServicesOptions = {}) =>
     `${choose.useWidgetNames ? 'widget' : 'title'}:${choose.includeOffline === false ? 'online' : 'all'}`;
 
-  const view = (client: AltegioApi): CachedAltegioApi => ({
-    ...client,
-    ...(availabilityTtl > 0 ? availability.over(client) : {}),
-    withPriority: (priority, scope) => view(client.withPriority(priority, scope)),
-    invalidate,
-    invalidateAvailability: (companyId, scope) => availability.invalidate(companyId, scope),
-    clear() {
-      entries.clear();
-      availability.clear();
-    },
-    getCompany: (companyId, o) =>
-      waitFor(
-        cached('company', companyId, '', () => client.getCompany(companyId)),
-        o,
-      ),
-    listCompanies: (query, o) =>
-      waitFor(
-        cached('companies', query?.id ?? 0, JSON.stringify(query ?? {}), () => client.listCompanies(query)),
-        o,
-      ),
-    services: (companyId, choose, o) =>
-      waitFor(
-        cached('services', companyId, servicesVariant(choose), () => client.services(companyId, choose)),
-        o,
-      ),
-    serviceCategories: (companyId, o) =>
-      waitFor(
-        cached('categories', companyId, '', () => client.serviceCategories(companyId)),
-        o,
-      ),
-    staff: (companyId, o) =>
-      waitFor(
-        cached('staff', companyId, '', () => client.staff(companyId)),
-        o,
-      ),
-  });
+  /** The cached client as one priority sees it; every view shares the same entries. */
+  const view = (priority: CallPriority | undefined, scope: CallScope): CachedAltegioApi => {
+    const client = priority === undefined ? base : base.withPriority(priority, scope);
+    const asker: Asker = { priority, onQueued: scope.onQueued };
+    // A miss loads through a view whose wait hook also tells the callers that joined it.
+    const loader = (loadScope: CallScope) => base.withPriority(priority ?? 'notify', loadScope);
+    return {
+      ...client,
+      ...(availabilityTtl > 0 ? availability.over(asker, loader) : {}),
+      withPriority: (next, nextScope = {}) => view(next, nextScope),
+      invalidate,
+      invalidateAvailability: (companyId, where) => availability.invalidate(companyId, where),
+      clear() {
+        entries.clear();
+        availability.clear();
+      },
+      getCompany: (companyId, o) =>
+        cached(asker, 'company', companyId, '', (s) => loader(s).getCompany(companyId), o),
+      listCompanies: (query, o) =>
+        cached(
+          asker,
+          'companies',
+          query?.id ?? 0,
+          JSON.stringify(query ?? {}),
+          (s) => loader(s).listCompanies(query),
+          o,
+        ),
+      services: (companyId, choose, o) =>
+        cached(
+          asker,
+          'services',
+          companyId,
+          servicesVariant(choose),
+          (s) => loader(s).services(companyId, choose),
+          o,
+        ),
+      serviceCategories: (companyId, o) =>
+        cached(asker, 'categories', companyId, '', (s) => loader(s).serviceCategories(companyId), o),
+      staff: (companyId, o) => cached(asker, 'staff', companyId, '', (s) => loader(s).staff(companyId), o),
+    };
+  };
 
   function invalidate(companyId: number, resource: string): void {
     // Masters and services decide what is bookable, so their changes also drop availability.
@@ -148,5 +146,5 @@ export function createCachedAltegio(client: AltegioApi, options: CacheOptions = 
     }
   }
 
-  return view(client);
+  return view(undefined, {});
 }

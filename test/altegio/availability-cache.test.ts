@@ -14,7 +14,8 @@ function fakeClient() {
       { time: `v${++version}`, datetime: `${date}T10:00:00+03:00` } as BookTime,
     ]),
   };
-  return mocks as typeof mocks & AltegioApi;
+  const client = Object.assign(mocks, { withPriority: () => client }) as unknown as typeof mocks & AltegioApi;
+  return client;
 }
 
 /** Every availability entry the booking of master 1001 on 2030-01-12 at branch 42 touches, and its neighbours. */
@@ -89,11 +90,46 @@ describe('availability cache', () => {
   it('a failed answer is not kept, and views of other priorities share the cache', async () => {
     const client = fakeClient();
     client.bookTimes.mockRejectedValueOnce(new Error('down'));
-    const withViews = Object.assign(client, { withPriority: () => withViews });
-    const cached = createCachedAltegio(withViews);
+    const cached = createCachedAltegio(client);
     await expect(cached.bookTimes(42, 1001, '2030-01-12')).rejects.toThrow('down');
     await cached.withPriority('booking').bookTimes(42, 1001, '2030-01-12');
     await cached.withPriority('notify').bookTimes(42, 1001, '2030-01-12');
     expect(client.bookTimes).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('shared loads and the call budget', () => {
+  it('a booking step does not wait behind a queued notification load; a queued load tells its joiners', async () => {
+    // Real client and budget over a server that answers at once: one call at a time, the one slot taken.
+    const { createAltegioClient } = await import('../../src/altegio/client.js');
+    const { createRateLimiter } = await import('../../src/altegio/rate-limiter.js');
+    const { ok, startTestServer } = await import('./fixtures/test-server.js');
+    const server = await startTestServer(() => ok({ id: 42, title: 'Salon' }));
+    try {
+      const limiter = createRateLimiter({ limits: [{ max: 1, windowMs: 50 }] });
+      const cached = createCachedAltegio(
+        createAltegioClient({ baseUrl: server.url, partnerToken: 'p', limiter }),
+      );
+      const busy = await limiter.acquire({ priority: 'booking' });
+      const notice = cached.withPriority('notify').getCompany(42);
+      const heard: string[] = [];
+      const onQueued = (who: string) => () => {
+        heard.push(`${who} waits`);
+        return () => heard.push(`${who} goes`);
+      };
+      const first = cached.withPriority('booking', { onQueued: onQueued('A') }).getCompany(42);
+      const second = cached.withPriority('booking', { onQueued: onQueued('B') }).getCompany(42);
+      await Promise.resolve();
+      // The booking load went ahead of the notification's in the queue; B joined A's load and heard so.
+      expect(limiter.stats().pending).toMatchObject({ booking: 1, notify: 1 });
+      expect(heard).toEqual(['A waits', 'B waits']);
+      busy();
+      await expect(first).resolves.toMatchObject({ id: 42 });
+      await expect(second).resolves.toMatchObject({ id: 42 });
+      expect(heard).toEqual(['A waits', 'B waits', 'A goes', 'B goes']);
+      await expect(notice).resolves.toMatchObject({ id: 42 }); // served after the booking step
+    } finally {
+      await server.close();
+    }
   });
 });

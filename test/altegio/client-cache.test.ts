@@ -17,7 +17,8 @@ function fakeClient() {
     }),
   };
   // Only the operations under test exist; the cache must not touch the others.
-  return Object.assign(mocks, {}) as typeof mocks & AltegioApi;
+  const client = Object.assign(mocks, { withPriority: () => client }) as unknown as typeof mocks & AltegioApi;
+  return client;
 }
 
 describe('reference-data cache', () => {

@@ -7,7 +7,7 @@ import {
   type Sandbox,
   startSandbox,
 } from '../../src/altegio/sandbox/index.js';
-import { createEngine, type Engine, type EngineInfo } from '../../src/index.js';
+import { createEngine, type Engine, type EngineInfo, type EngineOptions } from '../../src/index.js';
 import { createLogger } from '../../src/log.js';
 import { FakeTelegramServer } from '../fakes/telegram-server.js';
 import { FakeWhatsAppClient } from '../fakes/whatsapp-client.js';
@@ -30,7 +30,8 @@ export interface World {
   env: NodeJS.ProcessEnv;
   engine?: Engine;
   info?: EngineInfo;
-  startEngine(): Promise<EngineInfo>;
+  /** `extra` adds engine options (an Altegio budget to watch, wait feedback timings). */
+  startEngine(extra?: EngineOptions): Promise<EngineInfo>;
   close(): Promise<void>;
 }
 
@@ -62,8 +63,9 @@ export async function createWorld(settings: Record<string, unknown>): Promise<Wo
     dir: dir.path,
     settingsFile,
     env,
-    async startEngine() {
+    async startEngine(extra = {}) {
       const engine = createEngine({
+        ...extra,
         env,
         logger: createLogger({ level: env.LOG_LEVEL ?? 'silent' }),
         // A person needs seconds per step anyway; tests need not wait Telegram's per-chat second.
