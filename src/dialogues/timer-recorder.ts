@@ -41,8 +41,14 @@ export interface TimerChanges {
  *
  * One path serves live and restored dialogues alike, so a restart neither resets nor loses a
  * deadline, and a deadline is delivered at most once (the row is marked fired in the step that
- * delivers it). Only the scheduler's public surface (`system.scheduler`, `system.getSnapshot()`)
- * is used, and no inspection is needed, which would cost every step an event per action.
+ * delivers it). No inspection is needed, which would cost every step an event per action.
+ *
+ * Putting deadlines back and cancelling one use the scheduler's API (`system.scheduler`). Reading
+ * which delays an actor holds does not: XState offers no public way, so this reads
+ * `system.getSnapshot()._scheduledEvents`, an internal field (typed, but underscored). xstate is
+ * pinned to an exact version in package.json, and `test/dialogues/timer-recorder.test.ts` pins
+ * what this relies on (entries per delay with `id`, `event`, `delay`, `source`; a new object when a
+ * state is re-entered; gone when it is left), so an upgrade that changes it fails there first.
  */
 export function trackTimers(
   actor: AnyActorRef,
