@@ -87,4 +87,7 @@ export interface TaskCreateIntent {
  * (outbox); `admin.notify` to the admin; `task.create` to the task list. A runtime that does not
  * handle a type must not run a machine that emits it.
  */
-export type EmittedEvent = { type: 'reply'; message: ReplyMessage } | AdminNotifyIntent | TaskCreateIntent;
+export type EmittedEvent = { type: 'reply'; message: ReplyMessage } | DialogueIntent;
+
+/** What a machine emits besides replies: the runtime hands these to the engine's intent handler. */
+export type DialogueIntent = AdminNotifyIntent | TaskCreateIntent;

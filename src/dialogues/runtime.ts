@@ -6,7 +6,7 @@ import {
   type InspectionEvent,
   waitFor,
 } from 'xstate';
-import type { ReplyMessage, UserEvent } from '../../machines/shared/events.js';
+import type { DialogueIntent, EmittedEvent, ReplyMessage, UserEvent } from '../../machines/shared/events.js';
 import type { InboundMessage, OutboundMessage } from '../channels/channel.js';
 import type { Clock } from '../domain/clock.js';
 import { asLanguage } from '../domain/settings.js';
@@ -48,7 +48,7 @@ export interface DialogueRuntimeOptions {
    * Acts on what a machine emitted besides replies (a task, a message for the admin). Runs inside
    * the step's commit, so it may only write to the store.
    */
-  onIntents?(intents: ReadonlyArray<{ type: string }>, context: IntentContext): void;
+  onIntents?(intents: ReadonlyArray<DialogueIntent>, context: IntentContext): void;
   /**
    * How many started actors stay in memory between steps (see `live-actors.ts`), and after how
    * long without a step one leaves. Default 1,000 and 60 s.
@@ -108,7 +108,7 @@ interface StepResult {
   status: DialogueStatus;
   replies: ReplyMessage[];
   /** Everything else the machine emitted (tasks, messages for the admin). */
-  intents: Array<{ type: string }>;
+  intents: DialogueIntent[];
   timers: TimerChanges;
   /** The actor, still running, while the dialogue goes on; keep it once the step committed. */
   actor: AnyActorRef | undefined;
@@ -202,9 +202,10 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     let timers = stored ? undefined : trackTimers(actor, []);
     if (kept && stored?.firedSendId !== undefined) actor.system.scheduler.cancel(actor, stored.firedSendId);
     const replies: ReplyMessage[] = [];
-    const intents: Array<{ type: string }> = [];
-    const emitted = actor.on('*', (emitted: { type: string; message?: ReplyMessage }) => {
-      if (emitted.type === 'reply' && emitted.message) replies.push(emitted.message);
+    const intents: DialogueIntent[] = [];
+    // Every registered machine emits `EmittedEvent` (machines/shared/events.ts).
+    const emitted = actor.on('*', (emitted: EmittedEvent) => {
+      if (emitted.type === 'reply') replies.push(emitted.message);
       else intents.push(emitted);
     });
     let failure: unknown;

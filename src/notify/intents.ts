@@ -1,4 +1,4 @@
-import type { AdminNotifyIntent, TaskCreateIntent } from '../../machines/shared/events.js';
+import type { AdminNotifyIntent, DialogueIntent, TaskCreateIntent } from '../../machines/shared/events.js';
 import type { IntentContext } from '../dialogues/runtime.js';
 import type { Language } from '../domain/settings.js';
 import type { Store } from '../store/index.js';
@@ -15,25 +15,51 @@ export function createIntentHandler(options: {
   language: () => Language;
 }) {
   const { store, tellAdmin } = options;
-  return (intents: ReadonlyArray<{ type: string }>, context: IntentContext): void => {
+
+  function notifyAdmin(intent: AdminNotifyIntent, key: string): void {
+    const { reason, companyId, recordId } = intent;
+    switch (reason) {
+      case 'prepaid-cancel-refused':
+        tellAdmin('admin.prepaid-cancel-refused', { companyId, recordId }, `${key}:${reason}`);
+        return;
+      case 'write-failed': {
+        // What the client asked for and why Altegio refused: what the admin needs to fix the record.
+        const t = botT(options.language());
+        const action = t(intent.action === 'cancel' ? 'admin.action.cancel' : 'admin.action.confirm');
+        const detail = intent.detail ?? t('admin.noDetail');
+        tellAdmin('admin.write-failed-detail', { companyId, recordId, action, detail }, `${key}:${reason}`);
+        return;
+      }
+      default:
+        unhandled(reason);
+    }
+  }
+
+  function createTask(intent: TaskCreateIntent, key: string, context: IntentContext): void {
+    const { kind, companyId, recordId, rating } = intent;
+    const title = botT(options.language())('admin.poorRatingTitle', { rating });
+    store.tasks.create({ kind, title, companyId, recordId, rating, clientPhone: context.conversation.phone });
+    tellAdmin('admin.task', { title, companyId, recordId }, key);
+  }
+
+  return (intents: ReadonlyArray<DialogueIntent>, context: IntentContext): void => {
     intents.forEach((intent, index) => {
       const key = `intent:${context.dialogueId}:${intent.type}:${index}`;
-      if (intent.type === 'admin.notify') {
-        const { reason, companyId, recordId } = intent as AdminNotifyIntent;
-        tellAdmin(`admin.${reason}`, { companyId, recordId }, `${key}:${reason}`);
-      } else if (intent.type === 'task.create') {
-        const { kind, companyId, recordId, rating } = intent as TaskCreateIntent;
-        const title = botT(options.language())('admin.poorRatingTitle', { rating });
-        store.tasks.create({
-          kind,
-          title,
-          companyId,
-          recordId,
-          rating,
-          clientPhone: context.conversation.phone,
-        });
-        tellAdmin('admin.task', { title, companyId, recordId }, key);
+      switch (intent.type) {
+        case 'admin.notify':
+          notifyAdmin(intent, key);
+          break;
+        case 'task.create':
+          createTask(intent, key, context);
+          break;
+        default:
+          unhandled(intent);
       }
     });
   };
+}
+
+/** A compile error when a machine emits an intent this handler does not know. */
+function unhandled(value: never): never {
+  throw new Error(`intent not handled: ${JSON.stringify(value)}`);
 }
