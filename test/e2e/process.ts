@@ -80,7 +80,7 @@ export async function outboxSettled(world: World): Promise<void> {
 export async function inDatabase<T>(
   world: World,
   check: (db: Database.Database) => T,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<T> {
   const db = new Database(String(world.env.DATABASE_PATH), { readonly: true, fileMustExist: true });
   try {

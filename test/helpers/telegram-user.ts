@@ -26,7 +26,7 @@ export class TelegramUser {
   ) {}
 
   /** Waits for the next message the bot sends to this chat. */
-  async next(timeoutMs = 10_000): Promise<SeenMessage> {
+  async next(timeoutMs = 30_000): Promise<SeenMessage> {
     const call = await this.fake.waitFor(
       (candidate) => candidate.method === 'sendMessage' && candidate.chatId === String(this.chatId),
       timeoutMs,
@@ -38,7 +38,7 @@ export class TelegramUser {
   }
 
   /** Reads messages until one matches. */
-  async nextMatching(predicate: (message: SeenMessage) => boolean, timeoutMs = 10_000): Promise<SeenMessage> {
+  async nextMatching(predicate: (message: SeenMessage) => boolean, timeoutMs = 30_000): Promise<SeenMessage> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const message = await this.next(Math.max(1, deadline - Date.now()));
