@@ -1,5 +1,9 @@
 /** Retries `check` until it stops throwing (or returns true), for effects that happen asynchronously. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 15_000, stepMs = 20): Promise<T> {
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 15_000,
+  stepMs = 20,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
