@@ -11,7 +11,7 @@
  * request is not cached.
  */
 import type { Clock } from '../domain/clock.js';
-import type { AltegioApi, CallScope } from './client.js';
+import type { AltegioApi, CallScope } from './api.js';
 import { type Asker, canJoin, join, type SharedLoad, startLoad, waitFor } from './shared-load.js';
 
 type Kind = 'staff' | 'dates' | 'times';

@@ -8,8 +8,8 @@
  */
 import type { Clock } from '../domain/clock.js';
 import { systemClock } from '../domain/clock.js';
+import type { AltegioApi, CallOptions, CallScope, ServicesOptions } from './api.js';
 import { type AvailabilityScope, createAvailabilityCache } from './availability-cache.js';
-import type { AltegioApi, CallOptions, CallScope, ServicesOptions } from './client.js';
 import type { CallPriority } from './rate-limiter.js';
 import { type Asker, canJoin, join, type SharedLoad, startLoad, waitFor } from './shared-load.js';
 

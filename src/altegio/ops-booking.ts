@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { normalizePhone } from '../domain/phone.js';
 import type { Logger } from '../log.js';
-import type { AltegioApi, AppointmentInput, BookRecordInput, CallOptions } from './client.js';
+import type { AltegioApi, AppointmentInput, BookRecordInput, CallOptions } from './api.js';
 import { parseAltegioTime, toCalendarDate } from './coerce.js';
 import { AltegioApiError, AltegioNetworkError } from './errors.js';
 import { sleep } from './retry.js';

@@ -3,7 +3,7 @@
  * POST, so it is retried like a GET.
  */
 import { z } from 'zod';
-import type { AltegioApi, ClientSearchQuery } from './client.js';
+import type { AltegioApi, ClientSearchQuery } from './api.js';
 import { collect, paginate } from './paging.js';
 import { ClientSchema, ClientSummarySchema, LabelSchema, PageMetaSchema } from './schemas.js';
 import type { RequestSpec, Transport } from './transport.js';

@@ -6,7 +6,7 @@
  * the record PUT is refused or may be.
  */
 import { z } from 'zod';
-import type { AltegioApi, RecordChanges, RecordQuery } from './client.js';
+import type { AltegioApi, RecordChanges, RecordQuery } from './api.js';
 import { isoFromMs } from './coerce.js';
 import { AltegioApiError } from './errors.js';
 import { collect, paginate } from './paging.js';

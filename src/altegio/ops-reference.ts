@@ -3,7 +3,7 @@
  * `cache.ts` wraps exactly these operations.
  */
 import { z } from 'zod';
-import type { AltegioApi } from './client.js';
+import type { AltegioApi } from './api.js';
 import { CompanySchema, type Service, ServiceCategorySchema, ServiceSchema, StaffSchema } from './schemas.js';
 import type { RequestSpec, Transport } from './transport.js';
 

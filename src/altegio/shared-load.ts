@@ -7,7 +7,7 @@
  *   "typing" like the chat of the caller that started it.
  * A shared load is not tied to any one caller's signal; the signal only ends that caller's wait.
  */
-import type { CallOptions, CallScope } from './client.js';
+import type { CallOptions, CallScope } from './api.js';
 import { type CallPriority, PRIORITIES, type QueuedInfo } from './rate-limiter.js';
 
 /** Who asks: the priority of the client view, and its wait hook. */
