@@ -259,6 +259,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     // Dialogues, their deadlines and their outgoing messages.
     const outboxWorker = createOutboxWorker({
       outbox: store.outbox,
+      conversations: store.conversations,
       dispatcher: () =>
         createDispatcher<OutboxItem>({
           channels,

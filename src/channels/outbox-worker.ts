@@ -1,7 +1,7 @@
 import type { Clock } from '../domain/clock.js';
 import type { Logger } from '../log.js';
 import { createDueLoop, type TimerHost } from '../scheduling/due-loop.js';
-import type { OutboxRepo } from '../store/index.js';
+import type { ConversationsRepo, OutboxRepo } from '../store/index.js';
 import { ChannelSendError, type OutboundMessage } from './channel.js';
 import type { Dispatcher, DispatchItem } from './dispatcher.js';
 
@@ -12,6 +12,11 @@ export interface OutboxItem extends DispatchItem {
 
 export interface OutboxWorkerOptions {
   outbox: OutboxRepo;
+  /**
+   * Where a chat the messenger cannot reach (Telegram 403) is marked, so that notifications take
+   * the next channel; a message that reaches it again clears the mark.
+   */
+  conversations?: Pick<ConversationsRepo, 'markUnreachable' | 'markReachable' | 'listUnreachable'>;
   /** Created by the caller with `onSent`/`onFailed` wired to {@link OutboxWorker.sent}/{@link OutboxWorker.failed}. */
   dispatcher: () => Dispatcher<OutboxItem>;
   /** Channels that can send now; a row for another channel waits. */
@@ -41,6 +46,9 @@ export interface OutboxWorker {
 export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const { outbox, clock, logger } = options;
   const inFlight = new Set<number>();
+  /** `channel:chatId` of chats marked unreachable, so that a send costs no write unless one was. */
+  const unreachable = new Set<string>();
+  const keyOf = (chat: Pick<DispatchItem, 'channel' | 'chatId'>) => `${chat.channel}:${chat.chatId}`;
   let dispatcher: Dispatcher<OutboxItem> | undefined;
 
   function pump(): void {
@@ -79,6 +87,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   return {
     start() {
       dispatcher = options.dispatcher();
+      for (const chat of options.conversations?.listUnreachable() ?? []) unreachable.add(keyOf(chat));
       const released = outbox.releaseLeases(clock.now());
       if (released > 0) logger.info({ released }, 'resending messages interrupted by the last stop');
       void loop.start();
@@ -90,6 +99,11 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     sent(item) {
       inFlight.delete(item.outboxId);
       outbox.markSent(item.outboxId, clock.now());
+      if (unreachable.delete(keyOf(item))) {
+        // The client unblocked the bot (they wrote, and our reply went through).
+        options.conversations?.markReachable(item.channel, item.chatId);
+        logger.info({ channel: item.channel, chatId: item.chatId }, 'chat reachable again');
+      }
     },
     failed(item, error) {
       inFlight.delete(item.outboxId);
@@ -97,6 +111,18 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       // must not lose a reminder: the row waits and is tried again, for up to a day; only what can
       // never succeed (bot blocked, no such chat) fails for good.
       const retryable = error instanceof ChannelSendError && error.retryable;
+      if (error instanceof ChannelSendError && error.unreachable) {
+        unreachable.add(keyOf(item));
+        options.conversations?.markUnreachable(item.channel, item.chatId, error.message, clock.now());
+        logger.warn(
+          {
+            channel: item.channel,
+            chatId: item.channel === 'whatsapp' ? undefined : item.chatId,
+            reason: error.message,
+          },
+          'chat unreachable: later notifications take the next channel',
+        );
+      }
       const attempts = outbox.get(item.outboxId)?.attempts ?? 1;
       const state = retryable
         ? outbox.fail(item.outboxId, error.message, {

@@ -1,7 +1,7 @@
 import type { ChannelName } from '../channels/channel.js';
 import { webChatStyle } from '../channels/web.js';
 import type { Settings } from '../domain/settings.js';
-import type { ConversationsRepo } from '../store/index.js';
+import type { Conversation, ConversationsRepo } from '../store/index.js';
 
 export type Recipient =
   | { found: true; channel: ChannelName; chatId: string; phone: string; note: string }
@@ -10,13 +10,13 @@ export type Recipient =
 /**
  * Where a client's notification goes: the first channel of `general.channelPriority` that is
  * running and knows the phone (WhatsApp: every phone is a chat; Telegram: a chat that shared this
- * phone). In test mode everything goes to the admin's phone instead. The note and reason say why,
+ * phone), skipping chats the messenger reported unreachable (the client blocked the bot). In test mode everything goes to the admin's phone instead. The note and reason say why,
  * for the delivery log.
  */
 export function resolveRecipient(
   clientPhone: string,
   settings: Settings,
-  conversations: Pick<ConversationsRepo, 'findByPhone'>,
+  conversations: Pick<ConversationsRepo, 'findByPhone' | 'byChat'>,
   isRunning: (channel: ChannelName) => boolean,
 ): Recipient {
   const testMode = settings.general.testMode;
@@ -39,11 +39,19 @@ export function resolveRecipient(
       continue;
     }
     if (channel === 'whatsapp') {
-      return { found: true, channel, chatId: `${phone}@c.us`, phone, note: notes(testMode, skipped) };
+      const chatId = `${phone}@c.us`;
+      const known = conversations.byChat(channel, chatId);
+      if (known?.unreachableAt != null) {
+        skipped.push(unreachable(known));
+        continue;
+      }
+      return { found: true, channel, chatId, phone, note: notes(testMode, skipped) };
     }
-    const chat = conversations.findByPhone(phone).find((conversation) => conversation.channel === channel);
+    const chats = conversations.findByPhone(phone).filter((conversation) => conversation.channel === channel);
+    const chat = chats.find((conversation) => conversation.unreachableAt == null);
     if (chat) return { found: true, channel, chatId: chat.chatId, phone, note: notes(testMode, skipped) };
-    skipped.push(`no ${channel} chat has shared this phone`);
+    const blocked = chats[0];
+    skipped.push(blocked ? unreachable(blocked) : `no ${channel} chat has shared this phone`);
   }
   return {
     found: false,
@@ -53,4 +61,12 @@ export function resolveRecipient(
 
 function notes(testMode: boolean, skipped: string[]): string {
   return [testMode ? 'test mode: sent to the admin phone' : '', ...skipped].filter(Boolean).join('; ');
+}
+
+function unreachable(chat: Conversation): string {
+  const since = new Date(chat.unreachableAt ?? 0).toISOString();
+  // A WhatsApp chat id is the phone number, which stays out of what may reach a log.
+  const which =
+    chat.channel === 'whatsapp' ? 'the whatsapp chat of this phone' : `${chat.channel} chat ${chat.chatId}`;
+  return `${which} is unreachable since ${since} (${chat.unreachableReason ?? 'refused by the messenger'})`;
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Db, Now } from './db.js';
 import { type Channel, type Conversation, conversations } from './schema.js';
 
@@ -32,6 +32,15 @@ export interface ConversationsRepo {
    * revealed (left out or null keeps what was stored). Meant for the step's transaction.
    */
   touch(id: number, details: ConversationDetails & { lastUpdateId?: number | null }): void;
+  /**
+   * The messenger refused a message because the chat cannot be reached (the client blocked the
+   * bot). Creates the conversation when there is none yet (a WhatsApp number never written to).
+   */
+  markUnreachable(channel: Channel, chatId: string, reason: string, at?: number): void;
+  /** A message reached the chat again; returns whether it had been marked unreachable. */
+  markReachable(channel: Channel, chatId: string): boolean;
+  /** Chats marked unreachable, for a channel's in-memory view of them at start-up. */
+  listUnreachable(): Array<{ channel: Channel; chatId: string }>;
 }
 
 /**
@@ -127,6 +136,46 @@ export function createConversations(db: Db, now: Now = Date.now): ConversationsR
         .from(conversations)
         .where(eq(conversations.phone, phone))
         .orderBy(desc(conversations.updatedAt), desc(conversations.id))
+        .all();
+    },
+
+    markUnreachable(channel, chatId, reason, at = now()) {
+      db.insert(conversations)
+        .values({
+          channel,
+          chatId,
+          unreachableAt: at,
+          unreachableReason: reason,
+          createdAt: at,
+          updatedAt: at,
+        })
+        .onConflictDoUpdate({
+          target: [conversations.channel, conversations.chatId],
+          set: { unreachableAt: at, unreachableReason: reason },
+        })
+        .run();
+    },
+
+    markReachable(channel, chatId) {
+      const result = db
+        .update(conversations)
+        .set({ unreachableAt: null, unreachableReason: null })
+        .where(
+          and(
+            eq(conversations.channel, channel),
+            eq(conversations.chatId, chatId),
+            isNotNull(conversations.unreachableAt),
+          ),
+        )
+        .run();
+      return result.changes > 0;
+    },
+
+    listUnreachable() {
+      return db
+        .select({ channel: conversations.channel, chatId: conversations.chatId })
+        .from(conversations)
+        .where(isNotNull(conversations.unreachableAt))
         .all();
     },
   };

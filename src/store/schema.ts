@@ -83,6 +83,14 @@ export const conversations = sqliteTable(
      * extra row or lookup per message.
      */
     lastUpdateId: integer('last_update_id'),
+    /**
+     * Set when the messenger refused a message because the chat cannot be reached (Telegram 403: the
+     * client blocked the bot); notifications then take the next channel. Cleared by the next
+     * message that reaches the chat.
+     */
+    unreachableAt: integer('unreachable_at'),
+    /** The messenger's reason, for the delivery log. */
+    unreachableReason: text('unreachable_reason'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },

@@ -63,4 +63,25 @@ describe('conversations', () => {
     expect(conversations.findByPhone('79990000000').map((c) => c.id)).toEqual([chat.id]);
     expect(conversations.findByPhone('79161234567')).toEqual([]);
   });
+
+  it('marks a chat unreachable with the reason, also one never seen, and clears it once', () => {
+    const clock = testClock();
+    const { conversations } = temp.open(undefined, clock);
+    const chat = conversations.upsert('telegram', '100', { phone: '79161234567' });
+    conversations.markUnreachable('telegram', '100', 'telegram 403: Forbidden: bot was blocked by the user');
+    conversations.markUnreachable('whatsapp', '79160000000@c.us', 'not on WhatsApp', 5);
+    expect(conversations.get(chat.id)).toMatchObject({
+      phone: '79161234567',
+      unreachableAt: clock.now(),
+      unreachableReason: 'telegram 403: Forbidden: bot was blocked by the user',
+    });
+    expect(conversations.listUnreachable()).toEqual([
+      { channel: 'telegram', chatId: '100' },
+      { channel: 'whatsapp', chatId: '79160000000@c.us' },
+    ]);
+    expect(conversations.markReachable('telegram', '100')).toBe(true);
+    expect(conversations.markReachable('telegram', '100')).toBe(false);
+    expect(conversations.get(chat.id)).toMatchObject({ unreachableAt: null, unreachableReason: null });
+    expect(conversations.listUnreachable()).toEqual([{ channel: 'whatsapp', chatId: '79160000000@c.us' }]);
+  });
 });
