@@ -348,7 +348,9 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
       throw toWhatsAppSendError(error);
     }
     if (found === null) {
-      throw new ChannelSendError(`number ${maskPhone(wid)} is not on WhatsApp`, false, undefined, { unreachable: true });
+      throw new ChannelSendError(`number ${maskPhone(wid)} is not on WhatsApp`, false, undefined, {
+        unreachable: true,
+      });
     }
     if (found._serialized !== wid)
       logger.debug({ chat: maskChat(wid) }, 'number registered under another id');
