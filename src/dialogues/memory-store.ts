@@ -155,6 +155,8 @@ export function createMemoryDialogueStore(clock: Clock): MemoryDialogueStore {
           phone: null,
           language: null,
           lastUpdateId: null,
+          unreachableAt: null,
+          unreachableReason: null,
           createdAt: now,
           updatedAt: now,
         };
