@@ -51,3 +51,18 @@ export async function loadBranches(data: AltegioData, configured: readonly numbe
     }),
   );
 }
+
+/**
+ * The branch a template preview is drawn for: the first one served, named as in Altegio. Only the
+ * (cached) company is asked for, since the preview is drawn on every keystroke.
+ */
+export async function firstBranch(
+  data: AltegioData,
+  configured: readonly number[],
+): Promise<{ id: number; title: string } | undefined> {
+  let id = configured[0];
+  if (id === undefined) id = (await data.servedBranchIds().catch(() => []))[0];
+  if (id === undefined) return undefined;
+  const company = await data.altegio.getCompany(id).catch(() => undefined);
+  return { id, title: company?.title ?? `#${id}` };
+}

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { LANGUAGES, type Settings, TEMPLATE_KINDS, type Template } from '../../domain/settings.js';
 import { changeSettings } from '../../http/change-settings.js';
-import { loadBranches } from '../altegio-data.js';
+import { firstBranch } from '../altegio-data.js';
 import {
   checkbox,
   type FieldState,
@@ -144,11 +144,10 @@ function templatesBody(
 
 export function registerTemplatePages(app: FastifyInstance, deps: PageRoutes): void {
   const sampleBranch = async (settings: Settings): Promise<SampleBranch | undefined> => {
-    const branches = await loadBranches(
+    return firstBranch(
       deps.altegio,
       settings.branches.map((b) => b.id),
     );
-    return branches[0];
   };
   const page = (context: PageContext, body: Html) =>
     renderPage(context, { title: context.t('nav.templates'), current: 'templates', body });
