@@ -38,7 +38,7 @@ export function renderEntry(pane: PaneName, entry: WebChatEntry, t: ConsoleT): H
   );
   if (entry.askContact) {
     buttons.push(
-      html`<button type="button" class="choice contact" data-contact="1">📱 ${t('playground.sharePhone')}</button>`,
+      html`<button type="button" class="choice contact" data-contact="1">${t('playground.sharePhone')}</button>`,
     );
   }
   return html`<li class="${classes}" id="${pane}-${entry.id}" data-id="${entry.id}"><span class="sr-only">${who}: </span><p class="text">${maskPhones(entry.text)}</p>${buttons.length > 0 ? html`<div class="buttons">${buttons}</div>` : ''}<time datetime="${at}">${at.slice(11, 16)}</time></li>`;
