@@ -36,9 +36,32 @@ try {
   await page.waitForSelector('section#chatbot');
   await page.screenshot({ path: new URL('console-settings.png', out).pathname, fullPage: false });
   console.log('wrote docs/console-settings.png');
-  const playground = await page.goto(`${info.url}/playground`);
+  const playground = await page.goto(`${info.url}/playground?lang=en`);
   if (playground?.ok()) {
-    await page.waitForLoadState('load');
+    // A booking in the Telegram-like pane, then a reminder in the WhatsApp-like one.
+    const pane = (name: string) => page.locator(`section.pane.${name}`);
+    const last = (name: string) => pane(name).locator('li.bot').last();
+    const tap = async (name: string, text: RegExp, label?: RegExp) => {
+      await last(name).filter({ hasText: text }).waitFor();
+      const buttons = last(name).locator('button.choice');
+      await (label ? buttons.filter({ hasText: label }).first() : buttons.first()).click();
+    };
+    await pane('tg').locator('button[data-book]').click();
+    for (const step of [
+      /Which branch/,
+      /Choose a service/,
+      /Choose a specialist/,
+      /Choose a day/,
+      /free time/,
+    ])
+      await tap('tg', step);
+    await tap('tg', /phone number/, /^Use/);
+    await tap('tg', /check your booking/, /Confirm/);
+    await last('tg')
+      .filter({ hasText: /You are booked/ })
+      .waitFor();
+    await page.getByRole('button', { name: /reminder is due/ }).click();
+    await last('wa').filter({ hasText: /1\. / }).waitFor({ timeout: 60_000 });
     await page.screenshot({ path: new URL('playground.png', out).pathname });
     console.log('wrote docs/playground.png');
   } else {

@@ -4,6 +4,7 @@
  * it. Everything from outside (bot text, button labels) is escaped by `html`; phones are shown
  * masked, as in the logs.
  */
+import { formatInTimeZone } from 'date-fns-tz';
 import type { WebChatEntry, WebChatStyle } from '../../channels/web.js';
 import { maskPhone, normalizePhone } from '../../domain/phone.js';
 import { type Html, html } from '../html.js';
@@ -28,7 +29,7 @@ export function maskPhones(text: string): string {
 }
 
 /** One chat message as the panes show it. */
-export function renderEntry(pane: PaneName, entry: WebChatEntry, t: ConsoleT): Html {
+export function renderEntry(pane: PaneName, entry: WebChatEntry, t: ConsoleT, timeZone: string): Html {
   const who = entry.from === 'bot' ? t('playground.botSaid') : t('playground.youSaid');
   const classes = ['msg', entry.from, entry.pressed ? 'pressed' : ''].filter(Boolean).join(' ');
   const at = new Date(entry.at).toISOString();
@@ -41,7 +42,7 @@ export function renderEntry(pane: PaneName, entry: WebChatEntry, t: ConsoleT): H
       html`<button type="button" class="choice contact" data-contact="1">${t('playground.sharePhone')}</button>`,
     );
   }
-  return html`<li class="${classes}" id="${pane}-${entry.id}" data-id="${entry.id}"><span class="sr-only">${who}: </span><p class="text">${maskPhones(entry.text)}</p>${buttons.length > 0 ? html`<div class="buttons">${buttons}</div>` : ''}<time datetime="${at}">${at.slice(11, 16)}</time></li>`;
+  return html`<li class="${classes}" id="${pane}-${entry.id}" data-id="${entry.id}"><span class="sr-only">${who}: </span><p class="text">${maskPhones(entry.text)}</p>${buttons.length > 0 ? html`<div class="buttons">${buttons}</div>` : ''}<time datetime="${at}">${formatInTimeZone(entry.at, timeZone, 'HH:mm')}</time></li>`;
 }
 
 export interface PlaygroundPageInput {
@@ -51,6 +52,8 @@ export interface PlaygroundPageInput {
   reminderLeadSeconds: number;
   /** Which pane gets notifications (the first of `general.channelPriority`). */
   notifiedPane: PaneName;
+  /** The project time zone (`general.timezone`): messages show their time in it. */
+  timeZone: string;
   history: Record<PaneName, readonly WebChatEntry[]>;
 }
 
@@ -62,7 +65,7 @@ function paneSection(pane: PaneName, style: WebChatStyle, input: PlaygroundPageI
       <h2 id="${pane}-title">${title}</h2>
       <p>${t(`playground.${style}.hint`)}</p>
     </header>
-    <ol class="log" id="${pane}-log" aria-live="polite" aria-label="${title}">${input.history[pane].map((entry) => renderEntry(pane, entry, t))}</ol>
+    <ol class="log" id="${pane}-log" aria-live="polite" aria-label="${title}">${input.history[pane].map((entry) => renderEntry(pane, entry, t, input.timeZone))}</ol>
     <form class="compose" data-pane="${pane}">
       <button type="button" class="book" data-book="1">${t('playground.book')}</button>
       <label class="sr-only" for="${pane}-text">${t('playground.message')}</label>

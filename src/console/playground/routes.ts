@@ -199,6 +199,7 @@ export function registerPlaygroundRoutes(app: FastifyInstance, options: Playgrou
       name: client.name,
       reminderLeadSeconds: Math.round(options.reminderLeadMs / 1000),
       notifiedPane: notifiedPane(),
+      timeZone: options.settings().general.timezone,
       history: { tg: web.history(chatOf(session, 'tg')), wa: web.history(chatOf(session, 'wa')) },
     });
     return reply.send(page.value);
@@ -219,7 +220,11 @@ export function registerPlaygroundRoutes(app: FastifyInstance, options: Playgrou
       connection: 'keep-alive',
     });
     const push = (pane: PaneName, entry: Parameters<typeof renderEntry>[1]) => {
-      const data = JSON.stringify({ pane, id: entry.id, html: renderEntry(pane, entry, t).value });
+      const data = JSON.stringify({
+        pane,
+        id: entry.id,
+        html: renderEntry(pane, entry, t, options.settings().general.timezone).value,
+      });
       raw.write(`event: entry\ndata: ${data}\n\n`);
     };
     // What arrived between the page's rendering and this stream: entries after the ids it shows.
