@@ -82,7 +82,8 @@ export function dialogueStoreContract(open: (clock: ContractClock) => Promise<Di
       await store.commit({
         conversation: { ...conversation, phone: '79161234567', language: 'ru' },
         inbound,
-        messages: [{ text: 'hint' }],
+        dialogue: start(),
+        messages: [{ text: 'q1' }],
         messageKey: 'm1',
       });
       const later = (await chat()).conversation;
@@ -108,6 +109,29 @@ export function dialogueStoreContract(open: (clock: ContractClock) => Promise<Di
       const reopened = await harness.reopen();
       const fresh = (await reopened.loadChat('telegram', '42')).conversation;
       expect(await reopened.isDuplicate(fresh, { update: '7' })).toBe(true);
+    });
+
+    it('recognises an update redelivered after a step of a dialogue, in the chat as loaded next', async () => {
+      const { store, chat } = await setup();
+      const { conversation } = await chat();
+      const id = await store.commit({
+        conversation,
+        inbound: { updateId: '7' },
+        dialogue: start(),
+        messages: [{ text: 'q1' }],
+        messageKey: 'u7',
+      });
+      expect(await store.isDuplicate((await chat()).conversation, { update: '7' })).toBe(true);
+      await store.commit({
+        conversation: (await chat()).conversation,
+        inbound: { updateId: '8' },
+        dialogue: { id: id ?? 0, ...change({ snapshot: { value: 'second' } }) },
+        messages: [],
+        messageKey: 'u8',
+      });
+      const seen = (await chat()).conversation;
+      expect(await store.isDuplicate(seen, { update: '8' })).toBe(true);
+      expect(await store.isDuplicate(seen, { update: '9' })).toBe(false);
     });
 
     it('recognises a redelivered update with opaque ids (WhatsApp message ids)', async () => {

@@ -79,4 +79,38 @@ describe('SQLite dialogue store', () => {
     expect(await dialogues.dueDeadlines(clock.now())).toEqual([]);
     expect(store.timers.nextDueAt()).toBeUndefined();
   });
+
+  it('reads a chat afresh once it left the cache, and never answers another chat from it', async () => {
+    const clock = testClock();
+    const store = temp.open(undefined, clock);
+    const dialogues = createSqliteDialogueStore(store, { clock, cachedChats: 1 });
+    const step = (snapshot: unknown) => ({
+      snapshot,
+      status: 'active' as const,
+      cancel: [],
+      schedule: [],
+    });
+    const a = await dialogues.loadChat('telegram', 'a');
+    const id = await dialogues.commit({
+      conversation: a.conversation,
+      inbound: { updateId: '1' },
+      dialogue: { ...step({ value: 'a1' }), start: { machineId: 'quiz', machineVersion: 1 } },
+      messages: [],
+      messageKey: 'a1',
+    });
+    // Chat b pushes a out of a cache of one; a's next step commits without a cached entry.
+    const b = await dialogues.loadChat('telegram', 'b');
+    expect(b.active).toBeUndefined();
+    await dialogues.commit({
+      conversation: a.conversation,
+      inbound: { updateId: '2' },
+      dialogue: { ...step({ value: 'a2' }), id: id ?? 0 },
+      messages: [],
+      messageKey: 'a2',
+    });
+    const again = await dialogues.loadChat('telegram', 'a');
+    expect(again.active?.snapshot).toEqual({ value: 'a2' });
+    expect(again.conversation.lastUpdateId).toBe(2);
+    expect((await dialogues.loadChat('telegram', 'b')).active).toBeUndefined();
+  });
 });
