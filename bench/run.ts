@@ -4,10 +4,12 @@
  */
 import { benchDialogues } from './dialogues.js';
 import { benchReminders } from './reminders.js';
+import { benchRush } from './rush.js';
 
 const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
   dialogues: benchDialogues,
   reminders: benchReminders,
+  rush: benchRush,
 };
 
 const [requested, ...args] = process.argv.slice(2);
