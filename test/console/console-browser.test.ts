@@ -228,6 +228,24 @@ describe('web console in a browser', () => {
   );
 
   it(
+    'speaks Russian when asked, with the seed explanations, and saves from the keyboard',
+    async () => {
+      await page.goto(`${base}/console/settings?lang=ru`);
+      await page.getByRole('heading', { level: 1, name: 'Настройки – Altegio' }).waitFor();
+      await page.getByText('все уведомления о записях Altegio приходят на телефон администратора').waitFor();
+      const section = page.locator('section#feedback');
+      const field = section.getByLabel('Время жизни меню оценки');
+      await field.fill('5h');
+      await field.press('Enter');
+      await section.getByText('Сохранено').waitFor();
+      expect((await apiSettings()).feedback?.menuTtl).toBe('5h');
+      await page.goto(`${base}/console/settings?lang=en`);
+      await page.getByRole('heading', { level: 1, name: 'Settings – Altegio' }).waitFor();
+    },
+    BROWSER_TEST_MS,
+  );
+
+  it(
     'previews a template with the engine renderer and marks an unknown variable while typing',
     async () => {
       await page.goto(`${base}/console/templates`);
