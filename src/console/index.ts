@@ -74,9 +74,11 @@ const ASSET_FILES: Record<string, { type: string; body: () => Buffer }> = {
   },
 };
 
-/** A path inside the console to return to after signing in; anything else goes to the settings. */
+/** A path inside the console (or the playground) to return to after signing in; anything else goes to the settings. */
 function safeNext(value: string | undefined): string {
-  return value && /^\/console\/[\w/-]*(\?[\w=&%.-]*)?$/.test(value) ? value : '/console/settings';
+  return value && /^\/(console\/[\w/-]*|playground)(\?[\w=&%.-]*)?$/.test(value)
+    ? value
+    : '/console/settings';
 }
 
 export interface ConsoleRequestContext {

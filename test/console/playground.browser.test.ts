@@ -137,5 +137,15 @@ describe('playground in a browser', () => {
     // Everything the client typed or tapped shows in its pane, and no phone in full anywhere.
     expect(await pane('wa').locator('li.client .text').allInnerTexts()).toEqual(['1', '5']);
     expect(await page.locator('body').textContent()).not.toMatch(/7999\d{7}/);
+
+    // A birthday today: the greeting comes now, or at the sending time unless asked for now.
+    await page.getByRole('button', { name: 'My birthday is today' }).click();
+    await expect
+      .poll(() => page.locator('#status').textContent(), { timeout: UI_WAIT_MS })
+      .toMatch(/birthday is today now/);
+    const sendNow = page.getByRole('button', { name: 'Send the greeting now' });
+    if (await sendNow.isVisible()) await sendNow.click();
+    // The default birthday template is Russian.
+    await expect.poll(() => lastBot('wa').textContent(), { timeout: UI_WAIT_MS }).toMatch(/с днём рождения/);
   });
 });

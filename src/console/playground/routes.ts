@@ -156,7 +156,7 @@ export function registerPlaygroundRoutes(app: FastifyInstance, options: Playgrou
     options.settings().general.channelPriority[0] === 'telegram' ? 'tg' : 'wa';
 
   const chatOf = (session: PlaygroundSession, pane: PaneName): string =>
-    webChatId(pane === 'tg' ? 'telegram' : 'whatsapp', session.id);
+    webChatId(pane === 'tg' ? 'telegram' : 'whatsapp', session.chatKey);
 
   app.get('/', async (_request, reply) => reply.redirect('/playground', 302));
 
@@ -179,6 +179,10 @@ export function registerPlaygroundRoutes(app: FastifyInstance, options: Playgrou
       .header('cache-control', 'no-store')
       .header('content-security-policy', CONTENT_SECURITY_POLICY);
     const refused = refusal(request);
+    // An admin who is not signed in signs in first and comes back here.
+    if (refused?.why === 'signIn') {
+      return reply.code(303).header('location', '/console/sign-in?next=%2Fplayground').send();
+    }
     if (refused) {
       return reply.code(refused.status).send(renderRefusal(context, refusalText(context.t, refused)).value);
     }
@@ -186,7 +190,7 @@ export function registerPlaygroundRoutes(app: FastifyInstance, options: Playgrou
     // Both panes are this client's chats from the start, as a WhatsApp chat is its phone: the
     // engine's notifications for the phone find them, and the booking offers it in one tap.
     for (const { style } of PANES) {
-      options.store.conversations.upsert('web', webChatId(style, session.id), {
+      options.store.conversations.upsert('web', webChatId(style, session.chatKey), {
         phone: session.phone,
         language: context.language,
       });

@@ -13,6 +13,11 @@ export interface PlaygroundSession {
   id: string;
   /** Digits with country code: `7999` and seven digits from the id (a number no one answers). */
   phone: string;
+  /**
+   * Names the session's chats (`tg:<chatKey>`, `wa:<chatKey>`). Derived, not the id itself: chat
+   * ids are shown in the console's dialogues, and the id in the cookie is a secret.
+   */
+  chatKey: string;
   /** Sent back by the page in `x-csrf-token` with every change. */
   csrf: string;
 }
@@ -47,6 +52,7 @@ export function createPlaygroundSessions(
     return {
       id,
       phone: `7999${seven}`,
+      chatKey: digest.subarray(8, 20).toString('hex'),
       csrf: createHmac('sha256', secret).update(`playground-csrf:${id}`).digest('hex'),
     };
   };
