@@ -111,12 +111,14 @@ export async function benchDialogues(args: string[]): Promise<string> {
 
   let next = 0;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < USERS) await runUser(next++);
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   const booked = store.dialogues.list({ status: 'done', limit: USERS + 10 }).length;
   if (booked < USERS) throw new Error(`only ${booked} of ${USERS} bookings completed`);
 
@@ -129,6 +131,10 @@ export async function benchDialogues(args: string[]): Promise<string> {
   const p99 = percentile(latencies, 99).toFixed(2);
   console.log(
     `users ${USERS} (${CONCURRENCY} at a time), messages ${latencies.length}, ${seconds.toFixed(2)} s`,
+  );
+  // CPU time per message: less swayed than msg/s by other work on a shared machine.
+  console.log(
+    `cpu ${Math.round((cpu.user + cpu.system) / latencies.length)} µs per message (user ${Math.round(cpu.user / 1000)} ms, system ${Math.round(cpu.system / 1000)} ms)`,
   );
   console.log(`stored dialogues ${stats.n}, snapshot ${Math.round(stats.snapshot)} B on average`);
 
