@@ -1,4 +1,6 @@
 /** Settings subsections Chatbot, Records, Feedback and Birthdays. */
+
+import { maskPhone } from '../domain/phone.js';
 import { checkbox, checkList, choice, textField } from './fields.js';
 import { html } from './html.js';
 import { bool, last, numberOrText, type Section, samePath } from './settings-section.js';
@@ -33,10 +35,23 @@ export const chatbotSection: Section = {
       ${textField(state, {
         name: 'general.adminPhone',
         label: t('settings.chatbot.adminPhone.label'),
-        help: t('settings.chatbot.adminPhone.help'),
-        value: settings.general.adminPhone ? `+${settings.general.adminPhone}` : '',
+        // Shown masked like every phone in the console: the field takes a new number, empty keeps it.
+        help: settings.general.adminPhone
+          ? t('settings.chatbot.adminPhone.current', { phone: maskPhone(settings.general.adminPhone) })
+          : t('settings.chatbot.adminPhone.help'),
+        value: '',
         type: 'tel',
+        ...(settings.general.adminPhone ? { placeholder: maskPhone(settings.general.adminPhone) } : {}),
       })}
+      ${
+        settings.general.adminPhone
+          ? checkbox(state, {
+              name: 'general.adminPhone.remove',
+              label: t('settings.chatbot.adminPhone.remove'),
+              checked: false,
+            })
+          : ''
+      }
       ${textField(state, {
         name: 'booking.replyTimeout',
         label: t('settings.chatbot.replyTimeout.label'),
@@ -67,9 +82,12 @@ export const chatbotSection: Section = {
   },
   read(form) {
     const phone = last(form, 'general.adminPhone').trim();
+    const general: Record<string, unknown> = { testMode: bool(form, 'general.testMode') };
+    if (phone !== '') general.adminPhone = phone;
+    else if (bool(form, 'general.adminPhone.remove')) general.adminPhone = null;
     return {
       partial: {
-        general: { testMode: bool(form, 'general.testMode'), adminPhone: phone === '' ? null : phone },
+        general,
         booking: {
           replyTimeout: last(form, 'booking.replyTimeout').trim(),
           chooseStaff: bool(form, 'booking.chooseStaff'),
