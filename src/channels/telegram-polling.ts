@@ -24,6 +24,8 @@ export interface PollingOptions {
   /** Waits between failed polls: base·2^(n-1), capped. Default 1 s to 30 s. */
   backoff?: { baseMs?: number; maxMs?: number };
   now?: () => number;
+  /** Polling ended for good (Telegram rejected the token): the channel is no longer running. */
+  onGiveUp?(reason: string): void;
 }
 
 export interface Polling {
@@ -105,8 +107,14 @@ export function startPolling(options: PollingOptions): Polling {
     const backoff = Math.min(maxMs, baseMs * 2 ** Math.min(failures - 1, 20));
     if (error instanceof TelegramError && error.code === 401) {
       refused = true;
-      health = { status: 'stopped', reason: 'Telegram rejected the bot token (401)', since: now() };
+      // Degraded, not merely stopped: the engine was configured for Telegram and cannot serve it.
+      health = {
+        status: 'degraded',
+        reason: 'Telegram rejected the bot token (401): polling stopped',
+        since: now(),
+      };
       logger.error('telegram rejected the bot token (401): polling stopped');
+      options.onGiveUp?.(health.reason ?? '');
       return undefined;
     }
     if (error instanceof TelegramError && error.code === 409) {
@@ -133,8 +141,9 @@ export function startPolling(options: PollingOptions): Polling {
   };
 
   const running = loop().catch((error: unknown) => {
-    health = { status: 'stopped', reason: redact(describeError(error)), since: now() };
+    health = { status: 'degraded', reason: `polling stopped: ${redact(describeError(error))}`, since: now() };
     logger.error({ error: health.reason }, 'telegram polling stopped with an error');
+    options.onGiveUp?.(health.reason ?? '');
   });
 
   return {

@@ -319,6 +319,10 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
         logger,
         redact,
         ...options.polling,
+        // Outbox rows then wait for a restart instead of failing against a dead token.
+        onGiveUp: () => {
+          running = false;
+        },
       });
     },
 
@@ -344,8 +348,8 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
     },
 
     health() {
-      if (!running) return { status: 'stopped', reason: 'not started' };
-      return polling?.health() ?? { status: 'ok' };
+      if (polling) return polling.health();
+      return running ? { status: 'ok' } : { status: 'stopped', reason: 'not started' };
     },
 
     async send(chatId, message) {

@@ -78,6 +78,16 @@ describe('a 409 from getUpdates (another instance polling)', () => {
   });
 });
 
+describe('a 401 from getUpdates (the token was revoked)', () => {
+  it('stops polling, stops counting as running, and says so in its health', async () => {
+    const { server, channel } = await setUp({ start: false });
+    server.failNext('getUpdates', { error_code: 401, description: 'Unauthorized' });
+    await channel.start(() => {});
+    await eventually(() => channel.isRunning() === false);
+    expect(channel.health()).toMatchObject({ status: 'degraded', reason: expect.stringContaining('401') });
+  });
+});
+
 describe('a 403 (the client blocked the bot)', () => {
   it('fails the send for good and marks the chat unreachable', async () => {
     const { server, channel } = await setUp();
