@@ -296,7 +296,7 @@ export async function benchBurst(args: string[]): Promise<string> {
         acted: 0,
         steps: [],
         done: false,
-        failed: [],
+        last: '',
       };
       booking.push(booker);
       bookerById.set(booker.chatId, booker);
