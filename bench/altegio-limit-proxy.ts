@@ -25,9 +25,21 @@ export interface LimitProxy {
   forwarded: number[];
   /** Forwarded requests per endpoint (`GET /book_times`, path cut after its first segment). */
   byEndpoint: Map<string, number>;
+  /** Forwarded requests with Altegio's answer, in the order they were answered. */
+  calls: ForwardedCall[];
   /** Requests answered 429. */
   refused: number;
   close(): Promise<void>;
+}
+
+/** One forwarded request: what it was and how the sandbox answered. */
+export interface ForwardedCall {
+  method: string;
+  /** Path without the query (`/record/101/5001`). */
+  path: string;
+  status: number;
+  /** When the answer came (ms epoch). */
+  at: number;
 }
 
 const ALTEGIO_PUBLISHED: readonly ProxyLimit[] = [
@@ -43,7 +55,8 @@ export async function startAltegioLimitProxy(
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const forwarded: number[] = [];
   const byEndpoint = new Map<string, number>();
-  const proxy: LimitProxy = { url: '', forwarded, byEndpoint, refused: 0, close: async () => {} };
+  const calls: ForwardedCall[] = [];
+  const proxy: LimitProxy = { url: '', forwarded, byEndpoint, calls, refused: 0, close: async () => {} };
 
   function admit(now: number): boolean {
     for (const { max, windowMs } of limits) {
@@ -88,6 +101,7 @@ export async function startAltegioLimitProxy(
         agent,
       },
       (answer) => {
+        calls.push({ method: req.method ?? 'GET', path, status: answer.statusCode ?? 502, at: Date.now() });
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },

@@ -32,7 +32,7 @@ import { createIngest } from '../src/notify/ingest.js';
 import { createPlanner } from '../src/notify/planner.js';
 import { createStore } from '../src/store/index.js';
 import { type BotCall, FakeTelegramServer } from '../test/fakes/telegram-server.js';
-import { LimitedAltegio } from './fakes/altegio-limits.js';
+import { startAltegioLimitProxy } from './altegio-limit-proxy.js';
 
 const BRANCH = 101;
 const TOKEN = '123456:bench-token';
@@ -94,13 +94,13 @@ export async function benchBurst(args: string[]): Promise<string> {
   const silent = createLogger({ level: 'silent' });
   const dir = mkdtempSync(join(tmpdir(), 'altegio-bot-burst-'));
   const sandbox = await startSandbox({ logger: silent });
-  const altegio = new LimitedAltegio(sandbox.url);
-  const altegioUrl = await altegio.start();
+  const altegio = await startAltegioLimitProxy(sandbox.url);
+  const altegioUrl = altegio.url;
   const telegram = new FakeTelegramServer({ token: TOKEN, limits: true, maxPollMs: 500 });
   const { apiRoot } = await telegram.start();
   const stops: Array<() => Promise<void> | void> = [
     () => telegram.stop(),
-    () => altegio.stop(),
+    () => altegio.close(),
     () => sandbox.stop(),
     () => rmSync(dir, { recursive: true, force: true }),
   ];
@@ -125,7 +125,7 @@ export async function benchBurst(args: string[]): Promise<string> {
     const store = createStore(databasePath);
     const ingest = createIngest({
       store,
-      altegio: { invalidate: () => {} },
+      altegio: { invalidate: () => {}, invalidateAvailability: () => {} },
       logger: silent,
       plan: createPlanner({
         store,
@@ -200,6 +200,7 @@ export async function benchBurst(args: string[]): Promise<string> {
       steps: number[];
       done: boolean;
       last: string;
+      masters: number;
     }
     const booking: Booker[] = [];
     const stepLatencies: number[] = [];
@@ -209,8 +210,10 @@ export async function benchBurst(args: string[]): Promise<string> {
       booker.acted = Date.now();
       action();
     };
+    const choicesOf = (message: Seen) =>
+      message.buttons.filter((b) => !/back|cancel|next|previous|«|»|‹|›|←|→/i.test(b.text));
     const pressIndex = (booker: Booker, message: Seen, index: number) => {
-      const choices = message.buttons.filter((b) => !/back|cancel|next|previous|«|»|‹|›|←|→/i.test(b.text));
+      const choices = choicesOf(message);
       const button = choices[index % Math.max(1, choices.length)];
       if (!button) return;
       act(booker, () => telegram.userPresses(booker.chatId, message.messageId, button.data));
@@ -235,9 +238,13 @@ export async function benchBurst(args: string[]): Promise<string> {
         );
       } else if (message.buttons[0]?.text === "Doesn't matter") {
         // Different masters and times for different clients: each books its own free slot.
-        pressIndex(booker, message, 1 + (booker.index % 4));
+        booker.masters = Math.max(1, choicesOf(message).length - 1);
+        pressIndex(booker, message, 1 + (booker.index % booker.masters));
+      } else if (/no free time left/.test(text)) {
+        const back = message.buttons.find((b) => /back/i.test(b.text));
+        if (back) act(booker, () => telegram.userPresses(booker.chatId, message.messageId, back.data));
       } else if (/free time/.test(text)) {
-        pressIndex(booker, message, Math.floor(booker.index / 4));
+        pressIndex(booker, message, Math.floor(booker.index / booker.masters));
       } else if (message.buttons.length > 0) {
         pressIndex(booker, message, 0);
       }
@@ -297,6 +304,7 @@ export async function benchBurst(args: string[]): Promise<string> {
         steps: [],
         done: false,
         last: '',
+        masters: 1,
       };
       booking.push(booker);
       bookerById.set(booker.chatId, booker);
