@@ -24,7 +24,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseWebhook, webhookDedupeKey } from '../src/altegio/webhooks.js';
-import { type Channel, ChannelSendError, type OutboundMessage } from '../src/channels/channel.js';
+import { type ChannelAdapter, ChannelSendError, type OutboundMessage } from '../src/channels/channel.js';
 import { createDispatcher, type DispatcherTimers, type DispatchItem } from '../src/channels/dispatcher.js';
 import type { Clock } from '../src/domain/clock.js';
 import { defaultSettings, type Settings } from '../src/domain/settings.js';
@@ -265,7 +265,7 @@ function createFakeTelegram(
     throw new ChannelSendError('Too Many Requests', true, Math.max(1, Math.ceil(waitMs / 1000)) * 1000);
   };
 
-  const channel: Channel = {
+  const channel: ChannelAdapter = {
     name: 'telegram',
     start: async () => {},
     stop: async () => {},

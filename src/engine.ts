@@ -11,7 +11,7 @@ import {
   startSandbox,
 } from './altegio/sandbox/index.js';
 import { parseWebhook } from './altegio/webhooks.js';
-import type { Channel, ChannelName, InboundMessage } from './channels/channel.js';
+import type { ChannelAdapter, InboundMessage } from './channels/channel.js';
 import { type ConsoleChannel, type ConsoleChatOptions, createConsoleChannel } from './channels/console.js';
 import { createDispatcher, type DispatcherOptions } from './channels/dispatcher.js';
 import { createOutboxWorker, type OutboxItem } from './channels/outbox-worker.js';
@@ -42,6 +42,7 @@ import { createAltegioReminderPort } from './dialogues/reminder-port.js';
 import { createDialogueRuntime } from './dialogues/runtime.js';
 import { createSweeper } from './dialogues/sweeper.js';
 import { createWaitFeedback, inChat, type WaitFeedbackOptions } from './dialogues/waiting.js';
+import type { ChatChannel } from './domain/channels.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import { asLanguage, type Settings } from './domain/settings.js';
 import { registerAdminApi } from './http/admin-api.js';
@@ -210,7 +211,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const webhookSecret = env.webhookSecret ?? (sandbox ? randomBytes(12).toString('hex') : undefined);
 
     // Channels.
-    const channels: Partial<Record<ChannelName, Channel>> = {};
+    const channels: Partial<Record<ChatChannel, ChannelAdapter>> = {};
     const languageFor = (code: string | undefined): Language =>
       asLanguage(code) ?? currentSettings().variables.language;
     const telegram = telegramFromEnv(env, logger, languageFor);
@@ -254,7 +255,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         })
       : undefined;
     if (playground) channels.web = playground.channel;
-    const isRunning = (name: ChannelName) => channels[name]?.isRunning() ?? false;
+    const isRunning = (name: ChatChannel) => channels[name]?.isRunning() ?? false;
 
     // Dialogues, their deadlines and their outgoing messages.
     const outboxWorker = createOutboxWorker({

@@ -1,11 +1,9 @@
 import type { UserEvent } from '../../machines/shared/events.js';
-
-/** `web`: the playground's chat panes in the browser (sandbox mode only). */
-export type ChannelName = 'telegram' | 'whatsapp' | 'console' | 'web';
+import type { ChatChannel } from '../domain/channels.js';
 
 /** A message from a client, already translated into a machine event. */
 export interface InboundMessage {
-  channel: ChannelName;
+  channel: ChatChannel;
   chatId: string;
   /** Platform id of the update (Telegram `update_id`), for de-duplication. */
   updateId?: string;
@@ -31,8 +29,8 @@ export interface OutboundMessage {
 }
 
 /** The port every messenger adapter implements; a new channel is one file in this folder. */
-export interface Channel {
-  readonly name: ChannelName;
+export interface ChannelAdapter {
+  readonly name: ChatChannel;
   /** Starts receiving; each inbound message is handed to `onInbound`, which returns at once. */
   start(onInbound: (message: InboundMessage) => void): Promise<void>;
   stop(): Promise<void>;

@@ -10,7 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import { normalizePhone } from '../domain/phone.js';
 import type { Logger } from '../log.js';
 import {
-  type Channel,
+  type ChannelAdapter,
   ChannelSendError,
   describeError,
   type InboundMessage,
@@ -60,8 +60,8 @@ export interface ConsoleChannelOptions extends ConsoleChatOptions {
   phrases?: Partial<ConsolePhrases>;
 }
 
-/** The console {@link Channel}. */
-export interface ConsoleChannel extends Channel {
+/** The console {@link ChannelAdapter}. */
+export interface ConsoleChannel extends ChannelAdapter {
   readonly name: 'console';
   /** The chat id its messages carry; replies to any other chat id are refused. */
   readonly chatId: string;

@@ -17,8 +17,9 @@
  *   no window of `globalWindowMs` on the platform's side sees more than `globalLimit` arrivals.
  * One timer serves all lanes, set for the earliest moment anything can move.
  */
+import type { ChatChannel } from '../domain/channels.js';
 import type { Logger } from '../log.js';
-import { type Channel, type ChannelName, ChannelSendError, type OutboundMessage } from './channel.js';
+import { type ChannelAdapter, ChannelSendError, type OutboundMessage } from './channel.js';
 import { Fifo, MinHeap } from './queues.js';
 
 /**
@@ -29,7 +30,7 @@ export type SendPriority = 'interactive' | 'bulk';
 
 /** One message to deliver; extend it with the caller's own fields (an outbox row id). */
 export interface DispatchItem {
-  channel: ChannelName;
+  channel: ChatChannel;
   chatId: string;
   message: OutboundMessage;
   /** Default `interactive`. */
@@ -49,7 +50,7 @@ export interface ChannelLimits {
  * Defaults per channel. Telegram's own figures (1/s per chat, 30/s overall). WhatsApp has no
  * published limit and bans accounts that look like bulk senders, so it goes far slower.
  */
-export const DEFAULT_LIMITS: Record<ChannelName, ChannelLimits> = {
+export const DEFAULT_LIMITS: Record<ChatChannel, ChannelLimits> = {
   telegram: { perChatIntervalMs: 1000, globalLimit: 30, globalWindowMs: 1000 },
   whatsapp: { perChatIntervalMs: 3000, globalLimit: 20, globalWindowMs: 60_000 },
   console: { perChatIntervalMs: 0, globalLimit: 1000, globalWindowMs: 1000 },
@@ -72,9 +73,9 @@ const realTimers: DispatcherTimers = {
 
 /** Options of {@link createDispatcher}. */
 export interface DispatcherOptions<T extends DispatchItem> {
-  channels: Partial<Record<ChannelName, Channel>>;
+  channels: Partial<Record<ChatChannel, ChannelAdapter>>;
   /** Overrides of {@link DEFAULT_LIMITS}, per channel. */
-  limits?: Partial<Record<ChannelName, Partial<ChannelLimits>>>;
+  limits?: Partial<Record<ChatChannel, Partial<ChannelLimits>>>;
   /**
    * Attempts per item before `onFailed` (default 5). A non-retryable error fails at once. Waits the
    * platform asked for (`retryAfterMs`) are not failed attempts and do not count.
@@ -108,7 +109,7 @@ export interface Dispatcher<T extends DispatchItem> {
 interface Entry<T> {
   item: T;
   attempts: number;
-  /** The message as the channel splits it (`Channel.prepare`), filled at the first attempt. */
+  /** The message as the channel splits it (`ChannelAdapter.prepare`), filled at the first attempt. */
   parts: OutboundMessage[] | undefined;
   /** Index of the next part to send; earlier parts went out already and are never sent again. */
   nextPart: number;
@@ -128,8 +129,8 @@ interface ChatQueue<T> {
 }
 
 interface Lane<T> {
-  name: ChannelName;
-  channel: Channel | undefined;
+  name: ChatChannel;
+  channel: ChannelAdapter | undefined;
   limits: ChannelLimits;
   chats: Map<string, ChatQueue<T>>;
   ready: Record<SendPriority, Fifo<ChatQueue<T>>>;
@@ -156,7 +157,7 @@ export function createDispatcher<T extends DispatchItem>(options: DispatcherOpti
   const baseMs = options.backoff?.baseMs ?? 1000;
   const maxMs = options.backoff?.maxMs ?? 60_000;
   const logger = options.logger?.child({ component: 'dispatcher' });
-  const lanes = new Map<ChannelName, Lane<T>>();
+  const lanes = new Map<ChatChannel, Lane<T>>();
   const inFlight = new Set<Promise<void>>();
   let size = 0;
   let stopped = false;
@@ -164,7 +165,7 @@ export function createDispatcher<T extends DispatchItem>(options: DispatcherOpti
   let idleWaiters: Array<() => void> = [];
   let pumpQueued = false;
 
-  const lane = (name: ChannelName): Lane<T> => {
+  const lane = (name: ChatChannel): Lane<T> => {
     let found = lanes.get(name);
     if (!found) {
       found = {

@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Update } from 'telegraf/types';
 import type { Logger } from '../log.js';
-import type { Channel, ChannelHealth, OutboundMessage } from './channel.js';
+import type { ChannelAdapter, ChannelHealth, OutboundMessage } from './channel.js';
 import type { CallbackTokenStore } from './telegram-callback.js';
 import type { PollingOptions } from './telegram-polling.js';
 
@@ -66,8 +66,8 @@ export type TelegramWebhookHandler = (
   res: ServerResponse,
 ) => Promise<void>;
 
-/** The Telegram {@link Channel}, plus the webhook handler in webhook mode. */
-export interface TelegramChannel extends Channel {
+/** The Telegram {@link ChannelAdapter}, plus the webhook handler in webhook mode. */
+export interface TelegramChannel extends ChannelAdapter {
   readonly name: 'telegram';
   /**
    * Present in webhook mode. Answers 403 for a wrong path, method or secret token and 503 before

@@ -1,6 +1,6 @@
 /**
  * The web channel: chats held by the playground page in a browser (sandbox mode). It is a
- * {@link Channel} like Telegram and WhatsApp: what a client does in the page becomes a machine
+ * {@link ChannelAdapter} like Telegram and WhatsApp: what a client does in the page becomes a machine
  * event handed to the runtime, and the engine's messages arrive through the outbox and the
  * dispatcher. Each chat imitates one messenger, named by its id's prefix:
  * - `tg:<session>` shows options as buttons under the message (Telegram's inline keyboard) and a
@@ -14,7 +14,7 @@
 import type { Logger } from '../log.js';
 import { LruMap } from '../lru.js';
 import {
-  type Channel,
+  type ChannelAdapter,
   ChannelSendError,
   describeError,
   type InboundMessage,
@@ -89,8 +89,8 @@ export interface WebClientDetails {
   displayName?: string;
 }
 
-/** The web {@link Channel}, plus what the playground page needs. */
-export interface WebChannel extends Channel {
+/** The web {@link ChannelAdapter}, plus what the playground page needs. */
+export interface WebChannel extends ChannelAdapter {
   readonly name: 'web';
   /** Hands a client's action to the engine; the entry it added to the chat, or why not. */
   receive(

@@ -12,7 +12,7 @@ import { maskPhone } from '../domain/phone.js';
 import type { Logger } from '../log.js';
 import { LruMap } from '../lru.js';
 import {
-  type Channel,
+  type ChannelAdapter,
   ChannelSendError,
   describeError,
   type InboundMessage,
@@ -68,8 +68,8 @@ export interface WhatsAppChannelOptions {
   terminal?: { write(text: string): unknown };
 }
 
-/** The WhatsApp {@link Channel}, plus the pacing the dispatcher should apply to it. */
-export interface WhatsAppChannel extends Channel {
+/** The WhatsApp {@link ChannelAdapter}, plus the pacing the dispatcher should apply to it. */
+export interface WhatsAppChannel extends ChannelAdapter {
   readonly name: 'whatsapp';
   /** Resolved pacing: pass as `limits.whatsapp` to `createDispatcher`. */
   readonly limits: ChannelLimits;

@@ -5,9 +5,10 @@
  *
  * @module
  */
+import type { ChatChannel } from '../domain/channels.js';
 import type { Clock } from '../domain/clock.js';
 import { ActiveDialogueExistsError } from '../store/dialogues.js';
-import type { Channel, Conversation, Dialogue, OutboxPriority } from '../store/schema.js';
+import type { Conversation, Dialogue, OutboxPriority } from '../store/schema.js';
 import {
   afterUpdate,
   type Deadline,
@@ -19,7 +20,7 @@ import {
 
 /** A reply the store holds for sending, as the outbox would. */
 export interface MemoryMessage {
-  channel: Channel;
+  channel: ChatChannel;
   recipient: string;
   payload: unknown;
   idempotencyKey: string;

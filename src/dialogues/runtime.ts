@@ -8,10 +8,11 @@ import {
 } from 'xstate';
 import type { DialogueIntent, EmittedEvent, ReplyMessage, UserEvent } from '../../machines/shared/events.js';
 import type { InboundMessage, OutboundMessage } from '../channels/channel.js';
+import type { ChatChannel } from '../domain/channels.js';
 import type { Clock } from '../domain/clock.js';
 import { asLanguage } from '../domain/settings.js';
 import type { Logger } from '../log.js';
-import type { Channel, Conversation, Dialogue, DialogueStatus, OutboxPriority } from '../store/schema.js';
+import type { Conversation, Dialogue, DialogueStatus, OutboxPriority } from '../store/schema.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { createLiveActors } from './live-actors.js';
 import type { DialogueKind, DialogueKinds, Language } from './registry.js';
@@ -90,7 +91,7 @@ export interface DialogueRuntime {
    * interrupted; otherwise this rejects with {@link DialogueBusyError}.
    */
   startDialogue(
-    channel: Channel,
+    channel: ChatChannel,
     chatId: string,
     kindId: string,
     data: unknown,

@@ -10,14 +10,8 @@
  * @module
  */
 import type { OutboundMessage } from '../channels/channel.js';
-import type {
-  Channel,
-  Conversation,
-  Dialogue,
-  DialogueStatus,
-  OutboxPriority,
-  TimerEvent,
-} from '../store/schema.js';
+import type { ChatChannel } from '../domain/channels.js';
+import type { Conversation, Dialogue, DialogueStatus, OutboxPriority, TimerEvent } from '../store/schema.js';
 
 /** A chat as a step begins it: its conversation and the dialogue it is in, if any. */
 export interface ChatState {
@@ -38,7 +32,7 @@ export interface Deadline {
 /** A deadline due now, with the chat its dialogue talks in (the runtime queues it there). */
 export interface DueDeadline extends Deadline {
   dialogueId: number;
-  channel: Channel;
+  channel: ChatChannel;
   chatId: string;
 }
 
@@ -99,7 +93,7 @@ export interface StepCommit {
 /** What the dialogue runtime needs of storage. */
 export interface DialogueStore {
   /** The chat's conversation (created on first contact) and its active dialogue. */
-  loadChat(channel: Channel, chatId: string): Promise<ChatState>;
+  loadChat(channel: ChatChannel, chatId: string): Promise<ChatState>;
   /**
    * Whether this was handled already: a client's update redelivered, or an engine start
    * (`start`: its idempotency key) repeated after a crash.

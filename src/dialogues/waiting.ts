@@ -9,11 +9,11 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { QueuedInfo } from '../altegio/rate-limiter.js';
-import type { ChannelName } from '../channels/channel.js';
+import type { ChatChannel } from '../domain/channels.js';
 
 /** The chat whose step is running. */
 export interface WaitingChat {
-  channel: ChannelName;
+  channel: ChatChannel;
   chatId: string;
   /** Messenger-reported language, if any (the notice falls back to the salon's). */
   languageCode?: string | undefined;

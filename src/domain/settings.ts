@@ -5,6 +5,7 @@
  * disagree about units.
  */
 import { z } from 'zod';
+import { MESSENGERS } from './channels.js';
 import { DURATION_HINT, ms, parseDuration } from './duration.js';
 import { normalizePhone } from './phone.js';
 import { type SettingsProblem, toProblems } from './settings-problems.js';
@@ -18,7 +19,6 @@ import {
 
 export { formatProblems, type SettingsProblem } from './settings-problems.js';
 
-export const CHANNELS = ['whatsapp', 'telegram'] as const;
 export const LANGUAGES = ['ru', 'uk', 'en'] as const;
 export const TEMPLATE_KINDS = [
   'new-record',
@@ -30,7 +30,6 @@ export const TEMPLATE_KINDS = [
 ] as const;
 export const TASK_STATUSES = ['confirmed', 'came', 'no-show', 'waiting', 'deleted'] as const;
 
-export type Channel = (typeof CHANNELS)[number];
 export type Language = (typeof LANGUAGES)[number];
 
 /** A language code (Telegram's `language_code`, a stored one) if the bot speaks it, else undefined. */
@@ -116,8 +115,8 @@ const general = z
       .refine(isTimeZone, { error: 'must be an IANA time zone such as "Europe/Moscow" or "UTC"' })
       .default('Europe/Moscow'),
     channelPriority: z
-      .array(oneOf(CHANNELS), { error: `must be a list of channels: ${quoted(CHANNELS)}` })
-      .min(1, { error: `must name at least one channel: ${quoted(CHANNELS)}` })
+      .array(oneOf(MESSENGERS), { error: `must be a list of channels: ${quoted(MESSENGERS)}` })
+      .min(1, { error: `must name at least one channel: ${quoted(MESSENGERS)}` })
       .superRefine(
         (channels, ctx) => {
           channels.forEach((channel, index) => {
@@ -134,7 +133,7 @@ const general = z
         // Also next to an unknown channel name, so that both mistakes are reported together.
         { when: (payload) => Array.isArray(payload.value) },
       )
-      .default(() => [...CHANNELS]),
+      .default(() => [...MESSENGERS]),
   })
   .superRefine(
     (section, ctx) => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { Channel, ChannelHealth, ChannelName } from '../channels/channel.js';
+import type { ChannelAdapter, ChannelHealth } from '../channels/channel.js';
+import type { ChatChannel } from '../domain/channels.js';
 import type { Metrics } from '../metrics.js';
 
 export interface HealthInfo {
@@ -8,7 +9,7 @@ export interface HealthInfo {
   startedAt: number;
   now: () => number;
   /** The configured channels; each reports its own state under `channels`. */
-  channels?: Partial<Record<ChannelName, Channel>>;
+  channels?: Partial<Record<ChatChannel, ChannelAdapter>>;
 }
 
 /**
@@ -19,8 +20,10 @@ export interface HealthInfo {
  */
 export function registerHealthRoutes(app: FastifyInstance, info: HealthInfo, metrics: Metrics): void {
   app.get('/health', async () => {
-    const channels: Partial<Record<ChannelName, ChannelHealth>> = {};
-    for (const [name, channel] of Object.entries(info.channels ?? {}) as Array<[ChannelName, Channel]>) {
+    const channels: Partial<Record<ChatChannel, ChannelHealth>> = {};
+    for (const [name, channel] of Object.entries(info.channels ?? {}) as Array<
+      [ChatChannel, ChannelAdapter]
+    >) {
       channels[name] = channel.health?.() ?? { status: channel.isRunning() ? 'ok' : 'stopped' };
     }
     const degraded = Object.values(channels).some((state) => state.status === 'degraded');

@@ -1,4 +1,4 @@
-import type { ChannelName } from '../channels/channel.js';
+import type { ChatChannel } from '../domain/channels.js';
 import type { Settings } from '../domain/settings.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
@@ -8,7 +8,7 @@ import { resolveRecipient } from './recipients.js';
 export interface AdminMessengerOptions {
   store: Store;
   settings: () => Settings;
-  isRunning(channel: ChannelName): boolean;
+  isRunning(channel: ChatChannel): boolean;
   logger: Logger;
 }
 

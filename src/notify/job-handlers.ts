@@ -9,7 +9,7 @@
 import type { CachedAltegioApi } from '../altegio/cache.js';
 import type { Service } from '../altegio/schemas.js';
 import { type AltegioRecord, RecordSchema } from '../altegio/schemas.js';
-import type { ChannelName } from '../channels/channel.js';
+import type { ChatChannel } from '../domain/channels.js';
 import type { Clock } from '../domain/clock.js';
 import type { Settings, Template } from '../domain/settings.js';
 import type { Logger } from '../log.js';
@@ -50,7 +50,7 @@ export type RenderTemplate = (input: {
 
 /** Starts the feedback dialogue in the client's chat. */
 export type StartFeedback = (input: {
-  channel: ChannelName;
+  channel: ChatChannel;
   chatId: string;
   text: string;
   record: AltegioRecord;
@@ -59,7 +59,7 @@ export type StartFeedback = (input: {
 
 /** Starts the reminder dialogue in the client's chat (the runtime's `startDialogue`). */
 export type StartReminder = (input: {
-  channel: ChannelName;
+  channel: ChatChannel;
   chatId: string;
   text: string;
   record: AltegioRecord;
@@ -74,7 +74,7 @@ export interface JobHandlerOptions {
   altegio: CachedAltegioApi;
   clock: Clock;
   logger: Logger;
-  isRunning(channel: ChannelName): boolean;
+  isRunning(channel: ChatChannel): boolean;
   render: RenderTemplate;
   startReminder: StartReminder;
   startFeedback: StartFeedback;
@@ -90,7 +90,7 @@ export interface JobHandlerOptions {
   clientCards?: ClientCards;
 }
 
-const recipientOf = (recipient: { channel: ChannelName; chatId: string }) => ({
+const recipientOf = (recipient: { channel: ChatChannel; chatId: string }) => ({
   channel: recipient.channel,
   chatId: recipient.chatId,
 });
@@ -109,7 +109,7 @@ export function createJobHandlers(options: JobHandlerOptions) {
     recordIds: ReadonlyArray<number | null>,
     decision: 'sent' | 'suppressed' | 'failed',
     reason: string,
-    channel?: ChannelName,
+    channel?: ChatChannel,
   ): void {
     for (const recordId of recordIds) {
       store.deliveries.add({
@@ -274,7 +274,7 @@ export function createJobHandlers(options: JobHandlerOptions) {
   function queueMessage(
     job: Job,
     payload: JobPayload,
-    recipient: { channel: ChannelName; chatId: string; note: string },
+    recipient: { channel: ChatChannel; chatId: string; note: string },
     text: string,
     recordIds: Array<number | null>,
   ): void {

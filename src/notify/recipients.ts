@@ -1,10 +1,10 @@
-import type { ChannelName } from '../channels/channel.js';
 import { webChatStyle } from '../channels/web.js';
+import type { ChatChannel } from '../domain/channels.js';
 import type { Settings } from '../domain/settings.js';
 import type { Conversation, ConversationsRepo } from '../store/index.js';
 
 export type Recipient =
-  | { found: true; channel: ChannelName; chatId: string; phone: string; note: string }
+  | { found: true; channel: ChatChannel; chatId: string; phone: string; note: string }
   | { found: false; reason: string };
 
 /**
@@ -17,7 +17,7 @@ export function resolveRecipient(
   clientPhone: string,
   settings: Settings,
   conversations: Pick<ConversationsRepo, 'findByPhone' | 'byChat'>,
-  isRunning: (channel: ChannelName) => boolean,
+  isRunning: (channel: ChatChannel) => boolean,
 ): Recipient {
   const testMode = settings.general.testMode;
   const phone = testMode ? settings.general.adminPhone : clientPhone;

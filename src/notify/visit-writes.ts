@@ -13,7 +13,7 @@
  */
 import type { CachedAltegioApi } from '../altegio/cache.js';
 import { AltegioApiError } from '../altegio/errors.js';
-import type { ChannelName } from '../channels/channel.js';
+import type { ChatChannel } from '../domain/channels.js';
 import type { Clock } from '../domain/clock.js';
 import { normalizePhone } from '../domain/phone.js';
 import type { CancelVisitRequest, ConfirmVisitRequest } from '../domain/reminder.js';
@@ -31,7 +31,7 @@ export interface VisitWritesOptions {
   settings: () => Settings;
   clock: Clock;
   logger: Logger;
-  isRunning(channel: ChannelName): boolean;
+  isRunning(channel: ChatChannel): boolean;
   tellAdmin: AdminMessenger;
   /** A write was queued: the jobs worker should look now. */
   onQueued(): void;

@@ -1,6 +1,6 @@
 import type { CachedAltegioApi } from '../altegio/cache.js';
-import type { ChannelName } from '../channels/channel.js';
 import { DialogueBusyError } from '../dialogues/runtime.js';
+import type { ChatChannel } from '../domain/channels.js';
 import type { Clock } from '../domain/clock.js';
 import type { Settings } from '../domain/settings.js';
 import type { Logger } from '../log.js';
@@ -24,7 +24,7 @@ export interface NotificationWorkerOptions {
   altegio: CachedAltegioApi;
   clock: Clock;
   logger: Logger;
-  isRunning(channel: ChannelName): boolean;
+  isRunning(channel: ChatChannel): boolean;
   render: RenderTemplate;
   startReminder: StartReminder;
   startFeedback: StartFeedback;

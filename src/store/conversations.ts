@@ -4,8 +4,9 @@
  * @module
  */
 import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
+import type { ChatChannel } from '../domain/channels.js';
 import type { Db, Now } from './db.js';
-import { type Channel, type Conversation, conversations } from './schema.js';
+import { type Conversation, conversations } from './schema.js';
 
 /** What a channel adapter knows about a chat when a message arrives. */
 export interface ConversationDetails {
@@ -22,9 +23,9 @@ export interface ConversationsRepo {
    * given here is stored; one left out (or null) keeps what was stored, so a later message
    * without a contact does not unlink the phone.
    */
-  upsert(channel: Channel, chatId: string, details?: ConversationDetails): Conversation;
+  upsert(channel: ChatChannel, chatId: string, details?: ConversationDetails): Conversation;
   get(id: number): Conversation | undefined;
-  byChat(channel: Channel, chatId: string): Conversation | undefined;
+  byChat(channel: ChatChannel, chatId: string): Conversation | undefined;
   /** Chats linked to a phone, most recently active first: where a notification can go. */
   findByPhone(phone: string): Conversation[];
   /**
@@ -36,11 +37,11 @@ export interface ConversationsRepo {
    * The messenger refused a message because the chat cannot be reached (the client blocked the
    * bot). Creates the conversation when there is none yet (a WhatsApp number never written to).
    */
-  markUnreachable(channel: Channel, chatId: string, reason: string, at?: number): void;
+  markUnreachable(channel: ChatChannel, chatId: string, reason: string, at?: number): void;
   /** A message reached the chat again; returns whether it had been marked unreachable. */
-  markReachable(channel: Channel, chatId: string): boolean;
+  markReachable(channel: ChatChannel, chatId: string): boolean;
   /** Chats marked unreachable, for a channel's in-memory view of them at start-up. */
-  listUnreachable(): Array<{ channel: Channel; chatId: string }>;
+  listUnreachable(): Array<{ channel: ChatChannel; chatId: string }>;
 }
 
 /**

@@ -4,8 +4,9 @@
  * @module
  */
 import { desc, eq } from 'drizzle-orm';
+import type { ChatChannel } from '../domain/channels.js';
 import type { Db, Now } from './db.js';
-import { type Channel, type Delivery, type DeliveryDecision, deliveries } from './schema.js';
+import { type Delivery, type DeliveryDecision, deliveries } from './schema.js';
 
 /** One decision of the notifications pipeline. */
 export interface NewDelivery {
@@ -18,7 +19,7 @@ export interface NewDelivery {
   decision: DeliveryDecision;
   /** Human-readable why: `staff 12 is on the block list`, `test mode: sent to admin`, `no running channel`. */
   reason: string;
-  channel?: Channel | null;
+  channel?: ChatChannel | null;
   at?: number;
 }
 

@@ -4,15 +4,16 @@
  * @module
  */
 import { and, asc, desc, eq, inArray, min, sql } from 'drizzle-orm';
+import type { ChatChannel } from '../domain/channels.js';
 import { type Db, type Now, transaction } from './db.js';
-import { type Channel, type OutboxMessage, type OutboxPriority, type OutboxState, outbox } from './schema.js';
+import { type OutboxMessage, type OutboxPriority, type OutboxState, outbox } from './schema.js';
 
 /** One message to send. */
 export interface NewOutboxMessage {
-  channel: Channel;
+  channel: ChatChannel;
   /** Chat id in that channel. */
   recipient: string;
-  /** Channel-neutral message (text, options, ask-for-contact), checked by the dispatcher. */
+  /** ChatChannel-neutral message (text, options, ask-for-contact), checked by the dispatcher. */
   payload: unknown;
   /**
    * Identity of the message, e.g. `dialogue:<id>:<step>:<n>` or `job:<dedupe key>`. Enqueuing it

@@ -14,13 +14,11 @@
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { CHAT_CHANNELS } from '../domain/channels.js';
 
 // === Value sets ============================================================================
 
-/** Messengers a conversation can live in; `console` and `web` (the playground) are local chats of sandbox mode. */
-export const CHANNELS = ['telegram', 'whatsapp', 'console', 'web'] as const;
-/** A messenger a conversation or a message belongs to. */
-export type Channel = (typeof CHANNELS)[number];
+// Chat channels (`src/domain/channels.ts`): `console` and `web` are local chats of sandbox mode.
 
 /**
  * Life of a dialogue: `active` while the machine waits for the client; `done` when it reached a
@@ -70,7 +68,7 @@ export const conversations = sqliteTable(
   'conversations',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    channel: text('channel', { enum: CHANNELS }).notNull(),
+    channel: text('channel', { enum: CHAT_CHANNELS }).notNull(),
     /** The messenger's id of the chat: Telegram chat id, `<digits>@c.us`, a console session. */
     chatId: text('chat_id').notNull(),
     /** Set when the person shared a contact (Telegram) or the chat id is the phone (WhatsApp). */
@@ -237,7 +235,7 @@ export const outbox = sqliteTable(
   'outbox',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    channel: text('channel', { enum: CHANNELS }).notNull(),
+    channel: text('channel', { enum: CHAT_CHANNELS }).notNull(),
     /** Chat id in that channel (Telegram chat id, `<digits>@c.us`). */
     recipient: text('recipient').notNull(),
     /** The channel-neutral message; the dispatcher checks its shape. */
@@ -292,7 +290,7 @@ export const deliveries = sqliteTable(
     kind: text('kind').notNull(),
     decision: text('decision', { enum: DELIVERY_DECISIONS }).notNull(),
     reason: text('reason').notNull(),
-    channel: text('channel', { enum: CHANNELS }),
+    channel: text('channel', { enum: CHAT_CHANNELS }),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type Channel,
-  type ChannelName,
-  ChannelSendError,
-  type OutboundMessage,
-} from '../../src/channels/channel.js';
+import { type ChannelAdapter, ChannelSendError, type OutboundMessage } from '../../src/channels/channel.js';
 import { createDispatcher, type DispatcherTimers, type DispatchItem } from '../../src/channels/dispatcher.js';
+import type { ChatChannel } from '../../src/domain/channels.js';
 
 /** Simulated time: timers fire only when the test moves the clock. */
 class SimulatedTimers implements DispatcherTimers {
@@ -54,11 +50,11 @@ interface Sent {
 }
 
 /** A channel that records sends at simulated time and fails on demand. */
-function fakeChannel(name: ChannelName, clock: SimulatedTimers) {
+function fakeChannel(name: ChatChannel, clock: SimulatedTimers) {
   const sent: Sent[] = [];
   const attempts: Sent[] = [];
   const failures = new Map<string, Error[]>();
-  const channel: Channel = {
+  const channel: ChannelAdapter = {
     name,
     async start() {},
     async stop() {},
@@ -77,7 +73,7 @@ interface Item extends DispatchItem {
   id: number;
 }
 
-function item(id: number, chatId: string, channel: ChannelName = 'telegram'): Item {
+function item(id: number, chatId: string, channel: ChatChannel = 'telegram'): Item {
   return { id, channel, chatId, message: { text: `m${id}` } };
 }
 
@@ -283,7 +279,7 @@ describe('dispatcher lifecycle', () => {
     const clock = new SimulatedTimers();
     let release: (() => void) | undefined;
     const failed: number[] = [];
-    const channel: Channel = {
+    const channel: ChannelAdapter = {
       name: 'telegram',
       async start() {},
       async stop() {},
@@ -308,7 +304,7 @@ describe('dispatcher lifecycle', () => {
 
   it('resolves idle() once everything is sent, with real timers', async () => {
     const sent: string[] = [];
-    const channel: Channel = {
+    const channel: ChannelAdapter = {
       name: 'console',
       async start() {},
       async stop() {},
@@ -329,7 +325,7 @@ describe('dispatcher lifecycle', () => {
 function slowChannel(clock: SimulatedTimers, latencyMs: (chatId: string) => number) {
   const starts: Sent[] = [];
   const answers: Sent[] = [];
-  const channel: Channel = {
+  const channel: ChannelAdapter = {
     name: 'telegram',
     async start() {},
     async stop() {},
