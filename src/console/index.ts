@@ -15,9 +15,11 @@ import { FormFields } from './form.js';
 import type { Html } from './html.js';
 import { consoleT, LANGUAGE_COOKIE, requestLanguage } from './i18n.js';
 import { CONSOLE_NAV, type NavItem, type PageContext } from './layout.js';
-import { registerDataPages } from './pages/data-routes.js';
+import { registerDeliveryPages } from './pages/deliveries.js';
+import { registerDialoguePages } from './pages/dialogues.js';
 import { isSection, saveSection, settingsPage } from './pages/settings.js';
 import { consoleOffPage, signInPage } from './pages/sign-in.js';
+import { registerTaskPages } from './pages/tasks.js';
 import { registerTemplatePages } from './pages/templates.js';
 import {
   clearSessionCookie,
@@ -232,7 +234,9 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
       inspectorUrl: options.inspectorUrl,
     };
     registerTemplatePages(scope, { ...pageDeps, guard, contextOf, sessionOf, formOf, send });
-    registerDataPages(scope, { ...pageDeps, guard, contextOf, sessionOf, formOf, send });
+    registerTaskPages(scope, { ...pageDeps, guard, contextOf, sessionOf, formOf, send });
+    registerDialoguePages(scope, { ...pageDeps, guard, contextOf, sessionOf, formOf, send });
+    registerDeliveryPages(scope, { ...pageDeps, guard, contextOf, sessionOf, formOf, send });
   });
   return { isSignedIn: (request) => options.token !== undefined && sessions.find(request) !== undefined };
 }
