@@ -34,6 +34,8 @@ export interface SqliteDialogueStoreOptions {
 }
 
 const HOUR = 3_600_000;
+/** Ledger rows pruned per look, so one commit never holds the write lock long. */
+const PRUNE_BATCH = 10_000;
 
 /**
  * The chats seen last are cached with their conversation and active dialogue as last committed: a
@@ -162,12 +164,18 @@ export function createSqliteDialogueStore(store: Store, options: SqliteDialogueS
     const now = clock.now();
     if (now - prunedAt < HOUR) return;
     prunedAt = now;
-    void group
-      .commit(() => store.inbound.pruneProcessed(now - retentionMs))
-      .catch(() => {
-        // Housekeeping: the next hour tries again.
-        prunedAt = Number.NEGATIVE_INFINITY;
-      });
+    group
+      .commit(() => store.inbound.pruneProcessed(now - retentionMs, PRUNE_BATCH))
+      .then(
+        // A full batch: more may be left, taken at the next look rather than an hour later.
+        (pruned) => {
+          if (pruned >= PRUNE_BATCH) prunedAt = Number.NEGATIVE_INFINITY;
+        },
+        // Housekeeping: the next look tries again.
+        () => {
+          prunedAt = Number.NEGATIVE_INFINITY;
+        },
+      );
   }
 
   return {

@@ -23,8 +23,12 @@ export interface InboundRepo {
   /** Events stored but not handled, oldest first: replay them at start-up. */
   unprocessed(limit?: number): InboundEvent[];
   get(source: string, eventId: string): InboundEvent | undefined;
-  /** Deletes processed events received before `before`; the ledger need not grow forever. */
-  pruneProcessed(before: number): number;
+  /**
+   * Deletes processed events received before `before`, oldest first and at most `limit` (default
+   * 10,000) at a time, so one call never holds the write lock long; the ledger need not grow
+   * forever. Returns how many.
+   */
+  pruneProcessed(before: number, limit?: number): number;
 }
 
 /** Creates the inbound ledger repository. */
@@ -73,11 +77,14 @@ export function createInbound(db: Db, now: Now = Date.now): InboundRepo {
       return db.select().from(inboundEvents).where(byKey(source, eventId)).get();
     },
 
-    pruneProcessed(before) {
-      return db
-        .delete(inboundEvents)
+    pruneProcessed(before, limit = 10_000) {
+      const oldest = db
+        .select({ rowid: sql`rowid` })
+        .from(inboundEvents)
         .where(and(isNotNull(inboundEvents.processedAt), lt(inboundEvents.receivedAt, before)))
-        .run().changes;
+        .orderBy(asc(inboundEvents.receivedAt))
+        .limit(limit);
+      return db.delete(inboundEvents).where(sql`rowid IN ${oldest}`).run().changes;
     },
   };
 }

@@ -32,4 +32,19 @@ describe('inbound ledger', () => {
     expect(restarted.inbound.get('altegio', '1')).toBeUndefined();
     expect(restarted.inbound.get('altegio', '2')).toBeDefined();
   });
+
+  it('prunes at most the given number of handled events at a time, oldest first', () => {
+    const clock = testClock();
+    const store = temp.open(undefined, clock);
+    for (const id of ['a', 'b', 'c']) {
+      store.inbound.recordIfNew('whatsapp', id);
+      store.inbound.markProcessed('whatsapp', id);
+      clock.advance(1000);
+    }
+    expect(store.inbound.pruneProcessed(clock.now(), 2)).toBe(2);
+    expect(store.inbound.get('whatsapp', 'a')).toBeUndefined();
+    expect(store.inbound.get('whatsapp', 'b')).toBeUndefined();
+    expect(store.inbound.get('whatsapp', 'c')).toBeDefined();
+    expect(store.inbound.pruneProcessed(clock.now(), 2)).toBe(1);
+  });
 });
