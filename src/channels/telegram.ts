@@ -8,7 +8,7 @@ import type { CallbackQuery, Message, Update } from 'telegraf/types';
 import type { UserEvent } from '../../machines/shared/events.js';
 import { normalizePhone } from '../domain/phone.js';
 import { LruMap } from '../lru.js';
-import { ChannelSendError, describeError, type InboundMessage } from './channel.js';
+import { ChannelSendError, describeError, type InboundMessage, type OutboundMessage } from './channel.js';
 import { type CallbackCodec, createCallbackCodec } from './telegram-callback.js';
 import { toChannelSendError } from './telegram-errors.js';
 import { renderKeyboard } from './telegram-keyboard.js';
@@ -337,7 +337,13 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
     },
 
     prepare(chatId, message) {
-      const parts = splitMessage(message);
+      let parts: OutboundMessage[];
+      try {
+        parts = splitMessage(message);
+      } catch (error) {
+        logger.warn({ chatId, error: describeError(error) }, 'message refused before sending');
+        throw error;
+      }
       if (parts.length > 1) {
         logger.info(
           { chatId, length: message.text.length, limit: MAX_MESSAGE_TEXT, parts: parts.length },
