@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { createCachedAltegio } from './altegio/cache.js';
 import { createAltegioClient } from './altegio/client.js';
-import type { RateLimiter } from './altegio/rate-limiter.js';
+import { createRateLimiter, type RateLimiter } from './altegio/rate-limiter.js';
 import {
   DEFAULT_PARTNER_TOKEN,
   DEFAULT_USER_TOKEN,
@@ -192,13 +192,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
       sandbox = started;
       cleanup.push(() => started.stop());
     }
+    // One budget for every Altegio call of this process: Altegio counts per IP.
+    const budget = options.altegioLimiter ?? createRateLimiter();
+    metrics.watchBudget(() => budget.stats());
     const altegio = createCachedAltegio(
       createAltegioClient({
         baseUrl: sandbox?.url ?? env.altegioApiUrl,
         partnerToken: sandbox ? DEFAULT_PARTNER_TOKEN : (env.altegioPartnerToken ?? ''),
         userToken: sandbox ? DEFAULT_USER_TOKEN : env.altegioUserToken,
         logger: logger.child({ component: 'altegio' }),
-        ...(options.altegioLimiter ? { limiter: options.altegioLimiter } : {}),
+        limiter: budget,
         onResponse: (info) =>
           metrics.altegioCalls.inc({
             endpoint: info.endpoint,

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { type LimiterStats, PRIORITIES } from './altegio/rate-limiter.js';
 
 /**
  * One registry per engine (not prom-client's global one), so that two engines in one process —
@@ -8,7 +9,30 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'altegio_bot_' });
   const startedAt = Date.now();
+  let budget: (() => LimiterStats) | undefined;
   return {
+    /** Where the Altegio call budget's gauges read from. */
+    watchBudget(stats: () => LimiterStats): void {
+      budget = stats;
+    },
+    altegioBudgetWaiting: new Gauge({
+      name: 'altegio_bot_altegio_budget_waiting',
+      help: 'Altegio calls waiting for the call budget, by priority',
+      labelNames: ['priority'] as const,
+      registers: [registry],
+      collect() {
+        const stats = budget?.();
+        if (stats) for (const priority of PRIORITIES) this.set({ priority }, stats.pending[priority]);
+      },
+    }),
+    altegioRateLimited: new Gauge({
+      name: 'altegio_bot_altegio_rate_limited',
+      help: 'Times Altegio answered 429 since the start (the budget should keep this at 0)',
+      registers: [registry],
+      collect() {
+        this.set(budget?.().rateLimited ?? 0);
+      },
+    }),
     registry,
     uptime: new Gauge({
       name: 'altegio_bot_uptime_seconds',

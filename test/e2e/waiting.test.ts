@@ -34,6 +34,9 @@ describe('waiting for the Altegio budget, as the client sees it', () => {
     const inLine = await client.next();
     expect(inLine.text).toMatch(/busy.*in line/i);
     expect(limiter.stats().pending.booking).toBeGreaterThan(0);
+    // Operators see the queue too.
+    const metrics = await (await fetch(`${world.info?.url}/metrics`)).text();
+    expect(metrics).toMatch(/altegio_bot_altegio_budget_waiting\{priority="booking"\} [1-9]/);
 
     for (const release of held.splice(0)) release();
     const services = await client.next();
