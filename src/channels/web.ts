@@ -98,6 +98,11 @@ export interface WebChannel extends ChannelAdapter {
     action: WebAction,
     details?: WebClientDetails,
   ): { ok: true; entry: WebChatEntry } | { ok: false; reason: WebRefusal };
+  /**
+   * The page showed the chat in a language: its own lines (the menu hint) follow it, also in
+   * messages the engine starts before the client has written there (a reminder).
+   */
+  open(chatId: string, details: { languageCode: string }): void;
   /** The chat's messages, oldest first (at most `historyLimit`). */
   history(chatId: string): readonly WebChatEntry[];
   /** Called with every entry added to any chat; returns the unsubscribe function. */
@@ -242,6 +247,10 @@ export function createWebChannel(options: WebChannelOptions): WebChannel {
       const { event, menuId } = interpretReply(text, style === 'whatsapp' ? state.menu : undefined);
       deliver({ ...base, event, ...(menuId === undefined ? {} : { menuId }) });
       return { ok: true, entry };
+    },
+
+    open(chatId, details) {
+      if (webChatStyle(chatId)) chat(chatId).languageCode = details.languageCode;
     },
 
     history: (chatId) => chats.get(chatId)?.entries ?? [],

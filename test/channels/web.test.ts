@@ -97,6 +97,13 @@ describe('web channel', () => {
     ]);
   });
 
+  it('writes its own lines in the language the page opened the chat in, before the client wrote', async () => {
+    const { channel } = await setup();
+    channel.open(WA, { languageCode: 'ru' });
+    await channel.send(WA, SERVICES);
+    expect(channel.history(WA).at(-1)?.text).toMatch(/Ответьте цифрой\.$/);
+  });
+
   it('in the Telegram style a typed number stays text, and a slash command is a command', async () => {
     const { channel, inbound } = await setup();
     await channel.send(TG, SERVICES);

@@ -190,10 +190,9 @@ export function registerPlaygroundRoutes(app: FastifyInstance, options: Playgrou
     // Both panes are this client's chats from the start, as a WhatsApp chat is its phone: the
     // engine's notifications for the phone find them, and the booking offers it in one tap.
     for (const { style } of PANES) {
-      options.store.conversations.upsert('web', webChatId(style, session.chatKey), {
-        phone: session.phone,
-        language: context.language,
-      });
+      const chatId = webChatId(style, session.chatKey);
+      options.store.conversations.upsert('web', chatId, { phone: session.phone, language: context.language });
+      web.open(chatId, { languageCode: context.language });
     }
     if (fresh) void reply.header('set-cookie', sessions.cookie(session));
     const client = clientOf(session, context.language);
