@@ -8,6 +8,8 @@
 import type { AcquireOptions, CallPriority } from './rate-limiter.js';
 import type {
   AltegioRecord,
+  AltegioService,
+  AltegioStaff,
   Attendance,
   BookDates,
   BookedRecord,
@@ -18,9 +20,7 @@ import type {
   ClientSummary,
   Company,
   Label,
-  Service,
   ServiceCategory,
-  Staff,
 } from './schemas.js';
 
 /** Per-call options. */
@@ -127,9 +127,9 @@ export interface AltegioApi {
   // reference data
   getCompany(companyId: number, options?: CallOptions): Promise<Company>;
   listCompanies(query?: CompanyQuery, options?: CallOptions): Promise<Company[]>;
-  services(companyId: number, choose?: ServicesOptions, options?: CallOptions): Promise<Service[]>;
+  services(companyId: number, choose?: ServicesOptions, options?: CallOptions): Promise<AltegioService[]>;
   serviceCategories(companyId: number, options?: CallOptions): Promise<ServiceCategory[]>;
-  staff(companyId: number, options?: CallOptions): Promise<Staff[]>;
+  staff(companyId: number, options?: CallOptions): Promise<AltegioStaff[]>;
   // online booking
   bookServices(
     companyId: number,

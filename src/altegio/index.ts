@@ -34,6 +34,8 @@ export {
 export type { RetryOptions } from './retry.js';
 export type {
   AltegioRecord,
+  AltegioService,
+  AltegioStaff,
   Attendance,
   BookDates,
   BookedRecord,
@@ -45,9 +47,7 @@ export type {
   Company,
   Label,
   RecordClient,
-  Service,
   ServiceCategory,
-  Staff,
 } from './schemas.js';
 export {
   parseWebhook,

@@ -4,7 +4,13 @@
  */
 import { z } from 'zod';
 import type { AltegioApi } from './api.js';
-import { CompanySchema, type Service, ServiceCategorySchema, ServiceSchema, StaffSchema } from './schemas.js';
+import {
+  type AltegioService,
+  CompanySchema,
+  ServiceCategorySchema,
+  ServiceSchema,
+  StaffSchema,
+} from './schemas.js';
 import type { RequestSpec, Transport } from './transport.js';
 
 type ReferenceOps = Pick<
@@ -14,7 +20,7 @@ type ReferenceOps = Pick<
 
 /** Picks the display name per `records.useWidgetServiceNames`. */
 export function serviceDisplayName(
-  service: Pick<Service, 'title' | 'bookingTitle'>,
+  service: Pick<AltegioService, 'title' | 'bookingTitle'>,
   useWidgetNames: boolean,
 ): string {
   return useWidgetNames && service.bookingTitle.trim() !== '' ? service.bookingTitle : service.title;

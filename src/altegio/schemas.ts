@@ -91,7 +91,7 @@ export const CompanySchema = z
 // ---------------------------------------------------------------- services
 
 /** A service as the bot offers it, whatever endpoint it came from. */
-export interface Service {
+export interface AltegioService {
   id: number;
   /** The name to show: `title`, or `bookingTitle` when widget names are wanted (see client). */
   name: string;
@@ -128,7 +128,7 @@ export const ServiceSchema = z
     staff: z.array(z.object({ id: zId, seance_length: zNum(0) })).catch([]),
   })
   .transform(
-    (s): Service => ({
+    (s): AltegioService => ({
       id: s.id,
       name: s.title,
       title: s.title,
@@ -157,7 +157,7 @@ export const ServiceCategorySchema = z
 
 /** `GET /book_services/{cid}` — online-bookable services only. */
 export interface BookServices {
-  services: Service[];
+  services: AltegioService[];
   categories: ServiceCategory[];
 }
 
@@ -173,7 +173,7 @@ const BookServiceSchema = z
     active: zBool(true),
   })
   .transform(
-    (s): Service => ({
+    (s): AltegioService => ({
       id: s.id,
       name: s.title,
       title: s.title,
@@ -201,7 +201,7 @@ export const BookServicesSchema = z
 // ---------------------------------------------------------------- staff
 
 /** A master (team member). */
-export interface Staff {
+export interface AltegioStaff {
   id: number;
   name: string;
   specialization: string;
@@ -230,7 +230,7 @@ export const StaffSchema = z
     status: zNum(0),
   })
   .transform(
-    (s): Staff => ({
+    (s): AltegioStaff => ({
       id: s.id,
       name: s.name,
       specialization: s.specialization,

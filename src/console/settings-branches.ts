@@ -1,5 +1,5 @@
 /** Settings subsections Branches and Client categories: one card per branch served. */
-import type { Branch, Settings } from '../domain/settings.js';
+import type { BranchSettings, Settings } from '../domain/settings.js';
 import { BRANCH_FIELD_VARIABLES, scanTemplate } from '../domain/template-variables.js';
 import type { BranchInfo } from './altegio-data.js';
 import { checkList, fieldId, textField } from './fields.js';
@@ -11,7 +11,7 @@ import { last, numberOrText, type Section, type SectionData } from './settings-s
 const FIELDS = ['bookingLink', 'reviewLink', 'address'] as const;
 type BranchField = (typeof FIELDS)[number];
 
-const emptyBranch = (id: number): Branch => ({
+const emptyBranch = (id: number): BranchSettings => ({
   id,
   bookingLink: '',
   reviewLink: '',
@@ -24,14 +24,14 @@ const emptyBranch = (id: number): Branch => ({
  * mode an empty `branches[]` means "every branch", so writing only the edited one would stop
  * serving the others.
  */
-function allBranches(data: SectionData): Branch[] {
+function allBranches(data: SectionData): BranchSettings[] {
   const list = [...data.settings.branches];
   for (const info of data.branches) if (!list.some((b) => b.id === info.id)) list.push(emptyBranch(info.id));
   return list;
 }
 
 /** `branches[2].reviewLink` → the form field of that branch's card. */
-function branchFieldFor(list: readonly Branch[], fields: readonly string[]) {
+function branchFieldFor(list: readonly BranchSettings[], fields: readonly string[]) {
   return (path: string): string | undefined => {
     const match = /^branches\[(\d+)\](?:\.(\w+))?/.exec(path);
     if (!match) return undefined;
@@ -43,7 +43,7 @@ function branchFieldFor(list: readonly Branch[], fields: readonly string[]) {
 }
 
 /** Templates that use a branch variable whose field is empty in this branch: the engine's own settings error. */
-export function emptyFieldWarnings(settings: Settings, branch: Branch, t: ConsoleT): string[] {
+export function emptyFieldWarnings(settings: Settings, branch: BranchSettings, t: ConsoleT): string[] {
   const warnings: string[] = [];
   for (const template of settings.templates) {
     if (!template.enabled) continue;
@@ -116,7 +116,7 @@ export const branchesSection: Section = {
   },
 };
 
-function readExcluded(form: FormFields, branch: Branch): unknown[] {
+function readExcluded(form: FormFields, branch: BranchSettings): unknown[] {
   const name = `branch.${branch.id}.excludedClientCategoryIds`;
   if (!form.has(`${name}.present`)) return branch.excludedClientCategoryIds;
   return form.all(name).map(numberOrText);

@@ -401,7 +401,8 @@ export const settingsSchema = z
 export type Settings = z.output<typeof settingsSchema>;
 /** What a user may write: any part of the document; what is left out keeps its default. */
 export type SettingsInput = z.input<typeof settingsSchema>;
-export type Branch = Settings['branches'][number];
+/** One salon branch as the settings describe it (the booking flow's `Branch` is what Altegio shows clients). */
+export type BranchSettings = Settings['branches'][number];
 
 export type SettingsResult = { ok: true; settings: Settings } | { ok: false; problems: SettingsProblem[] };
 

@@ -7,7 +7,7 @@
  * @module
  */
 import type { CachedAltegioApi } from '../altegio/cache.js';
-import type { Service } from '../altegio/schemas.js';
+import type { AltegioService } from '../altegio/schemas.js';
 import { type AltegioRecord, RecordSchema } from '../altegio/schemas.js';
 import type { ChatChannel } from '../domain/channels.js';
 import type { Clock } from '../domain/clock.js';
@@ -43,7 +43,7 @@ export type RenderTemplate = (input: {
   records: AltegioRecord[];
   branch: BranchInfo;
   /** The branch's services, offline ones included: their widget names and titles. */
-  services: readonly Service[];
+  services: readonly AltegioService[];
   /** For greetings without a record (birthdays). */
   clientName?: string;
 }) => string;
@@ -214,7 +214,9 @@ export function createJobHandlers(options: JobHandlerOptions) {
   }
 
   /** The branch's services (cached) and which of them are offline. */
-  async function branchServices(companyId: number): Promise<{ services: Service[]; offline: Set<number> }> {
+  async function branchServices(
+    companyId: number,
+  ): Promise<{ services: AltegioService[]; offline: Set<number> }> {
     const services = await altegio.services(companyId, { includeOffline: true });
     return {
       services,

@@ -34,7 +34,7 @@
  * @module
  */
 import { formatInTimeZone, fromZonedTime } from 'date-fns-tz';
-import type { AltegioRecord, Service } from '../altegio/schemas.js';
+import type { AltegioRecord, AltegioService } from '../altegio/schemas.js';
 import { type Language, type Settings, type Template, templateLanguage } from '../domain/settings.js';
 import {
   BRANCH_FIELD_VARIABLES,
@@ -150,7 +150,7 @@ export function serviceName(service: NotificationService, useWidgetNames: boolea
  */
 export function notificationRecordFrom(
   record: AltegioRecord,
-  services: readonly Pick<Service, 'id' | 'title' | 'bookingTitle'>[],
+  services: readonly Pick<AltegioService, 'id' | 'title' | 'bookingTitle'>[],
 ): NotificationRecord {
   const byId = new Map(services.map((service) => [service.id, service]));
   return {

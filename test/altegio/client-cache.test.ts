@@ -1,11 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createCachedAltegio } from '../../src/altegio/cache.js';
 import type { AltegioApi } from '../../src/altegio/client.js';
-import type { Company, Service } from '../../src/altegio/schemas.js';
+import type { AltegioService, Company } from '../../src/altegio/schemas.js';
 
 function fakeClient() {
   const company = { id: 42, title: 'Salon' } as Company;
-  const service = { id: 7, name: 'Cut' } as Service;
+  const service = { id: 7, name: 'Cut' } as AltegioService;
   const mocks = {
     getCompany: vi.fn<AltegioApi['getCompany']>(async () => company),
     services: vi.fn<AltegioApi['services']>(async () => [service]),
