@@ -7,6 +7,10 @@
  * snapshot, its deadlines, its replies and what the message revealed about the chat land
  * together or not at all.
  *
+ * A store on a database with asynchronous drivers (Postgres) would need the step's other writes
+ * (`alongside`, the machine's intents) as data it can write in its own transaction; on SQLite and
+ * in memory they are a synchronous callback inside the commit.
+ *
  * @module
  */
 import type { OutboundMessage } from '../channels/channel.js';
