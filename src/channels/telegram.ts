@@ -294,9 +294,13 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
       try {
         // Fetched up front so that start() fails on a bad token; telegraf needs it to route updates.
         bot.botInfo = await bot.telegram.getMe();
-        // getUpdates is refused while a webhook is set; polling mode takes over from one.
-        if (!options.webhook) await bot.telegram.deleteWebhook();
-        else if (options.webhook.url !== undefined) {
+        // getUpdates is refused while a webhook is set, so polling mode takes over from one. If this
+        // fails, polling still starts: a webhook left behind shows as a 409 there, with backoff.
+        if (!options.webhook) {
+          await bot.telegram.deleteWebhook().catch((error: unknown) => {
+            logger.warn({ error: redact(describeError(error)) }, 'deleteWebhook failed; polling anyway');
+          });
+        } else if (options.webhook.url !== undefined) {
           await bot.telegram.setWebhook(options.webhook.url, {
             secret_token: options.webhook.secretToken,
             allowed_updates: ['message', 'callback_query'],
