@@ -11,6 +11,7 @@ import {
   type Sandbox,
   startSandbox,
 } from '../../src/altegio/sandbox/index.js';
+import type { AltegioRecord } from '../../src/altegio/schemas.js';
 import { parseWebhook } from '../../src/altegio/webhooks.js';
 import { normalizePhone } from '../../src/domain/phone.js';
 import { defaultSettings, parseSettings, type Settings } from '../../src/domain/settings.js';
@@ -51,6 +52,9 @@ export interface RecordSpec {
   serviceId?: number;
   /** `last_change_date`, epoch ms; default: the clock's now. */
   changedAt?: number;
+  comment?: string;
+  /** The client's categories. */
+  categoryIds?: number[];
 }
 
 const wallClock = (ms: number) => new Date(ms + OFFSET_MS).toISOString().slice(0, 19);
@@ -73,13 +77,20 @@ export function recordWebhook(spec: RecordSpec, status: 'create' | 'update' | 'd
       services: [
         { id: serviceId, title: "Women's haircut", cost: 2500, first_cost: 2500, discount: 0, amount: 1 },
       ],
-      client: { id: 700_000 + spec.id, name: 'Rita', display_name: 'Rita', phone: spec.phone, email: '' },
+      client: {
+        id: 700_000 + spec.id,
+        name: 'Rita',
+        display_name: 'Rita',
+        phone: spec.phone,
+        email: '',
+        categories: (spec.categoryIds ?? []).map((id) => ({ id, title: `Category ${id}` })),
+      },
       clients_count: 1,
       date: local.replace('T', ' '),
       datetime: `${local}+03:00`,
       create_date: stamp,
       last_change_date: stamp,
-      comment: '',
+      comment: spec.comment ?? '',
       online: true,
       visit_attendance: spec.attendance ?? 0,
       attendance: spec.attendance ?? 0,
@@ -96,6 +107,13 @@ export function recordWebhook(spec: RecordSpec, status: 'create' | 'update' | 'd
       record_labels: [],
     },
   };
+}
+
+/** The record as the notify layer reads it (`RecordSchema`), for the pure functions. */
+export function parsedRecord(spec: RecordSpec, now = Date.UTC(2030, 0, 7, 6, 0)): AltegioRecord {
+  const event = parseWebhook(recordWebhook(spec, 'create', now));
+  if (!event.ok || event.event.kind !== 'record') throw new Error('not a record webhook');
+  return event.event.record;
 }
 
 export async function openSalon(settings: Record<string, unknown> = {}): Promise<Salon> {
