@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChannelName } from '../../src/channels/channel.js';
+import type { ChatChannel } from '../../src/domain/channels.js';
 import { parseSettings, type Settings } from '../../src/domain/settings.js';
 import { resolveRecipient } from '../../src/notify/recipients.js';
 import { createStore, type Store } from '../../src/store/index.js';
@@ -23,8 +23,8 @@ describe('resolveRecipient', () => {
     return store;
   };
   const running =
-    (...names: ChannelName[]) =>
-    (channel: ChannelName) =>
+    (...names: ChatChannel[]) =>
+    (channel: ChatChannel) =>
       names.includes(channel);
 
   it('takes the first channel of the priority that runs and knows the phone, and says what it skipped', () => {
