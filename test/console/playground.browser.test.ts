@@ -83,6 +83,11 @@ describe('playground in a browser', () => {
     const who = await page.locator('.who').textContent();
     expect(who).toMatch(/\+7\*\*\*\d{4}/);
     expect(who).not.toMatch(/7999\d{7}/);
+
+    // "Start over" is another client, with another phone.
+    await page.getByRole('button', { name: 'Start over as a new client' }).click();
+    await expect.poll(() => page.locator('.who').textContent(), { timeout: UI_WAIT_MS }).not.toBe(who);
+    expect(await page.locator('.who').textContent()).toMatch(/\+7\*\*\*\d{4}/);
   });
 
   it('books, confirms and rates a visit', { timeout: 180_000 }, async () => {
