@@ -266,8 +266,9 @@ export function createDispatcher<T extends DispatchItem>(options: DispatcherOpti
     }
     const now = timers.now();
     chat.inFlight = false;
+    l.sending--;
+    // Only a call that went out takes a place in the window; a refused text or a missing channel does not.
     if (reachedPlatform) {
-      l.sending--;
       l.answered.push(now);
       chat.notBefore = Math.max(chat.notBefore, now + l.limits.perChatIntervalMs);
     }

@@ -472,8 +472,9 @@ describe('dispatcher and split messages', () => {
   it('fails a message the channel refuses to send, without calling the platform', async () => {
     const clock = new SimulatedTimers();
     const telegram = fakeChannel('telegram', clock);
-    telegram.channel.prepare = () => {
-      throw new ChannelSendError('empty text', false);
+    telegram.channel.prepare = (_chatId, message) => {
+      if (message.text.startsWith('m')) throw new ChannelSendError('empty text', false);
+      return [message];
     };
     const failed: string[] = [];
     const dispatcher = createDispatcher<Item>({
@@ -481,11 +482,15 @@ describe('dispatcher and split messages', () => {
       timers: clock,
       onFailed: (_done, error) => failed.push(error.message),
     });
-    dispatcher.enqueue(item(1, 'a'));
-    dispatcher.enqueue(item(2, 'b'));
+    for (let i = 0; i < 40; i++) dispatcher.enqueue(item(i, `refused${i}`));
     await clock.run(() => dispatcher.size === 0);
-    expect(failed).toEqual(['empty text', 'empty text']);
+    expect(failed).toHaveLength(40);
+    expect(failed[0]).toBe('empty text');
     expect(telegram.attempts).toEqual([]);
+    // Refused texts took no place in the window: 30 good ones still go at once.
+    for (let i = 0; i < 30; i++) dispatcher.enqueue({ ...item(i, `good${i}`), message: { text: `ok${i}` } });
+    await clock.run(() => dispatcher.size === 0);
+    expect(telegram.sent.filter((s) => s.at === 0)).toHaveLength(30);
     await dispatcher.stop();
   });
 });
