@@ -10,7 +10,6 @@ import {
   type Sandbox,
   startSandbox,
 } from './altegio/sandbox/index.js';
-import { parseWebhook } from './altegio/webhooks.js';
 import type { ChannelAdapter, InboundMessage } from './channels/channel.js';
 import { type ConsoleChannel, type ConsoleChatOptions, createConsoleChannel } from './channels/console.js';
 import { createDispatcher, type DispatcherOptions } from './channels/dispatcher.js';
@@ -53,12 +52,14 @@ import { registerTelegramWebhook } from './http/telegram-webhook.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { createAdminMessenger } from './notify/admin.js';
-import { createIngest } from './notify/ingest.js';
+import { createIngest, replayUnprocessedWebhooks } from './notify/ingest.js';
 import { createIntentHandler } from './notify/intents.js';
 import { createPlanner } from './notify/planner.js';
+import { createReconciler } from './notify/reconcile.js';
 import { renderTemplate } from './notify/render.js';
 import { createVisitWrites } from './notify/visit-writes.js';
 import { createNotificationWorker } from './notify/worker.js';
+import { reportUnconfigured } from './startup-report.js';
 import { startCheckpointer } from './store/checkpointer.js';
 import { createSqliteDialogueStore } from './store/dialogue-store.js';
 import { createStore, migrateDatabase, openDatabase, type Store } from './store/index.js';
@@ -103,6 +104,8 @@ export interface EngineOptions {
   channelLimits?: DispatcherOptions<OutboxItem>['limits'];
   /** The playground's waits (sandbox mode); tests shorten them. */
   playground?: PlaygroundOptions;
+  /** Between reconcile syncs of the served branches' records (default 5 minutes). */
+  reconcileIntervalMs?: number;
 }
 
 export interface EngineInfo {
@@ -375,13 +378,29 @@ export function createEngine(options: EngineOptions = {}): Engine {
         playground?.controls.onPlanned();
       },
     });
+    const reconciler = createReconciler({
+      store,
+      altegio,
+      ingest,
+      branchIds: () => servedBranchIds(branchSource),
+      clock,
+      logger: logger.child({ component: 'reconcile' }),
+      ...(options.reconcileIntervalMs ? { intervalMs: options.reconcileIntervalMs } : {}),
+    });
 
     // HTTP.
     const app = createHttpServer({ logger, metrics });
     cleanup.push(() => app.close());
     registerHealthRoutes(
       app,
-      { version: VERSION, mode, startedAt: clock.now(), now: () => clock.now(), channels },
+      {
+        version: VERSION,
+        mode,
+        startedAt: clock.now(),
+        now: () => clock.now(),
+        channels,
+        sync: reconciler.status,
+      },
       metrics,
     );
     registerAltegioWebhook(app, { secret: webhookSecret, inbound: store.inbound, metrics, onEvent: ingest });
@@ -461,6 +480,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     );
     reportUnconfigured(env, settings, logger, options.whatsappClient !== undefined);
     replayUnprocessedWebhooks(store, ingest, logger);
+    // After the replay: what the ledger already holds is not fetched again as news.
+    reconciler.start();
+    cleanup.push(() => reconciler.stop());
     return { url, mode, ...(sandbox ? { sandboxUrl: sandbox.url } : {}) };
   }
 
@@ -475,39 +497,6 @@ export function createEngine(options: EngineOptions = {}): Engine {
       logger.info('stopped');
     },
   };
-}
-
-/** One clear log line per part that is switched off, so a newcomer knows what to set. */
-function reportUnconfigured(env: Env, settings: Settings, logger: Logger, whatsappInjected: boolean): void {
-  if (env.sandboxMode) {
-    logger.warn('ALTEGIO_PARTNER_TOKEN is not set: running in sandbox mode against a fake salon');
-  }
-  if (!env.telegramBotToken) logger.warn('TELEGRAM_BOT_TOKEN is not set: Telegram is off');
-  if (!env.whatsappEnabled && !whatsappInjected) logger.info('WHATSAPP_ENABLED is not 1: WhatsApp is off');
-  if (!env.adminToken) logger.info('ADMIN_TOKEN is not set: the admin API and the web console are off');
-  if (!env.sandboxMode && !env.webhookSecret) {
-    logger.warn('WEBHOOK_SECRET is not set: Altegio webhooks are refused');
-  }
-  if (settings.branches.length === 0 && !env.sandboxMode) {
-    logger.warn('no branches[] in the settings: no branch is served');
-  }
-}
-
-/** Webhooks stored but not processed when the process stopped are processed now: none is lost. */
-function replayUnprocessedWebhooks(
-  store: Store,
-  ingest: ReturnType<typeof createIngest>,
-  logger: Logger,
-): void {
-  let replayed = 0;
-  for (const row of store.inbound.unprocessed()) {
-    if (row.source !== 'altegio') continue;
-    const parsed = parseWebhook(row.payload);
-    if (parsed.ok) ingest(parsed.event, row.eventId, row.payload);
-    else store.inbound.markProcessed(row.source, row.eventId);
-    replayed += 1;
-  }
-  if (replayed > 0) logger.info({ replayed }, 'processed webhooks left over from the last run');
 }
 
 /** `altegio-bot migrate`: apply pending migrations and say what was done. */

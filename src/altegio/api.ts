@@ -168,6 +168,12 @@ export interface AltegioApi {
   ): Promise<BookedRecord[] | null>;
   // records
   iterateRecords(companyId: number, query?: RecordQuery, options?: CallOptions): AsyncIterable<AltegioRecord>;
+  /** Like `iterateRecords`, each record with the object Altegio sent (what a webhook's `data` holds). */
+  iterateRecordsWithRaw(
+    companyId: number,
+    query?: RecordQuery,
+    options?: CallOptions,
+  ): AsyncIterable<{ record: AltegioRecord; raw: Record<string, unknown> }>;
   listRecords(companyId: number, query?: RecordQuery, options?: CallOptions): Promise<AltegioRecord[]>;
   getRecord(companyId: number, recordId: number, options?: CallOptions): Promise<AltegioRecord>;
   /** GET then full-state PUT; skips the PUT when the record already has the changes. */

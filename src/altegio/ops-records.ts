@@ -23,6 +23,7 @@ import type { RequestSpec, Transport } from './transport.js';
 type RecordOps = Pick<
   AltegioApi,
   | 'iterateRecords'
+  | 'iterateRecordsWithRaw'
   | 'listRecords'
   | 'getRecord'
   | 'updateRecord'
@@ -147,11 +148,11 @@ export function recordOps(t: Transport): RecordOps {
     };
   }
 
-  function iterateRecords(
+  function recordPages(
     companyId: number,
-    query: RecordQuery = {},
-    options: { signal?: AbortSignal | undefined } = {},
-  ) {
+    query: RecordQuery,
+    signal: AbortSignal | undefined,
+  ): AsyncIterable<{ record: AltegioRecord; raw: Record<string, unknown> }> {
     const count = query.count ?? 200;
     return paginate(count, async (page) => {
       const spec: RequestSpec = {
@@ -171,14 +172,29 @@ export function recordOps(t: Transport): RecordOps {
         },
         auth: 'b2b',
         retry: 'safe',
-        signal: options.signal,
+        signal,
       };
       const answer = await t.request(spec);
+      const raws = t.parse(
+        z.array(z.record(z.string(), z.unknown())),
+        answer.data ?? [],
+        spec,
+        answer.status,
+      );
+      const records = t.parse(z.array(RecordSchema), raws, spec, answer.status);
       return {
-        items: t.parse(z.array(RecordSchema), answer.data ?? [], spec, answer.status),
+        items: records.map((record, i) => ({ record, raw: raws[i] ?? {} })),
         total: PageMetaSchema.parse(answer.meta).total_count,
       };
     });
+  }
+
+  async function* iterateRecords(
+    companyId: number,
+    query: RecordQuery = {},
+    options: { signal?: AbortSignal | undefined } = {},
+  ): AsyncIterable<AltegioRecord> {
+    for await (const item of recordPages(companyId, query, options.signal)) yield item.record;
   }
 
   async function putVisit(
@@ -243,6 +259,8 @@ export function recordOps(t: Transport): RecordOps {
 
   return {
     iterateRecords,
+    iterateRecordsWithRaw: (companyId, query = {}, options = {}) =>
+      recordPages(companyId, query, options.signal),
     listRecords: (companyId, query, options) => collect(iterateRecords(companyId, query, options)),
 
     async getRecord(companyId, recordId, options) {

@@ -1,6 +1,6 @@
 import type { CachedAltegioApi } from '../altegio/cache.js';
 import { toCalendarDate } from '../altegio/coerce.js';
-import type { WebhookEvent } from '../altegio/webhooks.js';
+import { parseWebhook, type WebhookEvent } from '../altegio/webhooks.js';
 import { isRecord } from '../domain/is-record.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
@@ -22,7 +22,17 @@ export interface IngestOptions {
  * builds on the mirror's answer (`changed`, `previous`, `current`).
  */
 export function createIngest({ store, altegio, logger, plan, onPlanned }: IngestOptions) {
-  return function ingest(event: WebhookEvent, ledgerKey: string, raw: unknown): void {
+  /**
+   * `backfill`: the event comes from a reconcile sync and describes a record that existed before
+   * the engine last looked (first start, or created before the last sync): the planner treats a
+   * record it has never seen as known, not as news.
+   */
+  return function ingest(
+    event: WebhookEvent,
+    ledgerKey: string,
+    raw: unknown,
+    origin: { backfill?: boolean } = {},
+  ): void {
     try {
       if (event.kind === 'reference') {
         altegio.invalidate(event.companyId, event.resource);
@@ -45,7 +55,7 @@ export function createIngest({ store, altegio, logger, plan, onPlanned }: Ingest
             lastChangeDate: event.lastChangeRaw ?? new Date(record.lastChangeDate ?? 0).toISOString(),
             data,
           });
-          plan?.({ status: event.status, record, mirror });
+          plan?.({ status: event.status, record, mirror, ...(origin.backfill ? { backfill: true } : {}) });
           store.inbound.markProcessed('altegio', ledgerKey);
           return mirror;
         });
@@ -72,4 +82,21 @@ export function createIngest({ store, altegio, logger, plan, onPlanned }: Ingest
       logger.error({ err: error, ledgerKey }, 'processing an Altegio webhook failed');
     }
   };
+}
+
+/** Webhooks stored but not processed when the process stopped are processed now: none is lost. */
+export function replayUnprocessedWebhooks(
+  store: Store,
+  ingest: ReturnType<typeof createIngest>,
+  logger: Logger,
+): void {
+  let replayed = 0;
+  for (const row of store.inbound.unprocessed()) {
+    if (row.source !== 'altegio') continue;
+    const parsed = parseWebhook(row.payload);
+    if (parsed.ok) ingest(parsed.event, row.eventId, row.payload);
+    else store.inbound.markProcessed(row.source, row.eventId);
+    replayed += 1;
+  }
+  if (replayed > 0) logger.info({ replayed }, 'processed webhooks left over from the last run');
 }

@@ -32,6 +32,12 @@ export interface RecordChange {
   status: 'create' | 'update' | 'delete';
   record: AltegioRecord;
   mirror: RecordUpsert;
+  /**
+   * From a reconcile sync, about a record that predates the engine's last look (first start, or
+   * created before the last sync). Never seen before, it gets its reminders and nothing else: no
+   * notice, task or feedback for history.
+   */
+  backfill?: boolean;
 }
 
 /**
@@ -191,8 +197,15 @@ export function createPlanner({ store, settings, clock, logger, tellAdmin }: Pla
     });
   }
 
-  return function plan({ status, record, mirror }: RecordChange): void {
+  return function plan({ status, record, mirror, backfill }: RecordChange): void {
     if (!mirror.changed) return;
+    if (backfill && !mirror.previous) {
+      const phone = record.client?.phone;
+      if (phone && !record.deleted && record.attendance !== 1 && record.attendance !== -1) {
+        planReminders(record, phone);
+      }
+      return;
+    }
     planStatusTasks(record, mirror.previous);
     if (
       record.attendance === 1 &&

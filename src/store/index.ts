@@ -21,6 +21,7 @@ import { createJobs, type JobsRepo } from './jobs.js';
 import { createOutbox, type OutboxRepo } from './outbox.js';
 import { createRatings, type RatingsRepo } from './ratings.js';
 import { createRecords, type RecordsRepo } from './records.js';
+import { createSyncs, type SyncsRepo } from './syncs.js';
 import { createTasks, type TasksRepo } from './tasks.js';
 import { createTimers, type TimersRepo } from './timers.js';
 
@@ -34,6 +35,7 @@ export * from './outbox.js';
 export * from './ratings.js';
 export * from './records.js';
 export * from './schema.js';
+export * from './syncs.js';
 export * from './tasks.js';
 export * from './timers.js';
 
@@ -62,6 +64,8 @@ export interface Store {
   deliveries: DeliveriesRepo;
   tasks: TasksRepo;
   ratings: RatingsRepo;
+  /** Last reconcile of each branch's records with Altegio. */
+  syncs: SyncsRepo;
   /**
    * Runs `fn` in one transaction across repositories: all of its writes or none. Synchronous
    * only; do the I/O (Altegio, channels) before or after, never inside.
@@ -106,6 +110,7 @@ export function createStore(path: string, options: StoreOptions = {}): Store {
     deliveries: createDeliveries(db, now),
     tasks: createTasks(db, now),
     ratings: createRatings(db, now),
+    syncs: createSyncs(db, now),
     transaction: (fn) => transaction(db, fn),
     close: opened.close,
   };

@@ -332,6 +332,24 @@ export const ratings = sqliteTable(
   (t) => [primaryKey({ columns: [t.companyId, t.recordId] })],
 );
 
+/**
+ * Per branch, the last successful reconcile of its records against Altegio (`GET /records`):
+ * webhooks get two retries only, so a restart or an outage would lose changes without it. The
+ * next sync asks for changes since `last_sync_at`; `/health` and the console show it.
+ */
+export const recordSyncs = sqliteTable('record_syncs', {
+  companyId: integer('company_id').primaryKey(),
+  /** When the last successful sync started (changes after it are asked for next time). */
+  lastSyncAt: integer('last_sync_at'),
+  /** When the last sync that read every future record succeeded. */
+  lastFullSyncAt: integer('last_full_sync_at'),
+  /** Records read by the last successful sync. */
+  lastCount: integer('last_count').notNull().default(0),
+  lastError: text('last_error'),
+  lastErrorAt: integer('last_error_at'),
+  updatedAt: integer('updated_at').notNull(),
+});
+
 // === Row types =============================================================================
 
 /** A row of {@link conversations}. */
@@ -354,3 +372,5 @@ export type Delivery = typeof deliveries.$inferSelect;
 export type Task = typeof tasks.$inferSelect;
 /** A row of {@link ratings}. */
 export type Rating = typeof ratings.$inferSelect;
+/** One row of {@link recordSyncs}. */
+export type RecordSync = typeof recordSyncs.$inferSelect;

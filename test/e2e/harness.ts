@@ -11,6 +11,7 @@ import { createEngine, type Engine, type EngineInfo, type EngineOptions } from '
 import { createLogger } from '../../src/log.js';
 import { FakeTelegramServer } from '../fakes/telegram-server.js';
 import { FakeWhatsAppClient } from '../fakes/whatsapp-client.js';
+import { eventually } from '../helpers/eventually.js';
 import { tempDir } from '../helpers/tmp.js';
 
 export const BOT_TOKEN = '123456:test-token';
@@ -30,8 +31,11 @@ export interface World {
   env: NodeJS.ProcessEnv;
   engine?: Engine;
   info?: EngineInfo;
-  /** `extra` adds engine options (an Altegio budget to watch, wait feedback timings). */
-  startEngine(extra?: EngineOptions): Promise<EngineInfo>;
+  /**
+   * `extra` adds engine options (an Altegio budget to watch, wait feedback timings, the reconcile
+   * interval). `waitForSync` (default true): resolve only once the start-up reconcile is through.
+   */
+  startEngine(extra?: EngineOptions & { waitForSync?: boolean }): Promise<EngineInfo>;
   close(): Promise<void>;
 }
 
@@ -63,7 +67,7 @@ export async function createWorld(settings: Record<string, unknown>): Promise<Wo
     dir: dir.path,
     settingsFile,
     env,
-    async startEngine(extra = {}) {
+    async startEngine({ waitForSync = true, ...extra }: EngineOptions & { waitForSync?: boolean } = {}) {
       const engine = createEngine({
         ...extra,
         env,
@@ -75,6 +79,16 @@ export async function createWorld(settings: Record<string, unknown>): Promise<Wo
       world.engine = engine;
       world.info = await engine.start();
       sandbox.setWebhookUrl(`${world.info.url}/webhooks/altegio/${WEBHOOK_SECRET}`);
+      // The start-up reconcile reads every future record; tests begin once it is through, so
+      // its calls and its planned reminders do not mix with what a test measures.
+      const url = world.info.url;
+      if (waitForSync)
+        await eventually(async () => {
+          const health = (await (await fetch(`${url}/health`)).json()) as {
+            sync?: { initialSyncDone?: boolean };
+          };
+          if (!health.sync?.initialSyncDone) throw new Error('start-up sync still running');
+        }, 15_000);
       return world.info;
     },
     async close() {

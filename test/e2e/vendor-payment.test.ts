@@ -57,7 +57,12 @@ describe('payment fields as Altegio documents them', () => {
     await waitForText(world, CHAT, /Reminder/);
     world.whatsapp.receive(CHAT, '2');
     await waitForText(world, CHAT, /is cancelled/);
-    expect(world.sandbox.control.getRecord(101, Number(visit.id))?.deleted).toBe(true);
+    // The deletion is written by a durable job after the client's answer is acknowledged.
+    const w = world;
+    await eventually(() => {
+      if (w.sandbox.control.getRecord(101, Number(visit.id))?.deleted !== true)
+        throw new Error('not deleted yet');
+    }, 8_000);
     expect(sentTo(world, `${ADMIN}@c.us`).some((text) => /prepaid visit/.test(text))).toBe(false);
   });
 });

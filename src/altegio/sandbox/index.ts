@@ -21,6 +21,10 @@ export interface SandboxOptions {
   userToken?: string;
   /** Where record and client changes are POSTed, Altegio-style. Unset = webhooks off. */
   webhookUrl?: string;
+  /** Bearer token of the webhooks' `Authorization` header (docs/webhooks.md); default: none. */
+  webhookBearerToken?: string;
+  /** Between webhook attempts (Altegio: 1.5 s); tests may shorten it. */
+  webhookRetryDelayMs?: number;
   /** Clock for seeding, slots and stamps; tests pass a fixed one. */
   now?: () => Date;
   logger?: Logger;
@@ -56,6 +60,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const webhooks = new WebhookSender({
     logger: logger.child({ component: 'altegio-sandbox-webhooks' }),
     url: options.webhookUrl,
+    bearerToken: options.webhookBearerToken,
+    ...(options.webhookRetryDelayMs === undefined ? {} : { retryDelayMs: options.webhookRetryDelayMs }),
   });
   state.onChange((event) => {
     let data: Record<string, unknown> | undefined;

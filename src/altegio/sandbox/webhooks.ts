@@ -13,34 +13,56 @@ export interface WebhookPayload {
 export interface WebhookSenderOptions {
   logger: Logger;
   url?: string | undefined;
-  /** Attempts per event, first one included. */
-  attempts?: number;
+  /**
+   * Sent as `Authorization: Bearer <token>` with every delivery (integrations-hub
+   * docs/webhooks.md: "a shared configured `Authorization: Bearer` header"). Unset: no header.
+   */
+  bearerToken?: string | undefined;
+  /** Retries after the first attempt. docs/webhooks.md: two. */
+  retries?: number;
+  /** Between attempts. docs/webhooks.md: 1.5 seconds. */
+  retryDelayMs?: number;
+  /** Per attempt. docs/webhooks.md: 10 s total per attempt. */
   timeoutMs?: number;
-  backoffMs?: number;
+  /**
+   * Before the first attempt. docs/webhooks.md: "queued after 5 seconds"; the sandbox delivers at
+   * once unless told, so tests and a first look at the product do not wait.
+   */
+  queueDelayMs?: number;
+}
+
+/** docs/webhooks.md: transport failures, HTTP 429 and 5xx are retried; other 4xx are not. */
+function retryable(status: number): boolean {
+  return status === 429 || status >= 500;
 }
 
 /**
- * Delivers change events like Altegio does: one JSON POST per change, no signature. Delivery is
- * fire-and-forget for the caller (the API answer never waits for it) but sequential among
- * events, so a receiver sees a record's `create` before its `update` — upstream ordering is
- * unconfirmed, and out-of-order delivery would only make the sandbox harder to reason about.
- * Failures are logged and retried with backoff, then dropped; they never reach the API.
+ * Delivers change events like Altegio does: one JSON POST per change, no signature, a shared
+ * bearer header. Delivery is fire-and-forget for the caller (the API answer never waits for it)
+ * but sequential among events, so a receiver sees a record's `create` before its `update` —
+ * upstream ordering is undocumented, and out-of-order delivery would only make the sandbox harder
+ * to reason about. A failed delivery is retried as Altegio does (twice, 1.5 s apart, only after a
+ * transport error, a 429 or a 5xx), then dropped for good: a receiver that was down must reconcile.
  */
 export class WebhookSender {
   private url: string | undefined;
   private queue: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
-  private readonly attempts: number;
+  private readonly retries: number;
+  private readonly retryDelayMs: number;
   private readonly timeoutMs: number;
-  private readonly backoffMs: number;
+  private readonly queueDelayMs: number;
+  private readonly bearerToken: string | undefined;
   private readonly logger: Logger;
 
   constructor(options: WebhookSenderOptions) {
     this.logger = options.logger;
     this.url = options.url;
-    this.attempts = options.attempts ?? 4;
-    this.timeoutMs = options.timeoutMs ?? 3000;
-    this.backoffMs = options.backoffMs ?? 250;
+    this.retries = options.retries ?? 2;
+    this.retryDelayMs = options.retryDelayMs ?? 1_500;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.queueDelayMs = options.queueDelayMs ?? 0;
+    this.bearerToken = options.bearerToken;
   }
 
   setUrl(url: string | undefined): void {
@@ -69,14 +91,27 @@ export class WebhookSender {
     await this.queue;
   }
 
+  private async pause(ms: number): Promise<boolean> {
+    if (ms <= 0) return !this.abort.signal.aborted;
+    try {
+      await delay(ms, undefined, { signal: this.abort.signal });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private async deliver(url: string, payload: WebhookPayload): Promise<void> {
     const event = { resource: payload.resource, resourceId: payload.resource_id, status: payload.status };
-    for (let attempt = 1; attempt <= this.attempts; attempt++) {
+    if (!(await this.pause(this.queueDelayMs))) return;
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.bearerToken) headers.authorization = `Bearer ${this.bearerToken}`;
+    for (let attempt = 1; attempt <= this.retries + 1; attempt++) {
       if (this.abort.signal.aborted) return;
       try {
         const response = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers,
           body: JSON.stringify(payload),
           signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.timeoutMs)]),
         });
@@ -86,18 +121,13 @@ export class WebhookSender {
           return;
         }
         this.logger.warn({ ...event, attempt, httpStatus: response.status }, 'sandbox webhook refused');
+        if (!retryable(response.status)) return;
       } catch (error) {
         if (this.abort.signal.aborted) return;
         this.logger.warn({ ...event, attempt, err: error }, 'sandbox webhook delivery failed');
       }
-      if (attempt < this.attempts) {
-        try {
-          await delay(this.backoffMs * 2 ** (attempt - 1), undefined, { signal: this.abort.signal });
-        } catch {
-          return;
-        }
-      }
+      if (attempt <= this.retries && !(await this.pause(this.retryDelayMs))) return;
     }
-    this.logger.error(event, 'sandbox webhook dropped after retries');
+    this.logger.error(event, 'sandbox webhook dropped after its retries, as Altegio drops it');
   }
 }
