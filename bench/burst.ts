@@ -201,6 +201,7 @@ export async function benchBurst(args: string[]): Promise<string> {
       done: boolean;
       last: string;
       masters: number;
+      day: number;
     }
     const booking: Booker[] = [];
     const stepLatencies: number[] = [];
@@ -241,10 +242,14 @@ export async function benchBurst(args: string[]): Promise<string> {
         booker.masters = Math.max(1, choicesOf(message).length - 1);
         pressIndex(booker, message, 1 + (booker.index % booker.masters));
       } else if (/no free time left/.test(text)) {
+        booker.day += 1;
         const back = message.buttons.find((b) => /back/i.test(b.text));
         if (back) act(booker, () => telegram.userPresses(booker.chatId, message.messageId, back.data));
+      } else if (text.startsWith('Choose a day')) {
+        pressIndex(booker, message, booker.day);
       } else if (/free time/.test(text)) {
-        pressIndex(booker, message, Math.floor(booker.index / booker.masters));
+        // Every third time: an hour's visit starting at the next half hour would overlap.
+        pressIndex(booker, message, 3 * Math.floor(booker.index / booker.masters));
       } else if (message.buttons.length > 0) {
         pressIndex(booker, message, 0);
       }
@@ -305,6 +310,7 @@ export async function benchBurst(args: string[]): Promise<string> {
         done: false,
         last: '',
         masters: 1,
+        day: 0,
       };
       booking.push(booker);
       bookerById.set(booker.chatId, booker);
