@@ -6,104 +6,44 @@
  */
 import { z } from 'zod';
 import { MESSENGERS } from './channels.js';
-import { DURATION_HINT, ms, parseDuration } from './duration.js';
-import { normalizePhone } from './phone.js';
+import { ms } from './duration.js';
 import { type SettingsProblem, toProblems } from './settings-problems.js';
+import { defaultTemplates, type Template, template } from './settings-templates.js';
+import {
+  altegioId,
+  bool,
+  DEFAULT_REMINDER_OFFSET,
+  duration,
+  isTimeZone,
+  LANGUAGES,
+  type Language,
+  link,
+  oneOf,
+  phone,
+  quoted,
+  TASK_STATUSES,
+  text,
+  wholeNumber,
+} from './settings-values.js';
 import {
   BRANCH_FIELD_VARIABLES,
-  isTemplateVariable,
   scanTemplate,
   TEMPLATE_VARIABLES,
   type TemplateVariable,
 } from './template-variables.js';
 
 export { formatProblems, type SettingsProblem } from './settings-problems.js';
-
-export const LANGUAGES = ['ru', 'uk', 'en'] as const;
-export const TEMPLATE_KINDS = [
-  'new-record',
-  'reminder',
-  'record-changed',
-  'record-cancelled',
-  'feedback',
-  'birthday',
-] as const;
-export const TASK_STATUSES = ['confirmed', 'came', 'no-show', 'waiting', 'deleted'] as const;
-
-export type Language = (typeof LANGUAGES)[number];
-
-/** A language code (Telegram's `language_code`, a stored one) if the bot speaks it, else undefined. */
-export function asLanguage(code: string | null | undefined): Language | undefined {
-  return (LANGUAGES as readonly string[]).includes(code ?? '') ? (code as Language) : undefined;
-}
-export type TemplateKind = (typeof TEMPLATE_KINDS)[number];
-export type TaskStatus = (typeof TASK_STATUSES)[number];
-
-/** A reminder without an offset is sent this long before the visit. */
-export const DEFAULT_REMINDER_OFFSET = '24h';
-
-// === Field builders: each carries the one message a user needs, whatever went wrong.
-//
-// Numbers and booleans are strict: `"3"` or `"yes"` is refused (with a hint) rather than coerced,
-// so a value always reads back exactly as it was meant. The one exception is a phone number,
-// which YAML turns into a number when written without quotes: accepting that is harmless.
-
-const quoted = (values: readonly string[]): string => values.map((value) => `"${value}"`).join(', ');
-
-const bool = () => z.boolean({ error: 'must be true or false' });
-const text = () => z.string({ error: 'must be text' });
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: `must be one of ${quoted(values)}` });
-
-function wholeNumber(min: number, max: number, message: string) {
-  return z
-    .number({ error: message })
-    .int({ error: message })
-    .min(min, { error: message })
-    .max(max, { error: message });
-}
-
-const altegioId = (what: string) =>
-  wholeNumber(1, Number.MAX_SAFE_INTEGER, `must be a positive whole number: the ${what} id in Altegio`);
-
-/** `positive`: for menus, where 0s would close the menu before anyone could answer. */
-function duration(options: { positive?: boolean } = {}) {
-  return z.string({ error: `${DURATION_HINT}, written as text with its unit` }).superRefine((value, ctx) => {
-    const result = parseDuration(value);
-    if (!result.ok) ctx.addIssue({ code: 'custom', message: result.reason });
-    else if (options.positive && result.ms === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must be longer than 0s: a menu that closes at once cannot be answered',
-      });
-    }
-  });
-}
-
-const PHONE_HINT = 'must be a phone number with country code, e.g. "+7 916 123-45-67"';
-const phone = z.union([z.string(), z.number()], { error: PHONE_HINT }).transform((raw, ctx) => {
-  const normalized = normalizePhone(raw);
-  if (normalized === null) {
-    ctx.addIssue({ code: 'custom', message: PHONE_HINT });
-    return z.NEVER;
-  }
-  // Stored normalised (digits, country code first) so every consumer compares like with like.
-  return normalized;
-});
-
-function isTimeZone(value: string): boolean {
-  if (value === '') return false;
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const link = text().refine((value) => value === '' || /^https?:\/\/\S+$/.test(value), {
-  error: 'must be a link starting with https:// (or http://), or empty',
-});
+export { defaultTemplates, type Template } from './settings-templates.js';
+export {
+  asLanguage,
+  DEFAULT_REMINDER_OFFSET,
+  LANGUAGES,
+  type Language,
+  TASK_STATUSES,
+  type TaskStatus,
+  TEMPLATE_KINDS,
+  type TemplateKind,
+} from './settings-values.js';
 
 // === Sections
 
@@ -244,101 +184,6 @@ const variables = z.strictObject({
     })
     .default(() => ({})),
 });
-
-const ALLOWED_VARIABLES = TEMPLATE_VARIABLES.map((name) => `{{${name}}}`).join(', ');
-
-const template = z
-  .strictObject({
-    kind: oneOf(TEMPLATE_KINDS),
-    text: text().min(1, { error: 'must not be empty' }),
-    /** Absent: the template follows `variables.language`. */
-    language: oneOf(LANGUAGES).optional(),
-    offset: duration().optional(),
-    enabled: bool().default(true),
-  })
-  .superRefine(
-    (item, ctx) => {
-      const name = (TEMPLATE_KINDS as readonly string[]).includes(item.kind)
-        ? `the ${item.kind} template`
-        : 'this template';
-      const { names, unbalanced } = scanTemplate(item.text);
-      for (const variable of names.filter((candidate) => !isTemplateVariable(candidate))) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['text'],
-          input: item.text,
-          message: `unknown variable {{${variable}}} in ${name}; allowed: ${ALLOWED_VARIABLES}`,
-        });
-      }
-      if (unbalanced) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['text'],
-          input: item.text,
-          message: `${name} has a "{{" or "}}" that does not belong to a variable`,
-        });
-      }
-    },
-    // Runs even when another field of the template is wrong, so all problems come out at once.
-    { when: (payload) => !payload.issues.some((issue) => issue.path?.[0] === 'text') },
-  )
-  .superRefine(
-    (item, ctx) => {
-      if (item.kind !== 'reminder' && item.offset !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['offset'],
-          input: item.offset,
-          message: `only reminder templates have an offset; remove it from the ${item.kind} template`,
-        });
-      }
-    },
-    {
-      when: (payload) =>
-        !payload.issues.some((issue) => issue.path?.[0] === 'kind' || issue.path?.[0] === 'offset'),
-    },
-  )
-  .transform((item) =>
-    item.kind === 'reminder' && item.offset === undefined
-      ? { ...item, offset: DEFAULT_REMINDER_OFFSET }
-      : item,
-  );
-
-export type Template = z.output<typeof template>;
-
-/**
- * The default list: one template of each kind, in Russian like the default `variables.language`.
- * They avoid `{{booking_link}}`, `{{review_link}}` and `{{branch_address}}` on purpose: those need
- * the branch fields filled in, and adding a branch must not make the defaults invalid.
- */
-export function defaultTemplates(): Template[] {
-  const visit = '{{date}} ({{weekday}}) в {{time}}: {{services}}, мастер {{staff}}';
-  const texts: { kind: TemplateKind; text: string; offset?: string }[] = [
-    { kind: 'new-record', text: `{{client_name}}, вы записаны в {{branch_name}} на ${visit}.` },
-    {
-      kind: 'reminder',
-      offset: DEFAULT_REMINDER_OFFSET,
-      text: `{{client_name}}, напоминаем о записи в {{branch_name}} на ${visit}.`,
-    },
-    {
-      kind: 'record-changed',
-      text: `{{client_name}}, ваша запись в {{branch_name}} изменена. Теперь: ${visit}.`,
-    },
-    {
-      kind: 'record-cancelled',
-      text: '{{client_name}}, ваша запись в {{branch_name}} на {{date}} в {{time}} отменена. Будем рады видеть вас снова!',
-    },
-    {
-      kind: 'feedback',
-      text: '{{client_name}}, спасибо, что были у нас в {{branch_name}}! Оцените, пожалуйста, визит от 1 до 5.',
-    },
-    {
-      kind: 'birthday',
-      text: '{{client_name}}, с днём рождения! {{branch_name}} желает вам счастья и прекрасного настроения.',
-    },
-  ];
-  return texts.map((item): Template => ({ ...item, language: 'ru', enabled: true }));
-}
 
 const tasks = z.strictObject({
   onStatusChange: z
