@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SendLimiter } from './telegram-limits.js';
 import { FakeTelegramServer } from './telegram-server.js';
 
 const TOKEN = '42:fake';
@@ -120,5 +121,56 @@ describe('fake Telegram Bot API', () => {
     expect(res.status).toBe(200);
     const recorded = await fake.waitFor((c) => c.method === 'sendMessage', 500);
     expect(recorded.params).toEqual({ chat_id: '3', text: 'form', reply_markup: { remove_keyboard: true } });
+  });
+});
+
+describe('fake Telegram Bot API limit mode', () => {
+  it('refuses with 429 a second message in a chat within a second, and a 31st overall', () => {
+    const limiter = new SendLimiter();
+    expect(limiter.admit('a', 0)).toEqual({ ok: true });
+    expect(limiter.admit('a', 999)).toEqual({ ok: false, retryAfter: 1 });
+    expect(limiter.admit('a', 1000)).toEqual({ ok: true });
+    for (let i = 0; i < 29; i++) expect(limiter.admit(`c${i}`, 1500).ok).toBe(true);
+    expect(limiter.admit('late', 1600)).toEqual({ ok: false, retryAfter: 1 });
+    expect(limiter.admit('late', 2000)).toEqual({ ok: true });
+    expect(limiter.refused).toBe(2);
+    expect(limiter.refusedByChat.get('late')).toBe(1);
+  });
+
+  it('answers the envelope Telegram does: 429 with parameters.retry_after, 403 for a blocked chat, 409 on conflict', async () => {
+    const fake = new FakeTelegramServer({ token: TOKEN, limits: true });
+    const { apiRoot } = await fake.start();
+    const call = async (method: string, body: unknown) => {
+      const res = await fetch(new URL(`./bot${TOKEN}/${method}`, apiRoot), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, json: await res.json() };
+    };
+    try {
+      expect((await call('sendMessage', { chat_id: 5, text: 'one' })).status).toBe(200);
+      expect(await call('sendMessage', { chat_id: 5, text: 'two' })).toMatchObject({
+        status: 429,
+        json: { ok: false, error_code: 429, parameters: { retry_after: 1 } },
+      });
+      fake.setBlocked(6, true);
+      expect(await call('sendMessage', { chat_id: 6, text: 'hi' })).toMatchObject({
+        status: 403,
+        json: { description: 'Forbidden: bot was blocked by the user' },
+      });
+      fake.setConflict(true);
+      expect((await call('getUpdates', { timeout: 0 })).status).toBe(409);
+      fake.setConflict(false);
+      expect((await call('getUpdates', { timeout: 0 })).status).toBe(200);
+      expect(
+        await call('setMyCommands', { commands: [{ command: 'Bad!', description: 'x' }] }),
+      ).toMatchObject({
+        status: 400,
+      });
+      expect(fake.commands.size).toBe(0);
+    } finally {
+      await fake.stop();
+    }
   });
 });
