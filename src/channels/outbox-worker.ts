@@ -27,6 +27,8 @@ export interface OutboxWorkerOptions {
   pollMs?: number;
   /** Where sleeps come from (tests move a manual clock). Default: real timers. */
   sleepTimers?: TimerHost;
+  /** A failed round (it is retried on the next look). Default: logged. */
+  onError?(error: unknown): void;
 }
 
 export interface OutboxWorker {
@@ -78,7 +80,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const loop = createDueLoop({
     nextDueAt: () => outbox.nextAttemptAt(),
     run: pump,
-    onError: (error) => logger.error({ err: error }, 'moving outbox rows to the dispatcher failed'),
+    onError:
+      options.onError ??
+      ((error) => logger.error({ err: error }, 'moving outbox rows to the dispatcher failed')),
     clock,
     maxSleepMs: options.pollMs ?? 5_000,
     ...(options.sleepTimers ? { timers: options.sleepTimers } : {}),

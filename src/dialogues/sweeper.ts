@@ -16,6 +16,8 @@ export interface SweeperOptions {
   maxSleepMs?: number;
   /** Where sleeps come from (tests move a manual clock). Default: real timers. */
   sleepTimers?: TimerHost;
+  /** A failed sweep (it is retried on the next look). Default: logged. */
+  onError?(error: unknown): void;
 }
 
 export interface Sweeper {
@@ -35,7 +37,9 @@ export function createSweeper(options: SweeperOptions): Sweeper {
       const fired = await options.fire();
       if (fired > 0) options.logger.debug({ fired }, 'delivered due deadlines');
     },
-    onError: (error) => options.logger.error({ err: error }, 'delivering due deadlines failed; will retry'),
+    onError:
+      options.onError ??
+      ((error) => options.logger.error({ err: error }, 'delivering due deadlines failed; will retry')),
     clock: options.clock,
     maxSleepMs: options.maxSleepMs ?? 30_000,
     ...(options.sleepTimers ? { timers: options.sleepTimers } : {}),

@@ -14,6 +14,8 @@ export interface IngestOptions {
   plan?(change: RecordChange): void;
   /** Called after jobs may have been planned, so the worker looks at them now. */
   onPlanned?(): void;
+  /** A webhook that could not be processed (it stays in the ledger for the next start). Default: logged. */
+  onError?(error: unknown, ledgerKey: string): void;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface IngestOptions {
  * mirror moves forward (never backward: an out-of-order update is ignored). Notification planning
  * builds on the mirror's answer (`changed`, `previous`, `current`).
  */
-export function createIngest({ store, altegio, logger, plan, onPlanned }: IngestOptions) {
+export function createIngest({ store, altegio, logger, plan, onPlanned, onError }: IngestOptions) {
   /**
    * `backfill`: the event comes from a reconcile sync and describes a record that existed before
    * the engine last looked (first start, or created before the last sync): the planner treats a
@@ -79,7 +81,8 @@ export function createIngest({ store, altegio, logger, plan, onPlanned }: Ingest
       }
     } catch (error) {
       // Left unprocessed in the ledger: start-up replays it.
-      logger.error({ err: error, ledgerKey }, 'processing an Altegio webhook failed');
+      if (onError) onError(error, ledgerKey);
+      else logger.error({ err: error, ledgerKey }, 'processing an Altegio webhook failed');
     }
   };
 }

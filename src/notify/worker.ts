@@ -46,6 +46,8 @@ export interface NotificationWorkerOptions {
   sleepTimers?: TimerHost;
   /** Runs the queued Confirm/Cancel writes; without it such jobs fail (nothing queues them then). */
   visitWrites?: VisitWrites;
+  /** A failed round of the jobs loop (it is retried on the next look). Default: logged. */
+  onError?(error: unknown): void;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -146,7 +148,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
   const loop = createDueLoop({
     nextDueAt: () => store.jobs.nextDueAt(),
     run: runDue,
-    onError: (error) => logger.error({ err: error }, 'running notification jobs failed'),
+    onError: options.onError ?? ((error) => logger.error({ err: error }, 'running notification jobs failed')),
     clock,
     maxSleepMs: options.pollMs ?? 15_000,
     ...(options.sleepTimers ? { timers: options.sleepTimers } : {}),

@@ -1,0 +1,159 @@
+/**
+ * The `dialogues` part: the dialogue runtime with its deadline sweeper, the outbox worker that
+ * sends what the steps queue, and how a client sees a wait for the Altegio budget. On stop it
+ * drains the steps in flight (the channels have already stopped taking messages).
+ *
+ * @module
+ */
+import type { CachedAltegioApi } from '../altegio/cache.js';
+import type { InboundMessage } from '../channels/channel.js';
+import { createDispatcher, type DispatcherOptions } from '../channels/dispatcher.js';
+import { createOutboxWorker, type OutboxItem, type OutboxWorker } from '../channels/outbox-worker.js';
+import { createAltegioBookingPort } from '../dialogues/booking-port.js';
+import { createBusyNotice } from '../dialogues/busy-notice.js';
+import { createStoreFeedbackPort } from '../dialogues/feedback-port.js';
+import { type RunningInspector, startInspector } from '../dialogues/inspector.js';
+import { createDialogueKinds } from '../dialogues/machines.js';
+import type { Language } from '../dialogues/registry.js';
+import { createAltegioReminderPort } from '../dialogues/reminder-port.js';
+import {
+  createDialogueRuntime,
+  type DialogueRuntime,
+  type DialogueRuntimeOptions,
+} from '../dialogues/runtime.js';
+import { createSweeper, type Sweeper } from '../dialogues/sweeper.js';
+import { createWaitFeedback, inChat, type WaitFeedbackOptions } from '../dialogues/waiting.js';
+import type { Clock } from '../domain/clock.js';
+import type { Settings } from '../domain/settings.js';
+import type { Logger } from '../log.js';
+import type { VisitWrites } from '../notify/visit-writes.js';
+import { createSqliteDialogueStore } from '../store/dialogue-store.js';
+import type { Store } from '../store/index.js';
+import { renderReply } from '../templates/render-reply.js';
+import type { ChannelsPart } from './channels.js';
+import type { EngineErrorHandler } from './errors.js';
+import type { Part } from './lifecycle.js';
+
+export interface DialoguesOptions {
+  store: Store;
+  altegio: CachedAltegioApi;
+  settings(): Settings;
+  channels: ChannelsPart;
+  clock: Clock;
+  logger: Logger;
+  onError: EngineErrorHandler;
+  languageFor(code: string | undefined): Language;
+  /** The branches this engine books in (all of the sandbox's in sandbox mode). */
+  serveAllBranches: boolean;
+  visitWrites(): VisitWrites;
+  onIntents: NonNullable<DialogueRuntimeOptions['onIntents']>;
+  /** `INSPECT=1`: the XState inspector's port on loopback. */
+  inspectorPort: number | undefined;
+  waitFeedback?: Pick<WaitFeedbackOptions, 'typingEveryMs' | 'longWaitMs'> | undefined;
+  channelLimits?: DispatcherOptions<OutboxItem>['limits'] | undefined;
+}
+
+export interface DialoguesPart extends Part {
+  readonly outbox: OutboxWorker;
+  readonly sweeper: Sweeper;
+  /** Available once started. */
+  readonly runtime: DialogueRuntime;
+  readonly inspector: RunningInspector | undefined;
+  /** Hands a client's message to its dialogue; a failure goes to the error hook. */
+  onInbound(message: InboundMessage): void;
+}
+
+export function createDialoguesPart(options: DialoguesOptions): DialoguesPart {
+  const { store, altegio, clock, logger, channels, onError } = options;
+  const outbox = createOutboxWorker({
+    outbox: store.outbox,
+    conversations: store.conversations,
+    dispatcher: () =>
+      createDispatcher<OutboxItem>({
+        channels: channels.channels,
+        logger,
+        limits: {
+          ...(channels.whatsapp ? { whatsapp: channels.whatsapp.limits } : {}),
+          ...options.channelLimits,
+        },
+        onSent: (item) => outbox.sent(item),
+        onFailed: (item, error) => outbox.failed(item, error),
+      }),
+    isRunning: channels.isRunning,
+    clock,
+    logger,
+    onError: (error) => onError({ part: 'outbox', error, during: 'moving outbox rows to the dispatcher' }),
+  });
+  // A client whose step waits for the Altegio budget sees "typing…", and in words when it is long.
+  const waiting = createWaitFeedback({
+    ...options.waitFeedback,
+    typing: (chat) => channels.channels[chat.channel]?.typing?.(chat.chatId),
+    tellBusy: createBusyNotice({
+      outbox: store.outbox,
+      clock,
+      languageFor: options.languageFor,
+      onOutbox: () => outbox.wake(),
+    }),
+  });
+  let runtime: DialogueRuntime | undefined;
+  let inspector: RunningInspector | undefined;
+  const sweeper = createSweeper({
+    timers: store.timers,
+    fire: () => part.runtime.fireDueTimers(),
+    clock,
+    logger,
+    onError: (error) => onError({ part: 'sweeper', error, during: 'delivering due deadlines' }),
+  });
+
+  const part: DialoguesPart = {
+    name: 'dialogues',
+    outbox,
+    sweeper,
+    get runtime() {
+      if (!runtime) throw new Error('the dialogues part has not started');
+      return runtime;
+    },
+    get inspector() {
+      return inspector;
+    },
+    onInbound(message) {
+      const chat = { channel: message.channel, chatId: message.chatId, languageCode: message.languageCode };
+      inChat(chat, () => part.runtime.handleInbound(message)).catch((error: unknown) => {
+        onError({ part: 'dialogues', error, during: 'handling a message', chat });
+      });
+    },
+    async start() {
+      if (options.inspectorPort !== undefined)
+        inspector = await startInspector(logger, options.inspectorPort);
+      const onQueued = waiting.onQueued;
+      const branchSource = {
+        altegio,
+        settings: options.settings,
+        serveAllBranches: options.serveAllBranches,
+      };
+      runtime = createDialogueRuntime({
+        store: createSqliteDialogueStore(store, { clock }),
+        kinds: createDialogueKinds({
+          settings: options.settings,
+          booking: createAltegioBookingPort({ ...branchSource, logger, onQueued }),
+          reminder: createAltegioReminderPort(altegio, clock, options.visitWrites(), { onQueued }),
+          feedback: createStoreFeedbackPort(store),
+        }),
+        clock,
+        logger: logger.child({ component: 'dialogues' }),
+        render: (message, language) => renderReply(message, language),
+        defaultLanguage: () => options.settings().variables.language,
+        onOutbox: () => outbox.wake(),
+        onTimersChanged: () => sweeper.wake(),
+        onIntents: options.onIntents,
+        ...(inspector ? { inspect: inspector.inspect } : {}),
+      });
+    },
+    async stop() {
+      await runtime?.drain();
+      await inspector?.stop();
+      waiting.stop();
+    },
+  };
+  return part;
+}

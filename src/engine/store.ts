@@ -1,0 +1,61 @@
+/**
+ * The `store` part: the settings file and the SQLite database. Started first and stopped last,
+ * so every other part can write until it has stopped.
+ *
+ * @module
+ */
+import type { Env } from '../config/env.js';
+import { loadSettingsFile } from '../config/settings-file.js';
+import { createSettingsHolder, type SettingsHolder } from '../config/settings-holder.js';
+import type { Clock } from '../domain/clock.js';
+import type { Logger } from '../log.js';
+import { type Checkpointer, startCheckpointer } from '../store/checkpointer.js';
+import { createStore, type Store } from '../store/index.js';
+import type { Part } from './lifecycle.js';
+
+export interface StorePart extends Part {
+  /** Available once started. */
+  readonly store: Store;
+  readonly settings: SettingsHolder;
+}
+
+export function createStorePart(env: Env, clock: Clock, logger: Logger): StorePart {
+  let store: Store | undefined;
+  let settings: SettingsHolder | undefined;
+  let checkpointer: Checkpointer | undefined;
+  return {
+    name: 'store',
+    get store() {
+      if (!store) throw new Error('the store part has not started');
+      return store;
+    },
+    get settings() {
+      if (!settings) throw new Error('the store part has not started');
+      return settings;
+    },
+    async start() {
+      const loaded = await loadSettingsFile(env.settingsFile, { explicit: env.settingsFileExplicit });
+      if (!loaded.ok) throw loaded.error;
+      logger.info(
+        { settingsFile: env.settingsFile },
+        loaded.source === 'defaults' ? 'no settings file found, using defaults' : 'settings loaded',
+      );
+      settings = createSettingsHolder(loaded.settings, env.settingsFile);
+      const opened = createStore(env.databasePath, { clock });
+      store = opened;
+      logger.info(
+        { database: env.databasePath, applied: opened.migrationsApplied },
+        opened.migrationsApplied > 0
+          ? `applied ${opened.migrationsApplied} database migration(s)`
+          : 'database schema up to date',
+      );
+      if (!opened.sqlite.memory) {
+        checkpointer = startCheckpointer(opened.sqlite, { onProblem: (problem) => logger.warn(problem) });
+      }
+    },
+    async stop() {
+      await checkpointer?.stop();
+      store?.close();
+    },
+  };
+}
