@@ -29,6 +29,7 @@ import {
   type Session,
   setSessionCookie,
 } from './session.js';
+import { stopLayoutWorker } from './statechart.js';
 
 export interface ConsoleOptions {
   /** Without it the console is off: its pages say so and nothing else is shown. */
@@ -120,6 +121,8 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
   const send = (reply: FastifyReply, body: Html, status = 200) =>
     reply.code(status).type('text/html; charset=utf-8').send(body.value);
 
+  // The statechart layout worker ends with the server, so that a stopped engine leaves nothing running.
+  app.addHook('onClose', async () => stopLayoutWorker());
   void app.register(async (scope) => {
     scope.addContentTypeParser(
       'application/x-www-form-urlencoded',

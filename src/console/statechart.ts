@@ -2,11 +2,12 @@
  * A statechart drawn from a machine definition itself: its states and transitions are read from
  * the XState machine (`machine.root`), laid out by elkjs (the Eclipse Layout Kernel, layered
  * algorithm) and written as SVG, so the picture cannot drift from the code. elkjs's bundled build
- * runs in this process; a layout of our machines takes milliseconds and is kept per machine.
+ * runs in a worker thread (`elk-worker.cjs`): a first layout costs up to a second of CPU, which
+ * the engine's main thread must not spend. Each machine's layout is kept, so only the first view
+ * of a machine waits for it.
  */
-
-import elkModule from 'elkjs/lib/elk.bundled.js';
-import type { ELK, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
+import { Worker } from 'node:worker_threads';
+import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import type { AnyStateMachine } from 'xstate';
 import { escapeHtml } from './html.js';
 
@@ -101,15 +102,54 @@ interface Laid {
 }
 
 const cache = new Map<string, Promise<Laid>>();
-// The package is CommonJS: at run time the default import is the constructor itself, while the
-// type declarations describe an ES module, hence the one cast.
-const ElkConstructor = ((elkModule as unknown as { default?: unknown }).default ??
-  elkModule) as new () => ELK;
-const elk = new ElkConstructor();
+interface WorkerAnswer {
+  id: number;
+  result?: ElkNode;
+  error?: string;
+}
+
+let worker: Worker | undefined;
+let nextId = 0;
+const waiting = new Map<number, { resolve: (node: ElkNode) => void; reject: (error: Error) => void }>();
+
+/** Ends the layout worker (the console's server closing); a later layout starts a new one. */
+export async function stopLayoutWorker(): Promise<void> {
+  const running = worker;
+  worker = undefined;
+  if (running) await running.terminate();
+}
+
+/** Started on the first layout, unref'd, and ended by `stopLayoutWorker` when the server closes. */
+function layoutInWorker(graph: ElkNode): Promise<ElkNode> {
+  if (!worker) {
+    const started = new Worker(new URL('./elk-worker.cjs', import.meta.url));
+    started.unref();
+    started.on('message', (answer: WorkerAnswer) => {
+      const pending = waiting.get(answer.id);
+      waiting.delete(answer.id);
+      if (answer.result) pending?.resolve(answer.result);
+      else pending?.reject(new Error(`statechart layout failed: ${answer.error ?? 'no result'}`));
+    });
+    const fail = (error: Error) => {
+      if (worker === started) worker = undefined;
+      for (const pending of waiting.values()) pending.reject(error);
+      waiting.clear();
+    };
+    started.on('error', fail);
+    started.on('exit', (code) => fail(new Error(`statechart layout worker exited (${code})`)));
+    worker = started;
+  }
+  const id = nextId++;
+  const running = worker;
+  return new Promise((resolve, reject) => {
+    waiting.set(id, { resolve, reject });
+    running.postMessage({ id, graph });
+  });
+}
 
 async function layout(machine: AnyStateMachine): Promise<Laid> {
   const graph = toGraph(machine);
-  const laid = await elk.layout(graph.root);
+  const laid = await layoutInWorker(graph.root);
   const origin = new Map<string, { x: number; y: number }>();
   const boxes: { node: ElkNode; x: number; y: number; compound: boolean }[] = [];
   const visit = (node: ElkNode, dx: number, dy: number) => {

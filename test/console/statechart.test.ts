@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { AnyStateMachine } from 'xstate';
 import { bookingMachine } from '../../machines/booking/index.js';
 import { reminderMachine } from '../../machines/reminder/index.js';
-import { activeStates, eventLabel, statechartSvg } from '../../src/console/statechart.js';
+import { activeStates, eventLabel, statechartSvg, stopLayoutWorker } from '../../src/console/statechart.js';
 
 /** Every state id of a machine, read from its definition. */
 function stateIds(machine: AnyStateMachine): string[] {
@@ -16,6 +16,8 @@ function stateIds(machine: AnyStateMachine): string[] {
 }
 
 describe('statechart drawn from the machine definition', () => {
+  afterAll(() => stopLayoutWorker());
+
   it('has a box for every state of the machine and highlights the current one with its parents', async () => {
     const svg = await statechartSvg(reminderMachine, 'menu.waiting', 'reminder');
     for (const id of stateIds(reminderMachine)) expect(svg, id).toContain(`data-state="${id}"`);
