@@ -19,6 +19,8 @@ import type {
 } from '../../src/domain/booking.js';
 import { MachineDriver } from './driver.js';
 
+export { failing } from './driver.js';
+
 export const BRANCHES: Branch[] = [
   { id: 1, title: 'Centre', address: '1 Main Street', timezone: 'Europe/Moscow' },
   { id: 2, title: 'Riverside', address: '5 River Road', timezone: 'Europe/Moscow' },
@@ -62,22 +64,6 @@ export const defaultAltegio = (): FakeAltegio => ({
     staffName: STAFF.find((member) => member.id === request.staffId)?.name ?? 'Boris',
   }),
 });
-
-/** A call that rejects the first `times` times with `error`, then behaves like `then`. */
-export function failing<A extends unknown[], R>(
-  then: (...args: A) => Promise<R>,
-  error: unknown = new Error('ECONNRESET'),
-  times = 1,
-): (...args: A) => Promise<R> {
-  let left = times;
-  return (...args) => {
-    if (left > 0) {
-      left -= 1;
-      return Promise.reject(error);
-    }
-    return then(...args);
-  };
-}
 
 export const alwaysFailing = (): Promise<never> => Promise.reject(new Error('ECONNREFUSED'));
 

@@ -42,37 +42,26 @@ interface Spot {
   back: string | null;
 }
 
+/** The list steps in order, with their load call; the nth is reached by the first n steps of PATH. */
+const LIST_STEPS = [
+  ['branch', 'loadBranches'],
+  ['service', 'loadServices'],
+  ['staff', 'loadStaff'],
+  ['date', 'loadDates'],
+  ['time', 'loadTimes'],
+] as const satisfies ReadonlyArray<readonly [string, keyof FakeAltegio]>;
+
 const SPOTS: Spot[] = [
-  { state: 'branch.choosing', steps: [], back: null },
-  { state: 'branch.failed', steps: [], altegio: { loadBranches: alwaysFailing }, back: null },
-  { state: 'service.choosing', steps: PATH.slice(0, 1), back: 'branch.choosing' },
-  {
-    state: 'service.failed',
-    steps: PATH.slice(0, 1),
-    altegio: { loadServices: alwaysFailing },
-    back: 'branch.choosing',
-  },
-  { state: 'staff.choosing', steps: PATH.slice(0, 2), back: 'service.choosing' },
-  {
-    state: 'staff.failed',
-    steps: PATH.slice(0, 2),
-    altegio: { loadStaff: alwaysFailing },
-    back: 'service.choosing',
-  },
-  { state: 'date.choosing', steps: PATH.slice(0, 3), back: 'staff.choosing' },
-  {
-    state: 'date.failed',
-    steps: PATH.slice(0, 3),
-    altegio: { loadDates: alwaysFailing },
-    back: 'staff.choosing',
-  },
-  { state: 'time.choosing', steps: PATH.slice(0, 4), back: 'date.choosing' },
-  {
-    state: 'time.failed',
-    steps: PATH.slice(0, 4),
-    altegio: { loadTimes: alwaysFailing },
-    back: 'date.choosing',
-  },
+  // Each list step waits in its menu and after a failed load; Back leads to the step before.
+  ...LIST_STEPS.flatMap(([step, load], done): Spot[] => {
+    const steps = PATH.slice(0, done);
+    const before = LIST_STEPS[done - 1];
+    const back = before ? `${before[0]}.choosing` : null;
+    return [
+      { state: `${step}.choosing`, steps, back },
+      { state: `${step}.failed`, steps, altegio: { [load]: alwaysFailing }, back },
+    ];
+  }),
   { state: 'fullName', steps: PATH.slice(0, 5), back: 'time.choosing' },
   { state: 'phone', steps: PATH.slice(0, 6), back: 'fullName' },
   { state: 'summary', steps: PATH, back: 'phone' },
@@ -473,43 +462,13 @@ describe('booking machine: reply timeout', () => {
 
 describe('booking machine: Altegio failures', () => {
   const working = defaultAltegio();
-  const loaders: Array<{
-    loader: keyof FakeAltegio;
-    altegio: Partial<FakeAltegio>;
-    steps: Step[];
-    step: string;
-  }> = [
-    {
-      loader: 'loadBranches',
-      altegio: { loadBranches: failing(working.loadBranches) },
-      steps: [],
-      step: 'branch',
-    },
-    {
-      loader: 'loadServices',
-      altegio: { loadServices: failing(working.loadServices) },
-      steps: PATH.slice(0, 1),
-      step: 'service',
-    },
-    {
-      loader: 'loadStaff',
-      altegio: { loadStaff: failing(working.loadStaff) },
-      steps: PATH.slice(0, 2),
-      step: 'staff',
-    },
-    {
-      loader: 'loadDates',
-      altegio: { loadDates: failing(working.loadDates) },
-      steps: PATH.slice(0, 3),
-      step: 'date',
-    },
-    {
-      loader: 'loadTimes',
-      altegio: { loadTimes: failing(working.loadTimes) },
-      steps: PATH.slice(0, 4),
-      step: 'time',
-    },
-  ];
+  const loaders = LIST_STEPS.map(([step, loader], done) => ({
+    loader,
+    // Fails once, then loads as usual.
+    altegio: { [loader]: failing(working[loader] as () => Promise<unknown>) } as Partial<FakeAltegio>,
+    steps: PATH.slice(0, done),
+    step,
+  }));
 
   it.each(loaders)(
     'a failed $loader says so, offers Retry, and retrying continues',
@@ -670,41 +629,20 @@ describe('booking machine: unexpected input', () => {
 });
 
 describe('booking machine: empty lists', () => {
-  it.each([
-    { altegio: { loadBranches: async () => [] }, steps: [], key: 'booking.branch.none', values: ['cancel'] },
-    {
-      altegio: { loadServices: async () => [] },
-      steps: PATH.slice(0, 1),
-      key: 'booking.service.none',
-      values: ['back', 'cancel'],
-    },
-    {
-      altegio: { loadStaff: async () => [] },
-      steps: PATH.slice(0, 2),
-      key: 'booking.staff.none',
-      values: ['back', 'cancel'],
-    },
-    {
-      altegio: { loadDates: async () => [] },
-      steps: PATH.slice(0, 3),
-      key: 'booking.date.none',
-      values: ['back', 'cancel'],
-    },
-    {
-      altegio: { loadTimes: async () => [] },
-      steps: PATH.slice(0, 4),
-      key: 'booking.time.none',
-      values: ['back', 'cancel'],
-    },
-  ] satisfies Array<{ altegio: Partial<FakeAltegio>; steps: Step[]; key: string; values: string[] }>)(
-    'says $key and offers only a way out',
-    async ({ altegio, steps, key, values }) => {
-      const bot = await startBooking({ altegio });
-      await bot.run(steps);
-      expect(bot.last.text.key).toBe(key);
-      expect(bot.values).toEqual(values);
-    },
-  );
+  it.each(
+    LIST_STEPS.map(([step, load], done) => ({
+      altegio: { [load]: async () => [] } as Partial<FakeAltegio>,
+      steps: PATH.slice(0, done),
+      key: `booking.${step}.none`,
+      // The first step shown has no Back.
+      values: done === 0 ? ['cancel'] : ['back', 'cancel'],
+    })),
+  )('says $key and offers only a way out', async ({ altegio, steps, key, values }) => {
+    const bot = await startBooking({ altegio });
+    await bot.run(steps);
+    expect(bot.last.text.key).toBe(key);
+    expect(bot.values).toEqual(values);
+  });
 });
 
 describe('booking machine: paging', () => {

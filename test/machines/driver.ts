@@ -13,6 +13,22 @@ import {
 } from 'xstate';
 import type { ReplyMessage, UserEvent } from '../../machines/shared/events.js';
 
+/** A call that rejects the first `times` times with `error`, then behaves like `then`. */
+export function failing<A extends unknown[], R>(
+  then: (...args: A) => Promise<R>,
+  error: unknown = new Error('ECONNRESET'),
+  times = 1,
+): (...args: A) => Promise<R> {
+  let left = times;
+  return (...args) => {
+    if (left > 0) {
+      left -= 1;
+      return Promise.reject(error);
+    }
+    return then(...args);
+  };
+}
+
 /** `{ service: 'choosing' }` → `service.choosing`. */
 export function statePath(value: StateValue): string {
   if (typeof value === 'string') return value;

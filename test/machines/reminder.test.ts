@@ -12,7 +12,7 @@ import {
   decideCancellation,
   describeFailure,
 } from '../../src/domain/reminder.js';
-import { MachineDriver } from './driver.js';
+import { failing, MachineDriver } from './driver.js';
 
 const HOUR = 3_600_000;
 const VISIT = '2026-05-01T15:00:00+03:00';
@@ -57,20 +57,11 @@ const defaultPort = (): FakePort => ({
 });
 
 /** A call that rejects the first `times` times, then behaves like `then`. */
-function failing<A extends unknown[]>(
+const failingTimes = <A extends unknown[]>(
   then: (...args: A) => Promise<void>,
   times: number,
-  error: unknown = new Error('ECONNRESET'),
-): (...args: A) => Promise<void> {
-  let left = times;
-  return (...args) => {
-    if (left > 0) {
-      left -= 1;
-      return Promise.reject(error);
-    }
-    return then(...args);
-  };
-}
+  error?: unknown,
+) => failing(then, error, times);
 
 /** Every state path any bot was in (for the coverage check at the end). */
 const visited = new Set<string>();
@@ -382,7 +373,7 @@ describe('reminder machine: cancel', () => {
 
 describe('reminder machine: failed writes', () => {
   it('retries a failed confirmation once after the retry delay, with the same key', async () => {
-    const bot = await start({ port: { confirmVisit: failing(async () => {}, 1) } });
+    const bot = await start({ port: { confirmVisit: failingTimes(async () => {}, 1) } });
     await bot.choose('confirm');
     expect(bot.state).toBe('retrying');
     expect(bot.last).toEqual({ text: { key: 'reminder.retrying' } });
@@ -404,7 +395,7 @@ describe('reminder machine: failed writes', () => {
   });
 
   it('retries a failed cancellation without reading the record again', async () => {
-    const bot = await start({ port: { cancelVisit: failing(async () => {}, 1) } });
+    const bot = await start({ port: { cancelVisit: failingTimes(async () => {}, 1) } });
     await bot.choose('cancel');
     expect(bot.state).toBe('retrying');
     await bot.wait(RETRY_MS);
@@ -416,14 +407,16 @@ describe('reminder machine: failed writes', () => {
   it('uses 30 s between attempts when the runtime gives no retry delay', async () => {
     const bot = await start({
       input: { retryDelayMs: undefined },
-      port: { confirmVisit: failing(async () => {}, 1) },
+      port: { confirmVisit: failingTimes(async () => {}, 1) },
     });
     await bot.choose('confirm');
     expect(bot.timers.at(-1)?.delay).toBe(30_000);
   });
 
   it('tells the client and the admin when a confirmation fails twice', async () => {
-    const bot = await start({ port: { confirmVisit: failing(async () => {}, 2, new Error('HTTP 502')) } });
+    const bot = await start({
+      port: { confirmVisit: failingTimes(async () => {}, 2, new Error('HTTP 502')) },
+    });
     await bot.choose('confirm');
     await bot.wait(RETRY_MS);
     expect(bot.state).toBe('failed');
@@ -444,7 +437,7 @@ describe('reminder machine: failed writes', () => {
   it('tells the client and the admin when a cancellation fails twice', async () => {
     const bot = await start({
       input: { cancellation: 'delete' },
-      port: { cancelVisit: failing(async () => {}, 2, { message: 'timeout' }) },
+      port: { cancelVisit: failingTimes(async () => {}, 2, { message: 'timeout' }) },
     });
     await bot.choose('cancel');
     await bot.wait(RETRY_MS);
@@ -463,7 +456,7 @@ describe('reminder machine: failed writes', () => {
   });
 
   it('asks for patience while a retry is pending, and the answer changes nothing', async () => {
-    const bot = await start({ port: { confirmVisit: failing(async () => {}, 1) } });
+    const bot = await start({ port: { confirmVisit: failingTimes(async () => {}, 1) } });
     await bot.choose('confirm');
     for (const event of [
       { type: 'user.choice', value: 'cancel' },
@@ -533,7 +526,7 @@ describe('reminder machine: the menu deadline', () => {
   });
 
   it('a client who answered in time is not told the menu expired while the write is retried', async () => {
-    const bot = await start({ port: { confirmVisit: failing(async () => {}, 1) } });
+    const bot = await start({ port: { confirmVisit: failingTimes(async () => {}, 1) } });
     await bot.wait(TTL - 1_000);
     await bot.choose('confirm');
     await bot.wait(RETRY_MS);
@@ -593,7 +586,7 @@ describe('reminder machine: persistence', () => {
   });
 
   it('a restored dialogue takes a stored deadline as the runtime delivers it', async () => {
-    const first = await start({ port: { cancelVisit: failing(async () => {}, 1) } });
+    const first = await start({ port: { cancelVisit: failingTimes(async () => {}, 1) } });
     await first.choose('cancel');
     expect(first.state).toBe('retrying');
     const stored = first.persisted();
@@ -625,7 +618,7 @@ describe('reminder machine: persistence', () => {
   });
 
   it('keeps only plain data in context', async () => {
-    const bot = await start({ port: { confirmVisit: failing(async () => {}, 1) } });
+    const bot = await start({ port: { confirmVisit: failingTimes(async () => {}, 1) } });
     await bot.choose('confirm');
     const { context } = bot.actor.getSnapshot();
     expect(JSON.parse(JSON.stringify(context))).toEqual(context);
