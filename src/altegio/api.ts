@@ -40,9 +40,12 @@ export interface CompanyQuery {
 
 /** How `services()` picks names and which services it keeps. */
 export interface ServicesOptions {
-  /** `records.useWidgetServiceNames`: name = `booking_title`, falling back to `title` when empty. */
+  /**
+   * `records.useWidgetServiceNames`: name = `booking_title` when Altegio sends one (it is not in the
+   * documented list schema), else `title`.
+   */
   useWidgetNames?: boolean;
-  /** `records.loadOfflineServices`: keep `service_type == 0` services. Inactive ones are always dropped. */
+  /** `records.loadOfflineServices`: keep services with `active` 0 (not available for online booking). */
   includeOffline?: boolean;
 }
 

@@ -84,7 +84,7 @@ export function referenceOps(t: Transport): ReferenceOps {
       const useWidgetNames = choose.useWidgetNames ?? false;
       const includeOffline = choose.includeOffline ?? true;
       return all
-        .filter((s) => s.active && (includeOffline || s.online))
+        .filter((s) => includeOffline || s.online)
         .map((s) => ({ ...s, name: serviceDisplayName(s, useWidgetNames) }));
     },
 

@@ -90,16 +90,21 @@ export interface AltegioService {
   /** The name to show: `title`, or `bookingTitle` when widget names are wanted (see client). */
   name: string;
   title: string;
-  /** Name in the online widget; `''` when Altegio has none. */
+  /**
+   * Name in the online widget, when Altegio sends `booking_title` (not in the services list's
+   * documented schema); `''` otherwise, and then `title` is shown.
+   */
   bookingTitle: string;
   categoryId: number | null;
   priceMin: number;
   priceMax: number;
   /** Default length in seconds. */
   duration: number;
-  /** `service_type == 1`: bookable online. Offline services are never offered for booking. */
+  /**
+   * Bookable online: `active` 1, documented as "available for online booking" (get_service).
+   * `service_type` is not in the documented list schema and is not read.
+   */
   online: boolean;
-  active: boolean;
   weight: number;
   /** Masters who perform it, with their own length in seconds. */
   staff: Array<{ id: number; seanceLength: number }>;
@@ -115,8 +120,7 @@ export const ServiceSchema = z
     price_min: zNum(0),
     price_max: zNum(0),
     duration: zNum(3600),
-    // Missing service_type: assume bookable; `active` missing: assume active.
-    service_type: zNum(1),
+    // get_service documents `active` as "1 - available for online booking"; missing: assume bookable.
     active: zBool(true),
     weight: zNum(0),
     staff: z.array(z.object({ id: zId, seance_length: zNum(0) })).catch([]),
@@ -131,8 +135,7 @@ export const ServiceSchema = z
       priceMin: s.price_min,
       priceMax: s.price_max,
       duration: s.duration,
-      online: s.service_type === 1,
-      active: s.active,
+      online: s.active,
       weight: s.weight,
       staff: s.staff.map((m) => ({ id: m.id, seanceLength: m.seance_length })),
     }),
@@ -176,8 +179,8 @@ const BookServiceSchema = z
       priceMin: s.price_min,
       priceMax: s.price_max,
       duration: s.seance_length,
-      online: true,
-      active: s.active,
+      // book_services lists only what can be booked online.
+      online: s.active,
       weight: s.weight,
       staff: [],
     }),

@@ -76,7 +76,7 @@ export function createAltegioBookingPort(options: AltegioBookingPortOptions): Bo
       ]);
       const categoryName = new Map(categories.map((category) => [category.id, category.title]));
       return services
-        .filter((service) => service.online && service.active)
+        .filter((service) => service.online)
         .sort((a, b) => b.weight - a.weight)
         .map((service): Service => {
           const category = service.categoryId === null ? undefined : categoryName.get(service.categoryId);

@@ -92,7 +92,8 @@ export function createNotifications(options: NotificationsOptions) {
   // Webhooks Altegio did not deliver are caught by listing the branches' records.
   const reconciler = createReconciler({
     store,
-    altegio,
+    // Background reads: the lowest share of the call budget, behind bookings, writes and notices.
+    altegio: altegio.withPriority('sync'),
     ingest,
     branchIds,
     clock,

@@ -44,7 +44,6 @@ export function createClientCards(
     const k = key(companyId, clientId);
     const hit = cache.get(k);
     if (hit && clock.now() - hit.at < ttlMs) return hit.value;
-    // Lowest-priority background read; when the shared limiter grows priorities, this is a 'sync' call.
     const value = altegio.getClient(companyId, clientId);
     cache.set(k, { at: clock.now(), value });
     value.catch(() => {

@@ -101,7 +101,8 @@ const MIRROR_FRESH_MS = 10 * 60_000;
 /** Creates the handlers; {@link JobHandlers.run} runs one claimed job's payload. */
 export function createJobHandlers(options: JobHandlerOptions) {
   const { store, altegio, clock, logger } = options;
-  const cards = options.clientCards ?? createClientCards(altegio, clock);
+  // Card reads wait behind bookings and writes: a greeting or notice can spare the seconds.
+  const cards = options.clientCards ?? createClientCards(altegio.withPriority('sync'), clock);
   const mirrorIsFresh = options.mirrorIsFresh ?? ((row, now) => now - row.updatedAt <= MIRROR_FRESH_MS);
 
   function log(

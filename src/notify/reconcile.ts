@@ -123,7 +123,6 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     let fed = 0;
     try {
       for (const query of queries) {
-        // Background reads: when the shared limiter grows priorities, these are the lowest ('sync').
         for await (const { record, raw } of altegio.iterateRecordsWithRaw(companyId, query)) {
           if (stopped) return;
           count += 1;

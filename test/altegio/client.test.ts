@@ -336,7 +336,7 @@ describe('records', () => {
 });
 
 describe('reference data and clients', () => {
-  it('services: title or booking_title, offline kept or dropped, inactive dropped', async () => {
+  it('services: title or booking_title when sent, offline (active 0) kept or dropped', async () => {
     const { client } = await setup(() => ({ status: 200, body: fixture('services.json') }));
     const plain = await client.services(42);
     expect(plain.map((s) => [s.id, s.name])).toEqual([

@@ -9,7 +9,7 @@ import { localDay } from './time.js';
  * a given member, and what is already booked. Everything here reads; nothing changes the salon.
  */
 
-/** Services that a client may book online: `service_type` 1 and active. */
+/** Services that a client may book online: `active` 1 (get_service: "available for online booking"). */
 export function isOnlineService(service: Service): boolean {
   return service.service_type === 1 && service.active === 1;
 }

@@ -129,7 +129,8 @@ function service(spec: ServiceSpec): Service {
     booking_title: spec.bookingTitle ?? spec.title,
     print_title: spec.title,
     service_type: spec.offline ? 0 : 1,
-    active: 1,
+    // get_service: `active` is "1 - available for online booking" (the documented offline signal).
+    active: spec.offline ? 0 : 1,
     is_online: !spec.offline,
     duration,
     price_min: spec.priceMin.toFixed(2),
