@@ -202,6 +202,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       languageFor,
       serveAllBranches,
       visitWrites: () => need().visitWrites,
+      onRefused: (message) => need().worker.refused(message),
       onIntents: (intents, context) => need().onIntents(intents, context),
       inspectorPort: env.inspect ? INSPECTOR_PORT : undefined,
       waitFeedback: options.waitFeedback,

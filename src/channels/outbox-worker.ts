@@ -17,6 +17,11 @@ export interface OutboxWorkerOptions {
    * the next channel; a message that reaches it again clears the mark.
    */
   conversations?: Pick<ConversationsRepo, 'markUnreachable' | 'markReachable' | 'listUnreachable'>;
+  /**
+   * A row refused because its chat is unreachable, after the chat was marked so: a notification it
+   * carried can take the next channel (the notification worker's `refused`).
+   */
+  onRefused?(message: { idempotencyKey: string; channel: DispatchItem['channel']; reason: string }): void;
   /** Created by the caller with `onSent`/`onFailed` wired to {@link OutboxWorker.sent}/{@link OutboxWorker.failed}. */
   dispatcher: () => Dispatcher<OutboxItem>;
   /** Channels that can send now; a row for another channel waits. */
@@ -127,7 +132,8 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
           'chat unreachable: later notifications take the next channel',
         );
       }
-      const attempts = outbox.get(item.outboxId)?.attempts ?? 1;
+      const row = outbox.get(item.outboxId);
+      const attempts = row?.attempts ?? 1;
       const state = retryable
         ? outbox.fail(item.outboxId, error.message, {
             retryAt: clock.now() + Math.min(60_000 * 2 ** Math.min(attempts, 10), 3_600_000),
@@ -140,6 +146,20 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
           ? 'message could not be sent, giving up'
           : 'message could not be sent yet, will retry',
       );
+      if (row && error instanceof ChannelSendError && error.unreachable) {
+        try {
+          options.onRefused?.({
+            idempotencyKey: row.idempotencyKey,
+            channel: item.channel,
+            reason: error.message,
+          });
+        } catch (fault) {
+          logger.error(
+            { err: fault, outboxId: item.outboxId },
+            'planning the next channel for a refused message failed',
+          );
+        }
+      }
     },
     async stop() {
       await loop.stop();

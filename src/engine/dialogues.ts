@@ -8,7 +8,12 @@
 import type { CachedAltegioApi } from '../altegio/cache.js';
 import type { InboundMessage } from '../channels/channel.js';
 import { createDispatcher, type DispatcherOptions } from '../channels/dispatcher.js';
-import { createOutboxWorker, type OutboxItem, type OutboxWorker } from '../channels/outbox-worker.js';
+import {
+  createOutboxWorker,
+  type OutboxItem,
+  type OutboxWorker,
+  type OutboxWorkerOptions,
+} from '../channels/outbox-worker.js';
 import { createAltegioBookingPort } from '../dialogues/booking-port.js';
 import { createBusyNotice } from '../dialogues/busy-notice.js';
 import { createStoreFeedbackPort } from '../dialogues/feedback-port.js';
@@ -46,6 +51,8 @@ export interface DialoguesOptions {
   /** The branches this engine books in (all of the sandbox's in sandbox mode). */
   serveAllBranches: boolean;
   visitWrites(): VisitWrites;
+  /** A message refused as unreachable: a notification it carried takes the next channel. */
+  onRefused: NonNullable<OutboxWorkerOptions['onRefused']>;
   onIntents: NonNullable<DialogueRuntimeOptions['onIntents']>;
   /** `INSPECT=1`: the XState inspector's port on loopback. */
   inspectorPort: number | undefined;
@@ -79,6 +86,7 @@ export function createDialoguesPart(options: DialoguesOptions): DialoguesPart {
         onSent: (item) => outbox.sent(item),
         onFailed: (item, error) => outbox.failed(item, error),
       }),
+    onRefused: options.onRefused,
     isRunning: channels.isRunning,
     clock,
     logger,

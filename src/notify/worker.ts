@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { createDueLoop, type TimerHost } from '../scheduling/due-loop.js';
 import { createLanes } from '../scheduling/lanes.js';
 import type { Job, RecordRow, Store } from '../store/index.js';
+import { createFallback, type RefusedMessage } from './fallback.js';
 import {
   createJobHandlers,
   type RenderTemplate,
@@ -69,6 +70,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
   const handlers = createJobHandlers(options);
   const lanes = createLanes(options.concurrency ?? 8);
   const busyRetryMs = options.busyRetryMs ?? 20_000;
+  const fallback = createFallback({ store, handlers, clock, logger, wake: () => loop.wake() });
   let running = false;
 
   async function runJob(job: Job): Promise<void> {
@@ -162,6 +164,13 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
       const recovered = store.jobs.recoverInterrupted();
       if (recovered > 0) logger.info({ recovered }, 'jobs interrupted by the last stop will run again');
       void loop.start();
+    },
+    /**
+     * The messenger refused an outbox row as unreachable: when it carried a notification, that
+     * notification is planned again for the next channel (see `fallback.ts`). Returns whether it was.
+     */
+    refused(message: RefusedMessage): boolean {
+      return fallback(message);
     },
     /** A job was planned: look again now, it may be due sooner than the current sleep. */
     wake(): void {

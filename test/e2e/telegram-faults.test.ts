@@ -61,7 +61,7 @@ describe('Telegram faults, end to end', () => {
     );
   });
 
-  it('a 403 marks the Telegram chat unreachable; the next notice goes by WhatsApp (the log says why) until the client writes again', async () => {
+  it('a 403 marks the Telegram chat unreachable; the refused notice and the next ones go by WhatsApp (the log says why) until the client writes again', async () => {
     const w = await createWorld(settings);
     world = w;
     await w.startEngine();
@@ -84,29 +84,45 @@ describe('Telegram faults, end to end', () => {
         save_if_busy: 1,
       });
     };
-    visit(30);
+    const deliveriesOf = async (recordId: number) =>
+      (await (
+        await fetch(`${w.info?.url}/api/deliveries?record=${recordId}`, {
+          headers: { authorization: 'Bearer admin-token' },
+        })
+      ).json()) as Array<{ decision: string; reason: string; channel: string }>;
+    const onWhatsApp = () =>
+      w.whatsapp.sent.filter((m) => m.chatId === WA_CHAT && m.text.startsWith('New visit'));
+    const unreachableSince = new RegExp(`telegram chat ${TG_CHAT} is unreachable since .*blocked`);
+
+    // The very notice Telegram refuses reaches the client by WhatsApp, and the log says why.
+    const first = visit(30);
     await w.telegram.waitFor(
       (call) => call.method === 'sendMessage' && call.response.error_code === 403,
       10_000,
     );
-    expect(w.whatsapp.sent.filter((message) => message.chatId === WA_CHAT)).toEqual([]);
-
-    const second = visit(54);
-    await eventually(
-      () =>
-        expect(w.whatsapp.sent.some((m) => m.chatId === WA_CHAT && m.text.startsWith('New visit'))).toBe(
-          true,
+    await eventually(() => expect(onWhatsApp()).toHaveLength(1), 10_000);
+    await eventually(async () => {
+      const log = await deliveriesOf(first.id);
+      expect(log.find((entry) => entry.decision === 'failed')).toMatchObject({
+        channel: 'telegram',
+        reason: expect.stringMatching(
+          /^refused: unreachable by telegram \(telegram 403: .*blocked.*\); trying the next channel$/,
         ),
-      10_000,
-    );
-    const deliveries = (await (
-      await fetch(`${w.info?.url}/api/deliveries?record=${second.id}`, {
-        headers: { authorization: 'Bearer admin-token' },
-      })
-    ).json()) as Array<{ decision: string; reason: string; channel: string }>;
+      });
+      expect(log.find((entry) => entry.decision === 'sent' && entry.channel === 'whatsapp')).toMatchObject({
+        reason: expect.stringMatching(unreachableSince),
+      });
+    }, 10_000);
+
+    // Later notices go straight to WhatsApp, without another try on Telegram.
+    const second = visit(54);
+    await eventually(() => expect(onWhatsApp()).toHaveLength(2), 10_000);
+    expect(w.telegram.sent.filter((call) => call.response.error_code === 403)).toHaveLength(1);
+    const deliveries = await deliveriesOf(second.id);
+    expect(deliveries.filter((entry) => entry.decision === 'failed')).toEqual([]);
     expect(deliveries.find((entry) => entry.decision === 'sent')).toMatchObject({
       channel: 'whatsapp',
-      reason: expect.stringMatching(new RegExp(`telegram chat ${TG_CHAT} is unreachable since .*blocked`)),
+      reason: expect.stringMatching(unreachableSince),
     });
 
     // The client unblocks the bot and writes: the reply reaches them, so Telegram is theirs again.
@@ -121,5 +137,7 @@ describe('Telegram faults, end to end', () => {
       10_000,
       mark,
     );
+    // Nothing was sent twice by WhatsApp meanwhile.
+    expect(onWhatsApp()).toHaveLength(2);
   });
 });
