@@ -102,7 +102,7 @@ describe('Telegram faults, end to end', () => {
     );
     await eventually(() => expect(onWhatsApp()).toHaveLength(1), 10_000);
     await eventually(async () => {
-      const log = await deliveriesOf(first.id);
+      const log = await deliveriesOf(Number(first.id));
       expect(log.find((entry) => entry.decision === 'failed')).toMatchObject({
         channel: 'telegram',
         reason: expect.stringMatching(
@@ -118,7 +118,7 @@ describe('Telegram faults, end to end', () => {
     const second = visit(54);
     await eventually(() => expect(onWhatsApp()).toHaveLength(2), 10_000);
     expect(w.telegram.sent.filter((call) => call.response.error_code === 403)).toHaveLength(1);
-    const deliveries = await deliveriesOf(second.id);
+    const deliveries = await deliveriesOf(Number(second.id));
     expect(deliveries.filter((entry) => entry.decision === 'failed')).toEqual([]);
     expect(deliveries.find((entry) => entry.decision === 'sent')).toMatchObject({
       channel: 'whatsapp',
