@@ -243,17 +243,3 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
   });
   return { isSignedIn: (request) => options.token !== undefined && sessions.find(request) !== undefined };
 }
-
-/** What the page modules get from the plugin. */
-export interface PageRoutes {
-  store: Store;
-  settings: SettingsHolder;
-  clock: Clock;
-  altegio: AltegioData;
-  inspectorUrl: string | undefined;
-  guard: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
-  contextOf: (request: FastifyRequest, reply: FastifyReply, session: Session | undefined) => PageContext;
-  sessionOf: (request: FastifyRequest) => Session | undefined;
-  formOf: (request: FastifyRequest) => FormFields;
-  send: (reply: FastifyReply, body: Html, status?: number) => FastifyReply;
-}

@@ -3,8 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { normalizePhone } from '../../domain/phone.js';
 import type { Delivery } from '../../store/index.js';
 import { type Html, html } from '../html.js';
-import type { PageRoutes } from '../index.js';
 import { type PageContext, renderPage } from '../layout.js';
+import type { PageRoutes } from '../page-routes.js';
 import { masked, when } from './format.js';
 
 function deliveryRow(context: PageContext, delivery: Delivery): Html {

@@ -8,8 +8,8 @@ import { BOOKING, FEEDBACK, REMINDER } from '../../dialogues/machines.js';
 import { maskPhone } from '../../domain/phone.js';
 import { type DialogueView, flattenStateValue, toDialogueView } from '../../http/admin-api.js';
 import { html, raw } from '../html.js';
-import type { PageRoutes } from '../index.js';
 import { renderPage } from '../layout.js';
+import type { PageRoutes } from '../page-routes.js';
 import { statechartSvg } from '../statechart.js';
 import { when } from './format.js';
 

@@ -2,8 +2,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Task } from '../../store/index.js';
 import { type Html, html } from '../html.js';
-import type { PageRoutes } from '../index.js';
 import { type PageContext, renderPage } from '../layout.js';
+import type { PageRoutes } from '../page-routes.js';
 import { masked, when } from './format.js';
 
 function taskRow(context: PageContext, task: Task): Html {

@@ -14,8 +14,8 @@ import {
 } from '../fields.js';
 import type { FormFields } from '../form.js';
 import { flag, type Html, html } from '../html.js';
-import type { PageRoutes } from '../index.js';
 import { type PageContext, renderPage } from '../layout.js';
+import type { PageRoutes } from '../page-routes.js';
 import { previewTemplate, type SampleBranch } from '../sample.js';
 import { bool, last } from '../settings-section.js';
 
