@@ -222,6 +222,7 @@ export function renderRecord(state: SandboxState, row: RecordRow): Record<string
     visit_id: row.visitId,
     created_user_id: row.online ? 0 : 1,
     deleted: row.deleted,
+    // get_appointment_list: paid_full 1 = paid in full; prepaid = online payment available; prepaid_confirmed = it went through.
     paid_full: row.paidFull,
     prepaid: row.prepaid,
     prepaid_confirmed: row.prepaidConfirmed,
