@@ -4,4 +4,11 @@
  */
 
 export type { Settings } from './domain/settings.js';
-export { createEngine, type Engine, type EngineInfo, type EngineOptions } from './engine.js';
+export {
+  createEngine,
+  type Engine,
+  type EngineErrorContext,
+  type EngineErrorHandler,
+  type EngineInfo,
+  type EngineOptions,
+} from './engine.js';
