@@ -68,7 +68,10 @@ describe('the lifecycle of parts', () => {
     await lifecycle.start(recorded('b', events, 'stop'));
     await lifecycle.stop();
     expect(events).toEqual(['start a', 'start b', 'stop b', 'stop a']);
-    expect(lines.find((line) => line.msg === 'stopping a part failed')).toMatchObject({ part: 'b', level: 50 });
+    expect(lines.find((line) => line.msg === 'stopping a part failed')).toMatchObject({
+      part: 'b',
+      level: 50,
+    });
   });
 });
 
