@@ -9,7 +9,7 @@ export type Suppression = { sent: true; records: AltegioRecord[] } | { sent: fal
  * `records` are the records of one notice (several when grouped); those that may not be notified
  * are dropped, and the notice goes out when at least one is left.
  *
- * @param offlineServiceIds services of the branch that are not bookable online (`service_type` 0)
+ * @param offlineServiceIds services of the branch that are not bookable online (`active` 0)
  * @param kind the template kind: the staff block list applies to new-record notices only
  */
 export function applyFilters(
