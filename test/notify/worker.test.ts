@@ -79,7 +79,11 @@ describe('notification worker', () => {
     });
   }
 
-  function startWorker(s: Salon, startReminder: StartReminder, extra: { concurrency?: number } = {}) {
+  function startWorker(
+    s: Salon,
+    startReminder: StartReminder,
+    extra: { concurrency?: number; isRunning?: (channel: string) => boolean } = {},
+  ) {
     const worker = createNotificationWorker({
       store: s.store,
       settings: s.settings,
@@ -242,5 +246,72 @@ describe('notification worker', () => {
     expect(calls).toBe(5);
     const failed = s.store.deliveries.recent(1000).filter((row) => row.decision === 'failed');
     expect(failed.map((row) => row.reason)).toEqual(['gave up after 5 attempts: database is locked']);
+  });
+  it('a reminder refused as unreachable starts its dialogue on the next channel, once; with none left the log says so', async () => {
+    salon = await openSalon({ ...reminderSettings, general: { channelPriority: ['telegram', 'whatsapp'] } });
+    const s = salon;
+    s.telegramChat(CHAT, PHONE);
+    const runtime = runtimeFor(s);
+    const worker = startWorker(
+      s,
+      ({ channel, chatId, text, record, idempotencyKey }) =>
+        runtime.startDialogue(channel, chatId, 'reminder', reminderInput(s, text, record), {
+          recordId: record.id,
+          idempotencyKey,
+        }),
+      { isRunning: () => true },
+    );
+    s.webhook({ id: 8001, phone: PHONE, startsAt: s.clock.now() + HOUR + MINUTE });
+    await s.clock.advance(MINUTE);
+    await eventually(() => s.store.outbox.list({ recipient: CHAT }).length === 1);
+    await runtime.drain();
+    const [menu] = s.store.outbox.list({ recipient: CHAT });
+    // What the outbox worker does on a 403: mark the chat, then hand the row over.
+    const refusal = (channel: 'telegram' | 'whatsapp', chatId: string, key: string) => {
+      s.store.conversations.markUnreachable(channel, chatId, `${channel} refused`, s.clock.now());
+      return worker.refused({ idempotencyKey: key, channel, reason: `${channel} refused` });
+    };
+    expect(refusal('telegram', CHAT, menu?.idempotencyKey ?? '')).toBe(true);
+    // A second report of the same refusal plans nothing more.
+    expect(
+      worker.refused({ idempotencyKey: menu?.idempotencyKey ?? '', channel: 'telegram', reason: 'again' }),
+    ).toBe(false);
+    const waChat = `${PHONE.slice(1)}@c.us`;
+    await s.clock.flush();
+    await eventually(() => s.store.outbox.list({ recipient: waChat }).length === 1);
+    await runtime.drain();
+    const [onWhatsApp] = s.store.outbox.list({ recipient: waChat });
+    // The reminder dialogue itself starts there: its first message is the menu with Confirm / Cancel.
+    expect(onWhatsApp).toMatchObject({
+      channel: 'whatsapp',
+      payload: {
+        text: "Reminder for Women's haircut",
+        options: [
+          expect.objectContaining({ value: 'confirm' }),
+          expect.objectContaining({ value: 'cancel' }),
+        ],
+      },
+    });
+    const log = () => s.store.deliveries.byRecord(8001).reverse();
+    expect(log().map((row) => [row.decision, row.channel])).toEqual([
+      ['sent', 'telegram'],
+      ['failed', 'telegram'],
+      ['sent', 'whatsapp'],
+    ]);
+    expect(log()[1]?.reason).toBe(
+      'refused: unreachable by telegram (telegram refused); trying the next channel',
+    );
+    expect(log()[2]?.reason).toMatch(new RegExp(`telegram chat ${CHAT} is unreachable since`));
+
+    // WhatsApp refuses too: nothing is left, and the log says so.
+    expect(refusal('whatsapp', waChat, onWhatsApp?.idempotencyKey ?? '')).toBe(true);
+    await s.clock.flush();
+    await eventually(() => log().length === 5);
+    expect(log()[4]).toMatchObject({ decision: 'suppressed' });
+    expect(log()[4]?.reason).toMatch(
+      /^no channel reaches the client: telegram chat .* is unreachable since .*; the whatsapp chat of this phone is unreachable since/,
+    );
+    // A dialogue's later messages are not notifications: a refused one plans nothing.
+    expect(worker.refused({ idempotencyKey: `timer:1:0`, channel: 'telegram', reason: 'x' })).toBe(false);
   });
 });
