@@ -73,7 +73,8 @@ export interface EngineOptions {
   reconcileIntervalMs?: number;
   /**
    * Every error no caller is left to handle (a worker's round, the deadline sweeper, a webhook
-   * being processed, a chat message's step), with the part it came from, like grammY's
+   * being processed, a chat message's step, a Telegram update or the polling loop), with the part
+   * it came from, like grammY's
    * `bot.catch`. Default: one error line in the log, phones masked and secrets redacted.
    */
   onError?: EngineErrorHandler;
@@ -167,6 +168,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       defaultLanguage: () => currentSettings().variables.language,
       whatsappClient: options.whatsappClient,
       consoleChat: options.consoleChat,
+      onError,
     });
     const serveAllBranches = altegio.sandbox !== undefined;
     let notifications: Notifications | undefined;

@@ -58,6 +58,11 @@ export interface TelegramChannelOptions {
   polling?: Pick<PollingOptions, 'timeoutSeconds' | 'backoff'>;
   /** Languages the command menu is registered in, besides the default one. Default en, ru, uk. */
   commandLanguages?: readonly string[];
+  /**
+   * An update that failed, or polling that stopped with an error; the error's text has the
+   * token redacted. Default: logged.
+   */
+  onError?(error: Error, during: string): void;
 }
 
 /** A Node request handler for Telegram's webhook calls (telegraf's, wrapped). */

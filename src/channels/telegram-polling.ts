@@ -26,6 +26,8 @@ export interface PollingOptions {
   now?: () => number;
   /** Polling ended for good (Telegram rejected the token): the channel is no longer running. */
   onGiveUp?(reason: string): void;
+  /** The loop stopped with an unexpected error (its text has the token redacted). Default: logged. */
+  onError?(error: Error, during: string): void;
 }
 
 export interface Polling {
@@ -142,7 +144,8 @@ export function startPolling(options: PollingOptions): Polling {
 
   const running = loop().catch((error: unknown) => {
     health = { status: 'degraded', reason: `polling stopped: ${redact(describeError(error))}`, since: now() };
-    logger.error({ error: health.reason }, 'telegram polling stopped with an error');
+    if (options.onError) options.onError(new Error(health.reason), 'polling Telegram');
+    else logger.error({ error: health.reason }, 'telegram polling stopped with an error');
     options.onGiveUp?.(health.reason ?? '');
   });
 

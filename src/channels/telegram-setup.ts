@@ -14,6 +14,7 @@ export function telegramFromEnv(
   env: Env,
   logger: Logger,
   languageFor: (code: string | undefined) => Language,
+  onError?: (error: Error, during: string) => void,
 ): TelegramChannel | undefined {
   const token = env.telegramBotToken;
   if (!token) return undefined;
@@ -22,6 +23,7 @@ export function telegramFromEnv(
     token,
     apiRoot: env.telegramApiRoot,
     logger,
+    ...(onError ? { onError } : {}),
     // Derived from the token so that buttons sent before a restart still verify after it.
     secret: createHash('sha256').update(`callback-data:${token}`).digest('hex'),
     phrases: {

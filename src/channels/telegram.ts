@@ -262,10 +262,13 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
   });
   // A throwing handler would otherwise stop polling and set the process exit code.
   bot.catch((error, ctx) => {
-    logger.error(
-      { error: redact(describeError(error)), updateId: ctx.update.update_id },
-      'telegram update failed',
-    );
+    if (options.onError)
+      options.onError(new Error(redact(describeError(error))), 'handling a Telegram update');
+    else
+      logger.error(
+        { error: redact(describeError(error)), updateId: ctx.update.update_id },
+        'telegram update failed',
+      );
   });
 
   return {
@@ -323,6 +326,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
         logger,
         redact,
         ...options.polling,
+        ...(options.onError ? { onError: options.onError } : {}),
         // Outbox rows then wait for a restart instead of failing against a dead token.
         onGiveUp: () => {
           running = false;

@@ -20,6 +20,7 @@ import type { Language } from '../dialogues/registry.js';
 import type { ChatChannel } from '../domain/channels.js';
 import type { Logger } from '../log.js';
 import { botT } from '../templates/i18n.js';
+import type { EngineErrorHandler } from './errors.js';
 import type { Part } from './lifecycle.js';
 
 export type ChannelMap = Partial<Record<ChatChannel, ChannelAdapter>>;
@@ -41,12 +42,15 @@ export interface ChannelsOptions {
   defaultLanguage(): Language;
   whatsappClient?: WhatsAppClientLike | undefined;
   consoleChat?: ConsoleChatOptions | undefined;
+  onError: EngineErrorHandler;
 }
 
 export function createChannelsPart(options: ChannelsOptions): ChannelsPart {
   const { env, logger, languageFor } = options;
   const channels: ChannelMap = {};
-  const telegram = telegramFromEnv(env, logger, languageFor);
+  const telegram = telegramFromEnv(env, logger, languageFor, (error, during) =>
+    options.onError({ part: 'telegram', error, during }),
+  );
   if (telegram) channels.telegram = telegram;
   const whatsapp =
     options.whatsappClient || env.whatsappEnabled

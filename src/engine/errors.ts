@@ -1,7 +1,8 @@
 /**
  * The engine's one error hook, like grammY's `bot.catch`: every error that no caller is left to
  * handle (a worker's round, the deadline sweeper, a webhook being processed, a chat message's
- * step) reaches it with the part it came from. The default logs it.
+ * step, a Telegram update or the polling loop) reaches it with the part it came from. The default
+ * logs it.
  *
  * @module
  */
