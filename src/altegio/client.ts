@@ -8,15 +8,12 @@
  * const altegio = createAltegioClient({ baseUrl: 'https://api.alteg.io/api/v1', partnerToken, userToken });
  * const times = await altegio.bookTimes(42, 0, '2026-03-14', { serviceIds: [7] });
  */
-import type { Logger } from '../log.js';
 import type { AltegioApi } from './api.js';
 import { bookingOps } from './ops-booking.js';
 import { clientOps } from './ops-clients.js';
 import { recordOps } from './ops-records.js';
 import { referenceOps } from './ops-reference.js';
-import type { RateLimiter } from './rate-limiter.js';
-import type { RetryOptions } from './retry.js';
-import { createTransport, type ResponseInfo, type Transport } from './transport.js';
+import { createTransport, type Transport, type TransportOptions } from './transport.js';
 
 export type {
   AltegioApi,
@@ -32,31 +29,8 @@ export type {
 } from './api.js';
 export type { ResponseInfo } from './transport.js';
 
-/** Options of {@link createAltegioClient}. */
-export interface AltegioClientOptions {
-  /** `https://api.alteg.io/api/v1` or the sandbox URL; a trailing slash is fine. */
-  baseUrl: string;
-  partnerToken: string;
-  /** Needed for B2B calls (records, clients, company services/staff, labels). */
-  userToken?: string | undefined;
-  /** Injectable for tests; defaults to Node's global fetch. */
-  fetch?: typeof fetch;
-  /** Per attempt, including reading the body. Default 15 s. */
-  timeoutMs?: number;
-  /** Extra attempts after the first for retryable failures. Default 2. */
-  maxRetries?: number;
-  /** Backoff tuning (delays, jitter source). */
-  retry?: RetryOptions;
-  /**
-   * Altegio limits per IP, so pass one limiter to every client in the process. Default: a limiter
-   * of this client's own (5/s, 200/min).
-   */
-  limiter?: RateLimiter;
-  /** How many 429s in a row one call waits through before surfacing it. Default 10. */
-  maxRateLimitedRetries?: number;
-  logger?: Logger;
-  /** Called after every attempt — feed metrics from it. */
-  onResponse?: (info: ResponseInfo) => void;
+/** Options of {@link createAltegioClient}: the transport's, and how booking waits for a lost answer. */
+export interface AltegioClientOptions extends TransportOptions {
   /**
    * How long to let Altegio finish a `book_record` whose answer we lost before looking for the
    * record. Default 1500 ms.

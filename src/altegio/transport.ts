@@ -31,19 +31,30 @@ export interface ResponseInfo {
   durationMs: number;
 }
 
-/** Transport settings; see `AltegioClientOptions` for the meaning of each. */
+/** Transport settings; `AltegioClientOptions` adds the booking ones. */
 export interface TransportOptions {
+  /** `https://api.alteg.io/api/v1` or the sandbox URL; a trailing slash is fine. */
   baseUrl: string;
   partnerToken: string;
+  /** Needed for B2B calls (records, clients, company services/staff, labels). */
   userToken?: string | undefined;
+  /** Injectable for tests; defaults to Node's global fetch. */
   fetch?: typeof fetch;
+  /** Per attempt, including reading the body. Default 15 s. */
   timeoutMs?: number;
+  /** Extra attempts after the first for retryable failures. Default 2. */
   maxRetries?: number;
+  /** Backoff tuning (delays, jitter source). */
   retry?: RetryOptions;
+  /**
+   * Altegio limits per IP, so pass one limiter to every client in the process. Default: a limiter
+   * of this client's own (5/s, 200/min).
+   */
   limiter?: RateLimiter;
   /** How many 429s in a row one call waits through before surfacing it. Default 10. */
   maxRateLimitedRetries?: number;
   logger?: Logger;
+  /** Called after every attempt — feed metrics from it. */
   onResponse?: (info: ResponseInfo) => void;
 }
 

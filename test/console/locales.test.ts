@@ -6,20 +6,9 @@ import { CONSOLE_NAV, SETTINGS_SECTIONS } from '../../src/console/layout.js';
 import { LANGUAGES, TASK_STATUSES, TEMPLATE_KINDS } from '../../src/domain/settings.js';
 import { TEMPLATE_VARIABLES } from '../../src/domain/template-variables.js';
 import { DELIVERY_DECISIONS, TASK_KINDS } from '../../src/store/schema.js';
+import { flattenLocale } from '../helpers/flatten-locale.js';
 
-function flatten(tree: Record<string, unknown>, prefix = ''): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [key, value] of Object.entries(tree)) {
-    const path = prefix ? `${prefix}.${key}` : key;
-    if (typeof value === 'string') out.set(path, value);
-    else if (typeof value === 'object' && value !== null) {
-      for (const [k, v] of flatten(value as Record<string, unknown>, path)) out.set(k, v);
-    } else throw new Error(`${path}: not a string`);
-  }
-  return out;
-}
-
-const flat = Object.fromEntries(LANGUAGES.map((lng) => [lng, flatten(CONSOLE_RESOURCES[lng])]));
+const flat = Object.fromEntries(LANGUAGES.map((lng) => [lng, flattenLocale(CONSOLE_RESOURCES[lng])]));
 const placeholders = (text: string) => [...text.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]).sort();
 
 /** Every literal `t('key')` in the console's code. */

@@ -20,6 +20,7 @@ import type {
 import type { Language } from '../../src/domain/settings.js';
 import { BOT_RESOURCES, createBotI18n } from '../../src/templates/i18n.js';
 import { formatDay, renderReply } from '../../src/templates/render-reply.js';
+import { flattenLocale } from '../helpers/flatten-locale.js';
 import {
   FULL_INPUT,
   type StartOptions,
@@ -42,19 +43,7 @@ const COMMON_KEYS = [
   'booking.defaultClientName',
 ];
 
-function flatten(tree: Record<string, unknown>, prefix = ''): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [key, value] of Object.entries(tree)) {
-    const path = prefix ? `${prefix}.${key}` : key;
-    if (typeof value === 'string') out.set(path, value);
-    else if (typeof value === 'object' && value !== null) {
-      for (const [k, v] of flatten(value as Record<string, unknown>, path)) out.set(k, v);
-    } else throw new Error(`${path}: not a string`);
-  }
-  return out;
-}
-
-const flat = Object.fromEntries(LANGUAGES.map((lng) => [lng, flatten(BOT_RESOURCES[lng])])) as Record<
+const flat = Object.fromEntries(LANGUAGES.map((lng) => [lng, flattenLocale(BOT_RESOURCES[lng])])) as Record<
   Language,
   Map<string, string>
 >;

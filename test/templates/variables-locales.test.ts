@@ -2,24 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { RATINGS } from '../../src/domain/feedback.js';
 import type { Language } from '../../src/domain/settings.js';
 import { MONTH_KEYS, VARIABLE_RESOURCES, variablesT, WEEKDAY_KEYS } from '../../src/templates/variables.js';
+import { flattenLocale } from '../helpers/flatten-locale.js';
 
 const LANGUAGES: Language[] = ['en', 'ru', 'uk'];
 const INTL_LOCALE: Record<Language, string> = { en: 'en-GB', ru: 'ru-RU', uk: 'uk-UA' };
 
-function flatten(tree: Record<string, unknown>, prefix = ''): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [key, value] of Object.entries(tree)) {
-    const path = prefix ? `${prefix}.${key}` : key;
-    if (typeof value === 'string') out.set(path, value);
-    else if (typeof value === 'object' && value !== null) {
-      for (const [k, v] of flatten(value as Record<string, unknown>, path)) out.set(k, v);
-    } else throw new Error(`${path}: not a string`);
-  }
-  return out;
-}
-
 const flat = Object.fromEntries(
-  LANGUAGES.map((language) => [language, flatten(VARIABLE_RESOURCES[language])]),
+  LANGUAGES.map((language) => [language, flattenLocale(VARIABLE_RESOURCES[language])]),
 ) as Record<Language, Map<string, string>>;
 
 describe('variables locales', () => {
