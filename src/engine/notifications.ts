@@ -73,6 +73,7 @@ export function createNotifications(options: NotificationsOptions) {
     branchIds: () => servedBranchIds(branchSource),
     onOutbox,
     visitWrites,
+    tellAdmin,
     onError: (error) =>
       options.onError({ part: 'notifications', error, during: 'running notification jobs' }),
   });

@@ -16,6 +16,10 @@
  * can never be answered (its menu never arrived) and what it sends there is refused too, never
  * re-sent (only `job:` rows fall back, and a dialogue's later messages have other keys).
  *
+ * When no channel is left, nothing is planned: the delivery log says so with the refusal, and the
+ * salon's admin is told (as when Altegio refuses a client's Confirm or Cancel), since the client
+ * hears nothing from the bot unless someone reaches them another way.
+ *
  * Exactly once: the new key is fixed by the original and the refused channel, and planning a key
  * twice is ignored. Each refusal marks one chat unreachable first, so a chain of fallbacks ends
  * when the channels do.
@@ -24,10 +28,14 @@
  */
 import type { ChatChannel } from '../domain/channels.js';
 import type { Clock } from '../domain/clock.js';
+import { maskPhone } from '../domain/phone.js';
+import type { Settings } from '../domain/settings.js';
 import type { Logger } from '../log.js';
 import type { Job, Store } from '../store/index.js';
+import type { AdminMessenger } from './admin.js';
 import type { JobHandlers } from './job-handlers.js';
 import { isJobPayload } from './jobs.js';
+import { resolveRecipient } from './recipients.js';
 
 /** Job types whose outbox rows are notifications for a client. */
 const NOTIFICATIONS: ReadonlySet<string> = new Set(['notice', 'reminder', 'feedback', 'birthday']);
@@ -43,10 +51,16 @@ export interface RefusedMessage {
 export interface FallbackOptions {
   store: Store;
   handlers: Pick<JobHandlers, 'subject' | 'log'>;
+  settings(): Settings;
+  isRunning(channel: ChatChannel): boolean;
+  /** Tells the salon's admin (see `admin.ts`); without it a notification nobody can receive is only logged. */
+  tellAdmin?: AdminMessenger | undefined;
   clock: Clock;
   logger: Logger;
   /** A job was planned: the worker looks now. */
   wake(): void;
+  /** The admin's message was queued: the outbox looks now. */
+  onOutbox(): void;
 }
 
 /** The job whose notification an outbox row carries, if it carries one. */
@@ -65,6 +79,31 @@ export function createFallback(options: FallbackOptions) {
     const payload = job?.payload;
     if (!job || !isJobPayload(payload) || !NOTIFICATIONS.has(payload.type)) return false;
     const about = handlers.subject(payload);
+    const refusal = `refused: unreachable by ${message.channel} (${message.reason})`;
+    // The refused chat is already marked: this is the choice the planned job would make now.
+    const next = about.phone
+      ? resolveRecipient(about.phone, options.settings(), store.conversations, options.isRunning)
+      : { found: false as const, reason: 'the notification has no client phone' };
+    if (!next.found) {
+      handlers.log(about, about.recordIds, 'failed', `${refusal}; ${next.reason}`, message.channel);
+      logger.warn(
+        { job: job.id, kind: job.kind, refused: message.channel },
+        'notification refused; no channel left',
+      );
+      options.tellAdmin?.(
+        'admin.unreachable',
+        {
+          phone: maskPhone(about.phone),
+          kind: about.kind,
+          companyId: about.companyId,
+          recordId: about.recordIds.filter((id) => id !== null).join(', ') || '—',
+          reason: next.reason,
+        },
+        `unreachable:${job.dedupeKey}:${message.channel}`,
+      );
+      options.onOutbox();
+      return false;
+    }
     const dedupeKey = `${job.dedupeKey}:after-${message.channel}`;
     const planned = store.transaction(() => {
       const added = store.jobs.enqueue({
@@ -82,7 +121,7 @@ export function createFallback(options: FallbackOptions) {
           about,
           about.recordIds,
           'failed',
-          `refused: unreachable by ${message.channel} (${message.reason}); trying the next channel`,
+          `${refusal}; trying the next channel`,
           message.channel,
         );
       }

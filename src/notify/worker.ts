@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { createDueLoop, type TimerHost } from '../scheduling/due-loop.js';
 import { createLanes } from '../scheduling/lanes.js';
 import type { Job, RecordRow, Store } from '../store/index.js';
+import type { AdminMessenger } from './admin.js';
 import { createFallback, type RefusedMessage } from './fallback.js';
 import {
   createJobHandlers,
@@ -45,6 +46,8 @@ export interface NotificationWorkerOptions {
   busyRetryMs?: number;
   /** Where sleeps come from (tests move a manual clock). Default: real timers. */
   sleepTimers?: TimerHost;
+  /** Tells the admin of a notification no channel can deliver (see `fallback.ts`). */
+  tellAdmin?: AdminMessenger | undefined;
   /** Runs the queued Confirm/Cancel writes; without it such jobs fail (nothing queues them then). */
   visitWrites?: VisitWrites;
   /** A failed round of the jobs loop (it is retried on the next look). Default: logged. */
@@ -70,7 +73,17 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
   const handlers = createJobHandlers(options);
   const lanes = createLanes(options.concurrency ?? 8);
   const busyRetryMs = options.busyRetryMs ?? 20_000;
-  const fallback = createFallback({ store, handlers, clock, logger, wake: () => loop.wake() });
+  const fallback = createFallback({
+    store,
+    handlers,
+    settings: options.settings,
+    isRunning: options.isRunning,
+    tellAdmin: options.tellAdmin,
+    clock,
+    logger,
+    wake: () => loop.wake(),
+    onOutbox: () => options.onOutbox(),
+  });
   let running = false;
 
   async function runJob(job: Job): Promise<void> {

@@ -82,7 +82,11 @@ describe('notification worker', () => {
   function startWorker(
     s: Salon,
     startReminder: StartReminder,
-    extra: { concurrency?: number; isRunning?: (channel: string) => boolean } = {},
+    extra: {
+      concurrency?: number;
+      isRunning?: (channel: string) => boolean;
+      tellAdmin?: (key: string, params: Record<string, string | number>, idempotencyKey: string) => void;
+    } = {},
   ) {
     const worker = createNotificationWorker({
       store: s.store,
@@ -252,6 +256,7 @@ describe('notification worker', () => {
     const s = salon;
     s.telegramChat(CHAT, PHONE);
     const runtime = runtimeFor(s);
+    const admin: Array<{ key: string; params: Record<string, string | number>; idempotencyKey: string }> = [];
     const worker = startWorker(
       s,
       ({ channel, chatId, text, record, idempotencyKey }) =>
@@ -259,7 +264,10 @@ describe('notification worker', () => {
           recordId: record.id,
           idempotencyKey,
         }),
-      { isRunning: () => true },
+      {
+        isRunning: () => true,
+        tellAdmin: (key, params, idempotencyKey) => admin.push({ key, params, idempotencyKey }),
+      },
     );
     s.webhook({ id: 8001, phone: PHONE, startsAt: s.clock.now() + HOUR + MINUTE });
     await s.clock.advance(MINUTE);
@@ -303,14 +311,21 @@ describe('notification worker', () => {
     );
     expect(log()[2]?.reason).toMatch(new RegExp(`telegram chat ${CHAT} is unreachable since`));
 
-    // WhatsApp refuses too: nothing is left, and the log says so.
-    expect(refusal('whatsapp', waChat, onWhatsApp?.idempotencyKey ?? '')).toBe(true);
+    // WhatsApp refuses too: nothing is left; the log says so and the admin is told, once.
+    expect(refusal('whatsapp', waChat, onWhatsApp?.idempotencyKey ?? '')).toBe(false);
     await s.clock.flush();
-    await eventually(() => log().length === 5);
-    expect(log()[4]).toMatchObject({ decision: 'suppressed' });
-    expect(log()[4]?.reason).toMatch(
-      /^no channel reaches the client: telegram chat .* is unreachable since .*; the whatsapp chat of this phone is unreachable since/,
+    expect(log()).toHaveLength(4);
+    expect(log()[3]).toMatchObject({ decision: 'failed', channel: 'whatsapp' });
+    expect(log()[3]?.reason).toMatch(
+      /^refused: unreachable by whatsapp \(whatsapp refused\); no channel reaches the client: telegram chat .* is unreachable since .*; the whatsapp chat of this phone is unreachable since/,
     );
+    expect(admin).toEqual([
+      expect.objectContaining({
+        key: 'admin.unreachable',
+        params: expect.objectContaining({ phone: '+7***1212', kind: 'reminder', recordId: '8001' }),
+      }),
+    ]);
+    expect(s.store.jobs.list({}).filter((job) => job.kind === 'reminder')).toHaveLength(2);
     // A dialogue's later messages are not notifications: a refused one plans nothing.
     expect(worker.refused({ idempotencyKey: `timer:1:0`, channel: 'telegram', reason: 'x' })).toBe(false);
   });
