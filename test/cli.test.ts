@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from './helpers/eventually.js';
 import { tempDir } from './helpers/tmp.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'altegio-bot.js');
@@ -26,14 +27,6 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Run {
   child.stderr?.on('data', (chunk) => (output += String(chunk)));
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, output: () => output, exit };
-}
-
-async function until(check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('altegio-bot command line', () => {
@@ -75,7 +68,7 @@ describe('altegio-bot command line', () => {
     cleanups.push(dir.cleanup);
     const started = run(['start'], { PORT: '0' }, dir.path);
     cleanups.push(() => started.child.kill('SIGKILL'));
-    await until(() => /listening on (http:\/\/[\d.:]+)/.test(started.output()));
+    await until(() => /listening on (http:\/\/[\d.:]+)/.test(started.output()), 15_000, 50);
     const url = /listening on (http:\/\/[\d.:]+)/.exec(started.output())?.[1];
     const health = await fetch(`${url}/health`);
     expect(health.status).toBe(200);

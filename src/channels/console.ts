@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import {
   type ChannelAdapter,
   ChannelSendError,
+  deliverInbound,
   describeError,
   type InboundMessage,
   type OutboundMessage,
@@ -102,14 +103,7 @@ export function createConsoleChannel(options: ConsoleChannelOptions): ConsoleCha
   let onInbound: ((message: InboundMessage) => void) | undefined;
   let running = false;
 
-  const deliver = (message: InboundMessage): void => {
-    if (!onInbound) return;
-    try {
-      onInbound(message);
-    } catch (error) {
-      logger.error({ error: describeError(error) }, 'inbound handler threw');
-    }
-  };
+  const deliver = (message: InboundMessage): void => deliverInbound(onInbound, message, logger);
 
   const onLine = (line: string): void => {
     if (!running || line.trim() === '') return;

@@ -8,7 +8,13 @@ import type { CallbackQuery, Message, Update } from 'telegraf/types';
 import type { UserEvent } from '../../machines/shared/events.js';
 import { normalizePhone } from '../domain/phone.js';
 import { LruMap } from '../lru.js';
-import { ChannelSendError, describeError, type InboundMessage, type OutboundMessage } from './channel.js';
+import {
+  ChannelSendError,
+  deliverInbound,
+  describeError,
+  type InboundMessage,
+  type OutboundMessage,
+} from './channel.js';
 import { type CallbackCodec, createCallbackCodec } from './telegram-callback.js';
 import { toChannelSendError } from './telegram-errors.js';
 import { renderKeyboard } from './telegram-keyboard.js';
@@ -99,14 +105,8 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
     sideCalls.add(promise);
   };
 
-  const deliver = (message: InboundMessage): void => {
-    if (!onInbound) return;
-    try {
-      onInbound(message);
-    } catch (error) {
-      logger.error({ error: describeError(error), chatId: message.chatId }, 'inbound handler threw');
-    }
-  };
+  const deliver = (message: InboundMessage): void =>
+    deliverInbound(onInbound, message, logger, { chatId: message.chatId });
 
   const handleMessage = (update: Update, message: Message): void => {
     if (message.chat.type !== 'private' || !message.from || message.from.is_bot) return;

@@ -16,6 +16,7 @@ import { LruMap } from '../lru.js';
 import {
   type ChannelAdapter,
   ChannelSendError,
+  deliverInbound,
   describeError,
   type InboundMessage,
   type OutboundMessage,
@@ -162,13 +163,7 @@ export function createWebChannel(options: WebChannelOptions): WebChannel {
     return full;
   };
 
-  const deliver = (message: InboundMessage): void => {
-    try {
-      onInbound?.(message);
-    } catch (error) {
-      logger.error({ error: describeError(error) }, 'inbound handler threw');
-    }
-  };
+  const deliver = (message: InboundMessage): void => deliverInbound(onInbound, message, logger);
 
   return {
     name: 'web',

@@ -14,6 +14,7 @@ import { LruMap } from '../lru.js';
 import {
   type ChannelAdapter,
   ChannelSendError,
+  deliverInbound,
   describeError,
   type InboundMessage,
   type OutboundMessage,
@@ -125,14 +126,8 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
     else menus.set(chatId, previous);
   };
 
-  const deliver = (message: InboundMessage): void => {
-    if (!onInbound) return;
-    try {
-      onInbound(message);
-    } catch (error) {
-      logger.error({ error: describeError(error), chat: maskChat(message.chatId) }, 'inbound handler threw');
-    }
-  };
+  const deliver = (message: InboundMessage): void =>
+    deliverInbound(onInbound, message, logger, { chat: maskChat(message.chatId) });
 
   /** The chat id for a `@lid` sender: the phone's `@c.us` id when WhatsApp Web will tell us. */
   const chatIdOf = async (from: string): Promise<string> => {

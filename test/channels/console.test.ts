@@ -7,6 +7,7 @@ import {
   createConsoleChannel,
 } from '../../src/channels/console.js';
 import { createLogger } from '../../src/log.js';
+import { until } from '../helpers/eventually.js';
 
 const SERVICES = {
   text: 'Choose a service:',
@@ -54,14 +55,6 @@ const channels: ConsoleChannel[] = [];
 afterEach(async () => {
   await Promise.all(channels.splice(0).map((channel) => channel.stop()));
 });
-
-async function until(condition: () => boolean, timeoutMs = 1000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
 
 describe('console channel', () => {
   it('prints a message with its menu numbered, then the hint', async () => {

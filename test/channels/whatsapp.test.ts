@@ -10,6 +10,7 @@ import {
 import { interpretReply, renderMenuText } from '../../src/channels/whatsapp-menu.js';
 import { createLogger } from '../../src/log.js';
 import { FakeWhatsAppClient, type FakeWhatsAppOptions } from '../fakes/whatsapp-client.js';
+import { until } from '../helpers/eventually.js';
 
 const PHONE = '79161234567';
 const CHAT = `${PHONE}@c.us`;
@@ -49,14 +50,6 @@ const channels: WhatsAppChannel[] = [];
 afterEach(async () => {
   await Promise.all(channels.splice(0).map((channel) => channel.stop()));
 });
-
-async function until(condition: () => boolean, timeoutMs = 1000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
 
 /** Lets queued inbound handling (a promise chain per sender) run. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 5));

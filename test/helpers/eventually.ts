@@ -16,3 +16,12 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, stepMs));
   }
 }
+
+/** Polls `condition` every `stepMs` until it holds; fails once `timeoutMs` has passed without it. */
+export async function until(condition: () => boolean, timeoutMs = 5_000, stepMs = 2): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, stepMs));
+  }
+}
