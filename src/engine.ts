@@ -245,19 +245,26 @@ export function createEngine(options: EngineOptions = {}): Engine {
     channels.onInbound = dialogues.onInbound;
     await lifecycle.start(channels);
     const { worker } = notifications;
+    const stopWorkers = async () => {
+      await worker.stop();
+      await dialogues.sweeper.stop();
+      await dialogues.outbox.stop();
+    };
     // The workers stop first (reverse order), so nothing is sent into a closed channel.
     await lifecycle.start(
       part('workers', {
         start: async () => {
-          dialogues.outbox.start();
-          await dialogues.sweeper.start();
-          worker.start();
+          try {
+            dialogues.outbox.start();
+            await dialogues.sweeper.start();
+            worker.start();
+          } catch (error) {
+            // Stopping one that never started is harmless; one left running would keep sending.
+            await stopWorkers();
+            throw error;
+          }
         },
-        stop: async () => {
-          await worker.stop();
-          await dialogues.sweeper.stop();
-          await dialogues.outbox.stop();
-        },
+        stop: stopWorkers,
       }),
     );
     reportUnconfigured(env, currentSettings(), logger, options.whatsappClient !== undefined);

@@ -49,24 +49,30 @@ export function createAltegioPart(
     async start() {
       // Sandbox mode: a fake salon in this process answers every Altegio call.
       if (env.sandboxMode) sandbox = await startSandbox({ logger: logger.child({ component: 'sandbox' }) });
-      // One budget for every Altegio call of this process: Altegio counts per IP.
-      const budget = deps.limiter ?? createRateLimiter();
-      metrics.watchBudget(() => budget.stats());
-      api = createCachedAltegio(
-        createAltegioClient({
-          baseUrl: sandbox?.url ?? env.altegioApiUrl,
-          partnerToken: sandbox ? DEFAULT_PARTNER_TOKEN : (env.altegioPartnerToken ?? ''),
-          userToken: sandbox ? DEFAULT_USER_TOKEN : env.altegioUserToken,
-          logger: logger.child({ component: 'altegio' }),
-          limiter: budget,
-          onResponse: (info) =>
-            metrics.altegioCalls.inc({
-              endpoint: info.endpoint,
-              method: info.method,
-              status: String(info.status),
-            }),
-        }),
-      );
+      try {
+        // One budget for every Altegio call of this process: Altegio counts per IP.
+        const budget = deps.limiter ?? createRateLimiter();
+        metrics.watchBudget(() => budget.stats());
+        api = createCachedAltegio(
+          createAltegioClient({
+            baseUrl: sandbox?.url ?? env.altegioApiUrl,
+            partnerToken: sandbox ? DEFAULT_PARTNER_TOKEN : (env.altegioPartnerToken ?? ''),
+            userToken: sandbox ? DEFAULT_USER_TOKEN : env.altegioUserToken,
+            logger: logger.child({ component: 'altegio' }),
+            limiter: budget,
+            onResponse: (info) =>
+              metrics.altegioCalls.inc({
+                endpoint: info.endpoint,
+                method: info.method,
+                status: String(info.status),
+              }),
+          }),
+        );
+      } catch (error) {
+        // A part that fails to start releases what it holds; the lifecycle stops only started parts.
+        await sandbox?.stop();
+        throw error;
+      }
     },
     async stop() {
       await sandbox?.stop();

@@ -133,29 +133,35 @@ export function createDialoguesPart(options: DialoguesOptions): DialoguesPart {
     async start() {
       if (options.inspectorPort !== undefined)
         inspector = await startInspector(logger, options.inspectorPort);
-      const onQueued = waiting.onQueued;
-      const branchSource = {
-        altegio,
-        settings: options.settings,
-        serveAllBranches: options.serveAllBranches,
-      };
-      runtime = createDialogueRuntime({
-        store: createSqliteDialogueStore(store, { clock }),
-        kinds: createDialogueKinds({
+      try {
+        const onQueued = waiting.onQueued;
+        const branchSource = {
+          altegio,
           settings: options.settings,
-          booking: createAltegioBookingPort({ ...branchSource, logger, onQueued }),
-          reminder: createAltegioReminderPort(altegio, clock, options.visitWrites(), { onQueued }),
-          feedback: createStoreFeedbackPort(store),
-        }),
-        clock,
-        logger: logger.child({ component: 'dialogues' }),
-        render: (message, language) => renderReply(message, language),
-        defaultLanguage: () => options.settings().variables.language,
-        onOutbox: () => outbox.wake(),
-        onTimersChanged: () => sweeper.wake(),
-        onIntents: options.onIntents,
-        ...(inspector ? { inspect: inspector.inspect } : {}),
-      });
+          serveAllBranches: options.serveAllBranches,
+        };
+        runtime = createDialogueRuntime({
+          store: createSqliteDialogueStore(store, { clock }),
+          kinds: createDialogueKinds({
+            settings: options.settings,
+            booking: createAltegioBookingPort({ ...branchSource, logger, onQueued }),
+            reminder: createAltegioReminderPort(altegio, clock, options.visitWrites(), { onQueued }),
+            feedback: createStoreFeedbackPort(store),
+          }),
+          clock,
+          logger: logger.child({ component: 'dialogues' }),
+          render: (message, language) => renderReply(message, language),
+          defaultLanguage: () => options.settings().variables.language,
+          onOutbox: () => outbox.wake(),
+          onTimersChanged: () => sweeper.wake(),
+          onIntents: options.onIntents,
+          ...(inspector ? { inspect: inspector.inspect } : {}),
+        });
+      } catch (error) {
+        // A part that fails to start releases what it holds; the lifecycle stops only started parts.
+        await inspector?.stop();
+        throw error;
+      }
     },
     async stop() {
       await runtime?.drain();

@@ -49,8 +49,14 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger): StorePa
           ? `applied ${opened.migrationsApplied} database migration(s)`
           : 'database schema up to date',
       );
-      if (!opened.sqlite.memory) {
-        checkpointer = startCheckpointer(opened.sqlite, { onProblem: (problem) => logger.warn(problem) });
+      try {
+        if (!opened.sqlite.memory) {
+          checkpointer = startCheckpointer(opened.sqlite, { onProblem: (problem) => logger.warn(problem) });
+        }
+      } catch (error) {
+        // A part that fails to start releases what it holds; the lifecycle stops only started parts.
+        opened.close();
+        throw error;
       }
     },
     async stop() {
