@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLifecycle, type Part } from '../src/engine/lifecycle.js';
 import { createEngine, type EngineErrorContext, type EngineOptions } from '../src/index.js';
 import { createLogger } from '../src/log.js';
+import { FakeTelegramServer } from './fakes/telegram-server.js';
 import { eventually } from './helpers/eventually.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -131,6 +132,26 @@ describe('createEngine parts', () => {
     const again = engineIn(dir);
     const { url } = await again.engine.start();
     expect((await fetch(`${url}/health`)).status).toBe(200);
+  });
+
+  it('when Telegram rejects the bot token, start fails and the server and the parts before it are stopped', async () => {
+    const telegram = new FakeTelegramServer({ token: '1:right' });
+    const { apiRoot } = await telegram.start();
+    cleanups.push(() => telegram.stop());
+    const port = await takenPort();
+    // Freed again, so that the engine's server listens on it and the test can see it closed.
+    await cleanups.pop()?.();
+    const { engine, lines } = engineIn(folder(), {
+      env: { TELEGRAM_BOT_TOKEN: '1:wrong', TELEGRAM_API_ROOT: apiRoot },
+      port,
+      host: '127.0.0.1',
+    });
+    await expect(engine.start()).rejects.toThrow();
+    expect(partsLogged(lines, 'part started')).toEqual(['store', 'altegio', 'dialogues', 'http']);
+    expect(partsLogged(lines, 'part stopped')).toEqual(['http', 'dialogues', 'altegio', 'store']);
+    await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+    // Nothing leaked into the log: the token is part of every Bot API URL.
+    expect(JSON.stringify(lines)).not.toContain('1:wrong');
   });
 
   /** A job row another process wrote with a payload that is not JSON: the jobs worker cannot read it. */
