@@ -289,16 +289,6 @@ function createFakeTelegram(
   return { channel, stats };
 }
 
-interface DispatchResult {
-  sent: number;
-  failed: number;
-  tooManyRequests: number;
-  /** Virtual seconds from queueing to the last message delivered. */
-  seconds: number;
-  perSecond: number;
-  percentOfCeiling: number;
-}
-
 /** Telegram's published limits, which the fake enforces whatever the dispatcher is set to. */
 const TELEGRAM = { perChatMs: 1000, perWindow: 30, windowMs: 1000 };
 const CEILING = (TELEGRAM.perWindow * 1000) / TELEGRAM.windowMs;

@@ -19,6 +19,10 @@ import { tempDir } from '../helpers/tmp.js';
 const TOKEN = 'console-secret-token';
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
+/** Posts the sign-in form with `payload` (`token=…&next=…`). */
+const postSignIn = (app: FastifyInstance, payload: string) =>
+  app.inject({ method: 'POST', url: '/console/sign-in', headers: FORM, payload });
+
 describe('web console over HTTP', () => {
   const cleanups: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
@@ -59,12 +63,7 @@ describe('web console over HTTP', () => {
   }
 
   async function signIn(app: FastifyInstance): Promise<{ cookie: string; csrf: string }> {
-    const response = await app.inject({
-      method: 'POST',
-      url: '/console/sign-in',
-      headers: FORM,
-      payload: `token=${TOKEN}&next=/console/settings`,
-    });
+    const response = await postSignIn(app, `token=${TOKEN}&next=/console/settings`);
     expect(response.statusCode).toBe(303);
     const setCookie = String(response.headers['set-cookie']);
     expect(setCookie).toMatch(/HttpOnly/);
@@ -84,12 +83,7 @@ describe('web console over HTTP', () => {
     expect(root.body).toContain('ADMIN_TOKEN');
     const settings = await app.inject({ method: 'GET', url: '/console/settings' });
     expect(settings.statusCode).toBe(404);
-    const signIn = await app.inject({
-      method: 'POST',
-      url: '/console/sign-in',
-      headers: FORM,
-      payload: 'token=x',
-    });
+    const signIn = await postSignIn(app, 'token=x');
     expect(signIn.statusCode).toBe(404);
   });
 
@@ -98,12 +92,7 @@ describe('web console over HTTP', () => {
     const page = await app.inject({ method: 'GET', url: '/console/tasks' });
     expect(page.statusCode).toBe(303);
     expect(page.headers.location).toBe('/console/sign-in?next=%2Fconsole%2Ftasks');
-    const wrong = await app.inject({
-      method: 'POST',
-      url: '/console/sign-in',
-      headers: FORM,
-      payload: 'token=guess',
-    });
+    const wrong = await postSignIn(app, 'token=guess');
     expect(wrong.statusCode).toBe(401);
     expect(wrong.headers['set-cookie']).toBeUndefined();
   });

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TelegramUser } from '../helpers/telegram-user.js';
 import { AltegioProxy } from './altegio-proxy.js';
-import { createWorld, type World } from './harness.js';
+import { bookVisit, createWorld, type World } from './harness.js';
 import { inDatabase, kill, outboxSettled, startProcess } from './process.js';
 
 const PHONE = '+79160001313';
@@ -47,13 +47,7 @@ describe('a confirmation survives a crash', () => {
     await client.next();
     const visitAt = new Date(Date.now() + 2 * HOUR);
     visitAt.setUTCSeconds(0, 0);
-    const record = w.sandbox.control.createRecord(101, {
-      staff_id: 1001,
-      services: [{ id: 301 }],
-      client: { phone: PHONE, name: 'Rita' },
-      datetime: visitAt.toISOString(),
-      save_if_busy: 1,
-    });
+    const record = bookVisit(w, visitAt, { phone: PHONE, name: 'Rita' });
     const recordId = Number(record.id);
     await w.sandbox.webhooksIdle();
     // Its reminder (the sandbox's own seed records get reminders too, days ahead).

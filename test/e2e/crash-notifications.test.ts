@@ -1,9 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
 import type Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TelegramUser } from '../helpers/telegram-user.js';
-import { createWorld, type World } from './harness.js';
-import { inDatabase, kill, startProcess } from './process.js';
+import { bookVisit } from './harness.js';
+import { inDatabase, kill, processesPerTest } from './process.js';
 
 const PHONE = '+79160001212';
 const HOUR = 3_600_000;
@@ -11,16 +10,10 @@ const HOUR = 3_600_000;
 const count = (db: Database.Database, query: string): number => (db.prepare(query).get() as { n: number }).n;
 
 describe('jobs and the outbox survive a crash', () => {
-  let world: World | undefined;
-  const children: ChildProcess[] = [];
-  afterEach(async () => {
-    for (const child of children.splice(0)) await kill(child);
-    await world?.close();
-    world = undefined;
-  });
+  const bot = processesPerTest();
 
   it('sends every planned message exactly once after the process was killed', async () => {
-    world = await createWorld({
+    const world = await bot.world({
       general: { channelPriority: ['telegram'] },
       records: { groupingWindow: '0s' },
       variables: { language: 'en' },
@@ -30,8 +23,7 @@ describe('jobs and the outbox survive a crash', () => {
         { kind: 'reminder', text: 'Reminder for {{services}}', offset: '60m' },
       ],
     });
-    const first = startProcess(world);
-    children.push(first.child);
+    const first = bot.start(world);
     await first.ready;
 
     // The client's Telegram chat shares the phone, so notifications can reach it there.
@@ -44,13 +36,7 @@ describe('jobs and the outbox survive a crash', () => {
     for (const [index, serviceId] of [301, 303, 304].entries()) {
       const start = new Date(Date.now() + 2 * HOUR + index * 60_000);
       start.setUTCSeconds(0, 0);
-      const created = world.sandbox.control.createRecord(101, {
-        staff_id: 1001,
-        services: [{ id: serviceId }],
-        client: { phone: PHONE, name: 'Rita' },
-        datetime: start.toISOString(),
-        save_if_busy: 1,
-      });
+      const created = bookVisit(world, start, { phone: PHONE, name: 'Rita' }, { serviceId });
       ids.push(Number(created.id));
     }
     // The jobs of these records (the sandbox's own seed records get reminders too, days ahead).
@@ -64,14 +50,13 @@ describe('jobs and the outbox survive a crash', () => {
     await kill(first.child);
 
     // Started again an hour (and a bit) later as the engine sees it: the reminders are due.
-    const second = startProcess(world, { clockOffsetMs: HOUR + 5 * 60_000 });
-    children.push(second.child);
+    const second = bot.start(world, { clockOffsetMs: HOUR + 5 * 60_000 });
     await second.ready;
 
     const texts = () =>
-      world?.telegram.sent
+      world.telegram.sent
         .filter((call) => call.method === 'sendMessage' && call.chatId === '9100')
-        .map((call) => String(call.params.text)) ?? [];
+        .map((call) => String(call.params.text));
     // Everything settled: no job of these records waiting or running, no message waiting.
     await inDatabase(
       world,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
-import { createWorld, WEBHOOK_SECRET, type World } from './harness.js';
+import { bookVisit, createWorld, WEBHOOK_SECRET, type World } from './harness.js';
 
 const CLIENT = '+79160007788';
 const CHAT = '79160007788@c.us';
@@ -27,13 +27,7 @@ function settings(overrides: Record<string, Record<string, unknown>> = {}) {
 function pastVisit(world: World) {
   const start = new Date(Date.now() - 2 * 3_600_000);
   start.setUTCMilliseconds(0);
-  return world.sandbox.control.createRecord(101, {
-    staff_id: 1001,
-    services: [{ id: 301 }],
-    client: { phone: CLIENT, name: 'Nina' },
-    datetime: start.toISOString(),
-    save_if_busy: 1,
-  });
+  return bookVisit(world, start, { phone: CLIENT, name: 'Nina' });
 }
 
 const sentTo = (world: World, chatId: string) =>

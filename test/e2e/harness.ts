@@ -104,6 +104,22 @@ export async function createWorld(settings: Record<string, unknown>): Promise<Wo
 /** One branch, so no branch question: the shortest booking path. */
 export const ONE_BRANCH = { branches: [{ id: 101, address: 'Tverskaya st. 12' }] };
 
+/** A visit put straight into the sandbox, as the salon would, even over a busy slot. */
+export function bookVisit(
+  world: World,
+  at: Date,
+  client: { phone: string; name: string },
+  options: { staffId?: number; serviceId?: number } = {},
+): ReturnType<World['sandbox']['control']['createRecord']> {
+  return world.sandbox.control.createRecord(101, {
+    staff_id: options.staffId ?? 1001,
+    services: [{ id: options.serviceId ?? 301 }],
+    client,
+    datetime: at.toISOString(),
+    save_if_busy: 1,
+  });
+}
+
 /** The sandbox records of a client, by the phone as the sandbox stores it (`+7916…`). */
 export function recordsOf(world: World, phone: string, companyId = 101): Array<Record<string, unknown>> {
   return world.sandbox.control

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
-import { createWorld, type World } from './harness.js';
+import { bookVisit, createWorld, type World } from './harness.js';
 
 const CLIENT = '+79160005566';
 const CHAT = '79160005566@c.us';
@@ -35,13 +35,7 @@ function createVisit(
 ) {
   const start = new Date(Date.now() + 3_600_000 + (options.leadSeconds ?? 2) * 1000);
   start.setUTCMilliseconds(0);
-  return world.sandbox.control.createRecord(101, {
-    staff_id: options.staffId ?? 1001,
-    services: [{ id: options.serviceId ?? 301 }],
-    client: { phone: options.phone ?? CLIENT, name: 'Vera' },
-    datetime: start.toISOString(),
-    save_if_busy: 1,
-  });
+  return bookVisit(world, start, { phone: options.phone ?? CLIENT, name: 'Vera' }, options);
 }
 
 function sentTo(world: World, chatId: string): string[] {

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { afterEach } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
-import type { World } from './harness.js';
+import { createWorld, type World } from './harness.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'altegio-bot.js');
 const CHILD = join(import.meta.dirname, 'engine-child.ts');
@@ -95,4 +96,32 @@ export async function kill(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.on('exit', resolve));
   child.kill('SIGKILL');
   await exited;
+}
+
+/**
+ * A world and bot processes for each test of the calling suite: after each test the processes are
+ * killed and the world is closed.
+ */
+export function processesPerTest(): {
+  world: (settings: Record<string, unknown>) => Promise<World>;
+  start: (world: World, options?: ProcessOptions) => ReturnType<typeof startProcess>;
+} {
+  let world: World | undefined;
+  const children: ChildProcess[] = [];
+  afterEach(async () => {
+    for (const child of children.splice(0)) await kill(child);
+    await world?.close();
+    world = undefined;
+  });
+  return {
+    world: async (settings) => {
+      world = await createWorld(settings);
+      return world;
+    },
+    start: (on, options) => {
+      const started = startProcess(on, options);
+      children.push(started.child);
+      return started;
+    },
+  };
 }

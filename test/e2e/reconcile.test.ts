@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
-import { createWorld, type World } from './harness.js';
+import { bookVisit, createWorld, type World } from './harness.js';
 
 const CLIENT = '+79160004455';
 const CHAT = '79160004455@c.us';
@@ -25,13 +25,7 @@ const SETTINGS = {
 function createVisit(world: World, leadSeconds: number) {
   const start = new Date(Date.now() + 3_600_000 + leadSeconds * 1000);
   start.setUTCMilliseconds(0);
-  return world.sandbox.control.createRecord(101, {
-    staff_id: 1001,
-    services: [{ id: 301 }],
-    client: { phone: CLIENT, name: 'Vera' },
-    datetime: start.toISOString(),
-    save_if_busy: 1,
-  });
+  return bookVisit(world, start, { phone: CLIENT, name: 'Vera' });
 }
 
 const sentTo = (world: World) =>

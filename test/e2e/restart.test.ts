@@ -1,22 +1,14 @@
-import type { ChildProcess } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TelegramUser } from '../helpers/telegram-user.js';
-import { createWorld, ONE_BRANCH, recordsOf, type World } from './harness.js';
-import { kill, outboxSettled, startProcess } from './process.js';
+import { ONE_BRANCH, recordsOf } from './harness.js';
+import { kill, outboxSettled, processesPerTest } from './process.js';
 
 describe('dialogues survive the process being killed', () => {
-  let world: World | undefined;
-  const children: ChildProcess[] = [];
-  afterEach(async () => {
-    for (const child of children.splice(0)) await kill(child);
-    await world?.close();
-    world = undefined;
-  });
+  const bot = processesPerTest();
 
   it('continues a booking after a kill between two steps', async () => {
-    world = await createWorld(ONE_BRANCH);
-    const first = startProcess(world);
-    children.push(first.child);
+    const world = await bot.world(ONE_BRANCH);
+    const first = bot.start(world);
     await first.ready;
     const client = new TelegramUser(world.telegram, 8001);
     client.send('/start');
@@ -27,8 +19,7 @@ describe('dialogues survive the process being killed', () => {
     await outboxSettled(world);
     await kill(first.child);
 
-    const second = startProcess(world);
-    children.push(second.child);
+    const second = bot.start(world);
     await second.ready;
     client.press(/^Anna/, staff);
     const dates = await client.next();
@@ -42,9 +33,8 @@ describe('dialogues survive the process being killed', () => {
   it('sends a timeout that fell due while the process was down as soon as it starts again', async () => {
     // The menu waits ten minutes; the second process runs with its clock eleven minutes ahead, so
     // the message can only come from the overdue deadline read at start-up, not from waiting.
-    world = await createWorld({ ...ONE_BRANCH, booking: { replyTimeout: '10m' } });
-    const first = startProcess(world);
-    children.push(first.child);
+    const world = await bot.world({ ...ONE_BRANCH, booking: { replyTimeout: '10m' } });
+    const first = bot.start(world);
     await first.ready;
     const client = new TelegramUser(world.telegram, 8002);
     client.send('/start');
@@ -52,8 +42,7 @@ describe('dialogues survive the process being killed', () => {
     await outboxSettled(world);
     await kill(first.child);
 
-    const second = startProcess(world, { clockOffsetMs: 11 * 60_000 });
-    children.push(second.child);
+    const second = bot.start(world, { clockOffsetMs: 11 * 60_000 });
     await second.ready;
     const timedOut = await client.next().catch((error: unknown) => {
       throw new Error(`${String(error)}\n${second.output()}`);

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
-import { createWorld, type World } from './harness.js';
+import { bookVisit, createWorld, type World } from './harness.js';
 
 const PHONE = '79160007788';
 const TG_CHAT = 7788;
@@ -76,13 +76,7 @@ describe('Telegram faults, end to end', () => {
     const visit = (leadHours: number) => {
       const start = new Date(Date.now() + leadHours * 3_600_000);
       start.setUTCMinutes(0, 0, 0);
-      return w.sandbox.control.createRecord(101, {
-        staff_id: 1001,
-        services: [{ id: 301 }],
-        client: { phone: `+${PHONE}`, name: 'Vera' },
-        datetime: start.toISOString(),
-        save_if_busy: 1,
-      });
+      return bookVisit(w, start, { phone: `+${PHONE}`, name: 'Vera' });
     };
     const deliveriesOf = async (recordId: number) =>
       (await (

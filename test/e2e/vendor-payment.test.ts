@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
-import { createWorld, type World } from './harness.js';
+import { bookVisit, createWorld, type World } from './harness.js';
 
 const CLIENT = '+79160006677';
 const CHAT = '79160006677@c.us';
@@ -44,13 +44,7 @@ describe('payment fields as Altegio documents them', () => {
     await world.startEngine();
     const start = new Date(Date.now() + 3_600_000 + 2_000);
     start.setUTCMilliseconds(0);
-    const visit = world.sandbox.control.createRecord(101, {
-      staff_id: 1001,
-      services: [{ id: 301 }],
-      client: { phone: CLIENT, name: 'Vera' },
-      datetime: start.toISOString(),
-      save_if_busy: 1,
-    });
+    const visit = bookVisit(world, start, { phone: CLIENT, name: 'Vera' });
     const offered = world.sandbox.control.offerOnlinePayment(101, Number(visit.id));
     expect(offered).toMatchObject({ prepaid: true, prepaid_confirmed: false, paid_full: 0 });
 

@@ -18,6 +18,8 @@ import {
 } from './booking-harness.js';
 
 const DAY = '2026-05-01';
+/** What the happy path chooses, as the summary and the confirmation name it. */
+const CHOSEN = { branch: 'Centre', service: 'Haircut', staff: 'Anna', date: DAY, time: '12:30' };
 const PHONE = '+7 916 123-45-67';
 const NAME = 'Ivanova Anna Sergeevna';
 /** The fullest route (two branches, staff step, full name) up to the summary. */
@@ -96,11 +98,7 @@ describe('booking machine: happy paths', () => {
     expect(bot.last.text).toEqual({
       key: 'booking.summary',
       params: {
-        branch: 'Centre',
-        service: 'Haircut',
-        staff: 'Anna',
-        date: DAY,
-        time: '12:30',
+        ...CHOSEN,
         name: 'Anna T.',
         phone: '+79161234567',
       },
@@ -125,11 +123,7 @@ describe('booking machine: happy paths', () => {
       text: {
         key: 'booking.done',
         params: {
-          branch: 'Centre',
-          service: 'Haircut',
-          staff: 'Anna',
-          date: DAY,
-          time: '12:30',
+          ...CHOSEN,
           address: '1 Main Street',
         },
       },
