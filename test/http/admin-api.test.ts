@@ -18,6 +18,10 @@ const TOKEN = 'admin-secret';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const NOW = Date.parse('2026-03-10T09:00:00.000Z');
 
+/** An authorised `PUT /api/settings` with this document. */
+const putSettings = (app: FastifyInstance, payload: Record<string, unknown>) =>
+  app.inject({ method: 'PUT', url: '/api/settings', headers: AUTH, payload });
+
 interface Harness {
   app: FastifyInstance;
   store: Store;
@@ -83,12 +87,7 @@ describe('admin API', () => {
         expect(response.json()).toEqual({ error: ADMIN_API_OFF_MESSAGE });
         expect(ADMIN_API_OFF_MESSAGE).toContain('ADMIN_TOKEN');
       }
-      const put = await app.inject({
-        method: 'PUT',
-        url: '/api/settings',
-        headers: AUTH,
-        payload: { records: { cancellation: 'delete' } },
-      });
+      const put = await putSettings(app, { records: { cancellation: 'delete' } });
       expect(put.statusCode).toBe(404);
       expect(holder.get().records.cancellation).toBe('no-show');
     });
@@ -108,12 +107,7 @@ describe('admin API', () => {
 
     it('PUT merges a partial document, applies it at once and saves it to the file', async () => {
       const { app, holder, settingsFile } = await harness();
-      const response = await app.inject({
-        method: 'PUT',
-        url: '/api/settings',
-        headers: AUTH,
-        payload: { records: { cancellation: 'delete' } },
-      });
+      const response = await putSettings(app, { records: { cancellation: 'delete' } });
       expect(response.statusCode).toBe(200);
       const body = response.json<Settings>();
       expect(body.records.cancellation).toBe('delete');
@@ -133,12 +127,10 @@ describe('admin API', () => {
       const { app, holder, settingsFile } = await harness();
       const before = holder.get();
       const fileBefore = readFileSync(settingsFile, 'utf8');
-      const response = await app.inject({
-        method: 'PUT',
-        url: '/api/settings',
-        headers: AUTH,
-        // The valid half must not be applied either: the document is validated whole.
-        payload: { general: { timezone: 'UTC' }, records: { cancellation: 'cancel' } },
+      // The valid half must not be applied either: the document is validated whole.
+      const response = await putSettings(app, {
+        general: { timezone: 'UTC' },
+        records: { cancellation: 'cancel' },
       });
       expect(response.statusCode).toBe(400);
       const body = response.json<{ error: string; problems: Problem[] }>();
@@ -153,11 +145,9 @@ describe('admin API', () => {
 
     it('PUT names an unknown key and a wrong type by their dotted paths', async () => {
       const { app } = await harness();
-      const response = await app.inject({
-        method: 'PUT',
-        url: '/api/settings',
-        headers: AUTH,
-        payload: { records: { cancelation: 'delete' }, general: { testMode: 'yes' } },
+      const response = await putSettings(app, {
+        records: { cancelation: 'delete' },
+        general: { testMode: 'yes' },
       });
       expect(response.statusCode).toBe(400);
       const paths = response.json<{ problems: Problem[] }>().problems.map((problem) => problem.path);
