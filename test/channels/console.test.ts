@@ -8,16 +8,13 @@ import {
 } from '../../src/channels/console.js';
 import { createLogger } from '../../src/log.js';
 import { until } from '../helpers/eventually.js';
+import { menu } from '../helpers/menus.js';
 
-const SERVICES = {
-  text: 'Choose a service:',
-  options: [
-    { value: 's:301', label: "Women's haircut" },
-    { value: 's:302', label: "Men's haircut" },
-    { value: 'back', label: '← Back' },
-  ],
-  menuId: 'dlg-1',
-};
+const SERVICES = menu('Choose a service:', 'dlg-1', [
+  ['s:301', "Women's haircut"],
+  ['s:302', "Men's haircut"],
+  ['back', '← Back'],
+]);
 
 /** A console channel on two PassThrough streams, with what it printed and handed over. */
 function setup(extra: Partial<ConsoleChannelOptions> = {}) {

@@ -4,6 +4,7 @@ import { ChannelSendError, type InboundMessage } from '../../src/channels/channe
 import { createTelegramChannel, type TelegramChannel } from '../../src/channels/telegram.js';
 import { createLogger } from '../../src/log.js';
 import { type BotCall, FakeTelegramServer } from '../fakes/telegram-server.js';
+import { menu } from '../helpers/menus.js';
 
 const TOKEN = '123456789:AAtest-token_value';
 const SECRET = 'callback-signing-secret';
@@ -146,15 +147,14 @@ describe('telegram channel (long polling against the fake Bot API)', () => {
   });
 
   it('renders options as an inline keyboard with short, opaque, signed callback data', async () => {
-    await channel.send('505', {
-      text: 'Choose a service',
-      menuId: 'd42.s3',
-      options: [
-        { value: 'svc:1001', label: 'Haircut' },
-        { value: 'svc:1002', label: 'Colouring' },
-        { value: 'svc:1003', label: 'Manicure and pedicure, long' },
-      ],
-    });
+    await channel.send(
+      '505',
+      menu('Choose a service', 'd42.s3', [
+        ['svc:1001', 'Haircut'],
+        ['svc:1002', 'Colouring'],
+        ['svc:1003', 'Manicure and pedicure, long'],
+      ]),
+    );
     const call = await fake.waitFor((c) => c.method === 'sendMessage' && c.chatId === '505');
     const markup = call.params.reply_markup as { inline_keyboard: InlineButton[][] };
     // A label this long puts every button on its own row.
@@ -174,14 +174,13 @@ describe('telegram channel (long polling against the fake Bot API)', () => {
   });
 
   it('delivers a press as user.choice with its menuId, answers it and shows the choice', async () => {
-    await channel.send('506', {
-      text: 'Confirm the booking?',
-      menuId: 'booking-7',
-      options: [
-        { value: 'yes', label: 'Confirm' },
-        { value: 'no', label: 'Cancel' },
-      ],
-    });
+    await channel.send(
+      '506',
+      menu('Confirm the booking?', 'booking-7', [
+        ['yes', 'Confirm'],
+        ['no', 'Cancel'],
+      ]),
+    );
     const call = await fake.waitFor((c) => c.method === 'sendMessage' && c.chatId === '506');
     const confirm = inlineButtons(call).find((b) => b.text === 'Confirm');
     expect(confirm).toBeDefined();

@@ -3,15 +3,12 @@ import { ChannelSendError, type InboundMessage } from '../../src/channels/channe
 import { createDispatcher } from '../../src/channels/dispatcher.js';
 import { createWebChannel, type WebChatEntry, webChatId, webChatStyle } from '../../src/channels/web.js';
 import { createLogger } from '../../src/log.js';
+import { menu } from '../helpers/menus.js';
 
-const SERVICES = {
-  text: 'Choose a service:',
-  options: [
-    { value: 's:301', label: "Women's haircut" },
-    { value: 's:302', label: "Men's haircut" },
-  ],
-  menuId: '17',
-};
+const SERVICES = menu('Choose a service:', '17', [
+  ['s:301', "Women's haircut"],
+  ['s:302', "Men's haircut"],
+]);
 
 const TG = webChatId('telegram', 'abc');
 const WA = webChatId('whatsapp', 'abc');

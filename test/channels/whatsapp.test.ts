@@ -11,6 +11,7 @@ import { interpretReply, renderMenuText } from '../../src/channels/whatsapp-menu
 import { createLogger } from '../../src/log.js';
 import { FakeWhatsAppClient, type FakeWhatsAppOptions } from '../fakes/whatsapp-client.js';
 import { until } from '../helpers/eventually.js';
+import { menu } from '../helpers/menus.js';
 
 const PHONE = '79161234567';
 const CHAT = `${PHONE}@c.us`;
@@ -54,14 +55,10 @@ afterEach(async () => {
 /** Lets queued inbound handling (a promise chain per sender) run. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
 
-const reminder = {
-  text: 'See you tomorrow at 10:00.',
-  options: [
-    { value: 'confirm', label: 'Confirm' },
-    { value: 'cancel', label: 'Cancel' },
-  ],
-  menuId: 'reminder-42',
-};
+const reminder = menu('See you tomorrow at 10:00.', 'reminder-42', [
+  ['confirm', 'Confirm'],
+  ['cancel', 'Cancel'],
+]);
 
 describe('whatsapp channel: login', () => {
   it('should print the QR code and ask for a scan on first start, and be running only once ready', async () => {
