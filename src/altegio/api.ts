@@ -29,6 +29,17 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** Options of a record write (`updateRecord`, `setAttendance`, `setRecordColor`). */
+export interface RecordWriteOptions extends CallOptions {
+  /**
+   * The record as Altegio last sent it (a webhook's or a list's raw `data`), recent enough to build
+   * the full PUT from without reading the record first: one call instead of two. A copy that
+   * already shows the change, cannot be parsed, or whose PUT is refused is not trusted: the record
+   * is read and written as without it, so a stale copy may cost a call but never skips a write.
+   */
+  known?: Record<string, unknown> | undefined;
+}
+
 /** Filters of `GET /companies`. */
 export interface CompanyQuery {
   id?: number;
@@ -184,7 +195,7 @@ export interface AltegioApi {
     companyId: number,
     recordId: number,
     changes: RecordChanges,
-    options?: CallOptions,
+    options?: RecordWriteOptions,
   ): Promise<AltegioRecord>;
   /** Cancels (deletes) a record; a 404 on a retry counts as done. */
   deleteRecord(companyId: number, recordId: number, options?: CallOptions): Promise<void>;
@@ -193,14 +204,14 @@ export interface AltegioApi {
     companyId: number,
     recordId: number,
     attendance: Attendance,
-    options?: CallOptions & { via?: 'record' | 'visit'; comment?: string },
+    options?: RecordWriteOptions & { via?: 'record' | 'visit'; comment?: string },
   ): Promise<void>;
   /** Writes `custom_color` as hex without `#`. */
   setRecordColor(
     companyId: number,
     recordId: number,
     hex: string,
-    options?: CallOptions,
+    options?: RecordWriteOptions,
   ): Promise<AltegioRecord>;
   // clients
   getClient(companyId: number, clientId: number, options?: CallOptions): Promise<ClientCard>;

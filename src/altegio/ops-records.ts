@@ -216,21 +216,55 @@ export function recordOps(t: Transport): RecordOps {
     });
   }
 
+  /** A caller's copy of the record (see `RecordWriteOptions.known`), when it parses as this record. */
+  function fromKnown(companyId: number, recordId: number, data: Record<string, unknown>) {
+    const record = RecordSchema.safeParse({ company_id: companyId, ...data });
+    const source = RecordWriteSourceSchema.safeParse(data);
+    if (!record.success || !source.success || record.data.id !== recordId) return undefined;
+    return { record: record.data, source: source.data };
+  }
+
   async function updateRecord(
     companyId: number,
     recordId: number,
     changes: RecordChanges,
-    options: { signal?: AbortSignal | undefined } = {},
+    options: { signal?: AbortSignal | undefined; known?: Record<string, unknown> | undefined } = {},
   ): Promise<AltegioRecord> {
-    const { record, source } = await readRaw(companyId, recordId, options.signal);
+    const known = options.known ? fromKnown(companyId, recordId, options.known) : undefined;
+    // A copy already showing the change proves nothing about Altegio: only a fresh read may skip.
+    if (known && hasChanges(known.record, changes)) {
+      try {
+        return await writeFrom(companyId, recordId, known, changes, options.signal);
+      } catch (error) {
+        // Refused: the copy may be stale (a restriction, a changed service); read and decide again.
+        if (!isRefusal(error)) throw error;
+      }
+    }
+    return writeFrom(
+      companyId,
+      recordId,
+      await readRaw(companyId, recordId, options.signal),
+      changes,
+      options.signal,
+    );
+  }
+
+  async function writeFrom(
+    companyId: number,
+    recordId: number,
+    current: { record: AltegioRecord; source: RecordWriteSource },
+    changes: RecordChanges,
+    signal: AbortSignal | undefined,
+  ): Promise<AltegioRecord> {
+    const { record, source } = current;
     if (!hasChanges(record, changes)) return record;
     const attendance = changes.attendance;
     const viaVisit = attendance !== undefined && onlyAttendance(changes) && record.visitId !== null;
     // Attendance alone on a record Altegio may refuse to edit (or that has no client for the full
     // body): the visit route changes exactly that and nothing else.
     if (viaVisit && (editMayBeRefused(source) || source.client === null)) {
-      await putVisit(recordId, record.visitId ?? 0, attendance, record.comment, options.signal);
-      return (await readRaw(companyId, recordId, options.signal)).record;
+      await putVisit(recordId, record.visitId ?? 0, attendance, record.comment, signal);
+      return (await readRaw(companyId, recordId, signal)).record;
     }
     const spec: RequestSpec = {
       method: 'PUT',
@@ -239,7 +273,7 @@ export function recordOps(t: Transport): RecordOps {
       body: recordPutBody(source, changes),
       auth: 'b2b',
       retry: 'safe', // a full-state PUT is idempotent
-      signal: options.signal,
+      signal,
     };
     let answer: Awaited<ReturnType<Transport['request']>>;
     try {
@@ -248,12 +282,11 @@ export function recordOps(t: Transport): RecordOps {
       // Refused (a restriction the record did not show, or the user's rights): for attendance the
       // visit route is the documented alternative; anything else is reported, not retried here.
       if (!viaVisit || !isRefusal(error)) throw error;
-      await putVisit(recordId, record.visitId ?? 0, attendance, record.comment, options.signal);
-      return (await readRaw(companyId, recordId, options.signal)).record;
+      await putVisit(recordId, record.visitId ?? 0, attendance, record.comment, signal);
+      return (await readRaw(companyId, recordId, signal)).record;
     }
     const data = Array.isArray(answer.data) ? answer.data[0] : answer.data;
-    if (data === undefined || data === null)
-      return (await readRaw(companyId, recordId, options.signal)).record;
+    if (data === undefined || data === null) return (await readRaw(companyId, recordId, signal)).record;
     return t.parse(RecordSchema, data, spec, answer.status);
   }
 

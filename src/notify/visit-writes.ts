@@ -2,9 +2,11 @@
  * Confirm and Cancel writes to Altegio, queued durably. A client's answer to a reminder is
  * acknowledged at once; the write itself is a job (`visit-write`) that survives a restart, is
  * retried with backoff while Altegio is busy or down, and is done once: its dedupe key is the
- * dialogue's own idempotency key, and every write reads the record first and skips what is
- * already so (`updateRecord` in `src/altegio/ops-records.ts`; a cancellation finding the record
- * gone counts as done). When a write finally fails, the client and the admin are told.
+ * dialogue's own idempotency key. A first try builds the record PUT from the mirror when it is
+ * fresh, so a confirmation costs one Altegio call; a retry (which may follow a write that did land)
+ * reads the record first and skips what is already so (`updateRecord` in
+ * `src/altegio/ops-records.ts`; a cancellation finding the record gone counts as done). When a
+ * write finally fails, the client and the admin are told.
  *
  * The rules that may refuse a cancellation (too late, paid) are decided by the reminder dialogue
  * before it acknowledges; nothing here refuses.
@@ -19,7 +21,7 @@ import { normalizePhone } from '../domain/phone.js';
 import type { CancelVisitRequest, ConfirmVisitRequest } from '../domain/reminder.js';
 import { asLanguage, type Settings } from '../domain/settings.js';
 import type { Logger } from '../log.js';
-import type { Job, Store } from '../store/index.js';
+import type { Job, RecordRow, Store } from '../store/index.js';
 import { botT } from '../templates/i18n.js';
 import type { AdminMessenger } from './admin.js';
 import { JOB_KIND, type VisitWriteJob } from './jobs.js';
@@ -37,7 +39,12 @@ export interface VisitWritesOptions {
   onQueued(): void;
   /** Called after the client's failure message was queued. */
   onOutbox(): void;
+  /** Whether the mirrored record may stand in for reading it before a first try; default 10 minutes. */
+  mirrorIsFresh?(row: RecordRow, now: number): boolean;
 }
+
+/** A mirror row written this recently (by a webhook or a sync) may stand in for a read. */
+const MIRROR_FRESH_MS = 10 * 60_000;
 
 /** Attempts before a write is given up; with the backoff below that is about half an hour. */
 export const VISIT_WRITE_ATTEMPTS = 8;
@@ -53,6 +60,7 @@ const PERMANENT: ReadonlySet<string> = new Set([
 
 export function createVisitWrites(options: VisitWritesOptions) {
   const { store, altegio, clock, logger } = options;
+  const mirrorIsFresh = options.mirrorIsFresh ?? ((row, now) => now - row.updatedAt <= MIRROR_FRESH_MS);
 
   /** Durably queues one write; a repeat (same idempotency key) changes nothing. */
   function queue(
@@ -73,13 +81,24 @@ export function createVisitWrites(options: VisitWritesOptions) {
     if (added) options.onQueued();
   }
 
-  async function run(payload: VisitWriteJob): Promise<void> {
+  /** The mirrored record to write from, on a first try only: a retry may follow a write that landed. */
+  function knownRecord(attempt: number, companyId: number, recordId: number) {
+    if (attempt > 1) return undefined;
+    const row = store.records.get(companyId, recordId);
+    return row && !row.deleted && mirrorIsFresh(row, clock.now()) ? row.data : undefined;
+  }
+
+  /** Runs one write; `attempt` counts from 1 (the job's attempts, this one included). */
+  async function run(payload: VisitWriteJob, attempt: number): Promise<void> {
     if (payload.action === 'confirm') {
       const request = payload.write;
+      const known = knownRecord(attempt, request.companyId, request.recordId);
       if (request.how === 'color') {
-        await altegio.setRecordColor(request.companyId, request.recordId, request.color.replace(/^#/, ''));
+        await altegio.setRecordColor(request.companyId, request.recordId, request.color.replace(/^#/, ''), {
+          known,
+        });
       } else {
-        await altegio.setAttendance(request.companyId, request.recordId, 2);
+        await altegio.setAttendance(request.companyId, request.recordId, 2, { known });
       }
       return;
     }
@@ -92,7 +111,8 @@ export function createVisitWrites(options: VisitWritesOptions) {
         if (!(error instanceof AltegioApiError && error.kind === 'not-found')) throw error;
       }
     } else {
-      await altegio.setAttendance(request.companyId, request.recordId, -1);
+      const known = knownRecord(attempt, request.companyId, request.recordId);
+      await altegio.setAttendance(request.companyId, request.recordId, -1, { known });
     }
   }
 

@@ -108,7 +108,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     const writes = options.visitWrites;
     if (!writes) throw new Error('no visit writer configured');
     try {
-      await writes.run(payload);
+      await writes.run(payload, job.attempts);
       store.jobs.complete(job.id);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

@@ -296,6 +296,20 @@ describe('records', () => {
     });
   });
 
+  it('updateRecord with a known copy PUTs from it without reading first', async () => {
+    const { client, seen } = await setup(() => ok({ ...record, attendance: -1 }));
+    const updated = await client.updateRecord(42, 9001, { attendance: -1 }, { known: record });
+    expect(updated.attendance).toBe(-1);
+    expect(seen.map((r) => `${r.method} ${r.path}`)).toEqual(['PUT /record/42/9001']);
+    expect(seen[0]?.body).toMatchObject({ staff_id: 11, attendance: -1, api_id: '12345' });
+  });
+
+  it('a known copy that already shows the change is not trusted: the record is read', async () => {
+    const { client, seen } = await setup((req) => (req.method === 'GET' ? ok(record) : ok(record)));
+    await client.setAttendance(42, 9001, -1, { known: { ...record, attendance: -1 } });
+    expect(seen.map((r) => r.method)).toEqual(['GET', 'PUT']);
+  });
+
   it('skips the PUT when the record already has the change (idempotent re-run)', async () => {
     const { client, seen } = await setup(() => ok(record));
     await client.setAttendance(42, 9001, 2);
