@@ -46,6 +46,17 @@ export interface WhatsAppClientLike {
   getContactLidAndPhone?(userIds: string[]): Promise<Array<{ lid: string; pn: string }>>;
   /** The registered id for a number, or `null` when the number is not on WhatsApp. */
   getNumberId?(number: string): Promise<{ _serialized: string } | null>;
+  /**
+   * The chat with this id. Typed as always found, but the library resolves `undefined` when WhatsApp
+   * Web has no such chat (`Client.getChatById` in whatsapp-web.js 1.34.7), so that is allowed here.
+   */
+  getChatById?(chatId: string): Promise<WhatsAppChatLike | undefined>;
+}
+
+/** The part of a whatsapp-web.js `Chat` the adapter uses. */
+export interface WhatsAppChatLike {
+  /** Shows "typing…" to the other side; WhatsApp keeps it up to 25 s or until our next message. */
+  sendStateTyping(): Promise<unknown>;
 }
 
 // Compile-time only (no runtime import): the real `Client` fits the interface, and a real `Message`

@@ -119,6 +119,8 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
   let attempt = 0;
   let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   let qrShown = 0;
+  /** "typing…" calls in flight: fire-and-forget, awaited only on stop. */
+  const typingCalls = new Set<Promise<void>>();
 
   /** A menu whose send failed must not replace the one the client actually sees. */
   const restoreMenu = (chatId: string, previous: OpenMenu | undefined): void => {
@@ -339,7 +341,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
       } catch (error) {
         logger.debug({ error: describeError(error) }, 'whatsapp destroy failed');
       }
-      await Promise.allSettled([...inboundTails.values()]);
+      await Promise.allSettled([...inboundTails.values(), ...typingCalls]);
       onInbound = undefined;
       logger.info('whatsapp stopped');
     },
@@ -367,6 +369,25 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
     },
 
     isRunning: () => ready,
+
+    typing(chatId) {
+      const target = client;
+      if (!ready || !target?.getChatById) return;
+      const phone = waDigits(chatId);
+      const wid = chatId.includes('@') ? chatId : phone && `${phone}@c.us`;
+      if (!wid) return;
+      const getChat = target.getChatById.bind(target);
+      // A courtesy while the client's request waits: a failure is only worth a debug line.
+      const call: Promise<void> = (async () => {
+        const chat = await getChat(wid);
+        await chat?.sendStateTyping();
+      })()
+        .catch((error: unknown) => {
+          logger.debug({ error: maskedSummary(error), chat: maskChat(wid) }, 'whatsapp typing failed');
+        })
+        .finally(() => typingCalls.delete(call));
+      typingCalls.add(call);
+    },
   };
 }
 
@@ -396,6 +417,11 @@ const PERMANENT = /invalid wid|wid error|not registered|not on whatsapp|no lid f
  */
 export function toWhatsAppSendError(error: unknown): ChannelSendError {
   if (error instanceof ChannelSendError) return error;
-  const summary = describeError(error).replace(/\d{7,15}(@c\.us)?/g, (digits) => maskPhone(digits));
+  const summary = maskedSummary(error);
   return new ChannelSendError(`whatsapp send failed: ${summary}`, !PERMANENT.test(summary));
+}
+
+/** An error's message with any phone number in it masked (puppeteer errors echo the chat id). */
+function maskedSummary(error: unknown): string {
+  return describeError(error).replace(/\d{7,15}(@c\.us)?/g, (digits) => maskPhone(digits));
 }

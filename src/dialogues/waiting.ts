@@ -41,7 +41,7 @@ export interface WaitTimers {
 }
 
 export interface WaitFeedbackOptions {
-  /** Shows "typing…" in the chat (Telegram `sendChatAction`); must not throw. */
+  /** Shows "typing…" in the chat (Telegram `sendChatAction`, WhatsApp `sendStateTyping`); must not throw. */
   typing(chat: WaitingChat): void;
   /** Tells the client once that it is busy and their request is in line (through the outbox). */
   tellBusy(chat: WaitingChat): void;

@@ -176,6 +176,41 @@ describe('whatsapp channel: sending', () => {
   });
 });
 
+describe('whatsapp channel: typing', () => {
+  it('should show typing in the client chat while ready, and a failure only at debug', async () => {
+    const t = setup();
+    t.channel.typing?.(CHAT); // not started: nothing to show it in, and no throw
+    await t.start();
+    t.channel.typing?.(CHAT);
+    t.channel.typing?.(PHONE);
+    await until(() => t.client.typing.length === 2);
+    expect(t.client.typing).toEqual([CHAT, CHAT]);
+
+    t.client.failNextTyping(new Error(`Evaluation failed: chat ${CHAT} not found`));
+    expect(() => t.channel.typing?.(CHAT)).not.toThrow();
+    await until(() => t.logs().some((line) => line.msg === 'whatsapp typing failed'));
+    const line = t.logs().find((l) => l.msg === 'whatsapp typing failed');
+    expect(line?.level).toBe(20);
+    expect(JSON.stringify(line)).not.toContain(PHONE);
+    // The failure broke nothing: the next typing and a reply still go out.
+    t.channel.typing?.(CHAT);
+    await t.channel.send(CHAT, { text: 'Here are the free times.' });
+    await until(() => t.client.typing.length === 3);
+    expect(t.client.sent.map((s) => s.text)).toEqual(['Here are the free times.']);
+  });
+
+  it('should show nothing for a number that is not on WhatsApp, nor after a disconnect', async () => {
+    const t = setup({ loggedIn: true, notOnWhatsApp: [PHONE] });
+    await t.start();
+    t.channel.typing?.(CHAT);
+    t.client.disconnect('CONFLICT');
+    t.channel.typing?.('79160000000@c.us');
+    await t.channel.stop(); // waits for typing calls in flight
+    expect(t.client.typing).toEqual([]);
+    expect(t.logs().some((line) => line.level >= 40 && /typing/.test(line.msg))).toBe(false);
+  });
+});
+
 describe('whatsapp channel: inbound', () => {
   it('should turn a number answering the open menu into that option with its menuId', async () => {
     const t = setup();

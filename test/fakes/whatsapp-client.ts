@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { WhatsAppClientLike, WhatsAppMessageLike } from '../../src/channels/whatsapp.js';
+import type { WhatsAppChatLike } from '../../src/channels/whatsapp-client.js';
 
 /** One `sendMessage` call that succeeded. */
 export interface SentWhatsApp {
@@ -28,12 +29,15 @@ let serial = 0;
 
 export class FakeWhatsAppClient extends EventEmitter implements WhatsAppClientLike {
   readonly sent: SentWhatsApp[] = [];
+  /** Chat ids shown "typing…" through `Chat.sendStateTyping()`, in order. */
+  readonly typing: string[] = [];
   initializeCalls = 0;
   destroyCalls = 0;
   /** Between `initialize()` and `destroy()`, like the real client's open browser. */
   launched = false;
   private loggedIn: boolean;
   private readonly failures: Error[] = [];
+  private readonly typingFailures: Error[] = [];
   private readonly lids: Record<string, string>;
   private readonly notOnWhatsApp: Set<string>;
 
@@ -90,6 +94,29 @@ export class FakeWhatsAppClient extends EventEmitter implements WhatsAppClientLi
     const user = number.replace(/@c\.us$/, '');
     if (this.notOnWhatsApp.has(user)) return null;
     return { server: 'c.us', user, _serialized: `${user}@c.us` };
+  }
+
+  /**
+   * Like the real `getChatById`: it needs the open browser page, and resolves `undefined` for a chat
+   * WhatsApp Web cannot find (here: a number not on WhatsApp). The chat's `sendStateTyping()` also
+   * needs the page, as the real one evaluates in it.
+   */
+  async getChatById(chatId: string): Promise<WhatsAppChatLike | undefined> {
+    if (!this.launched) throw new TypeError("Cannot read properties of null (reading 'evaluate')");
+    if (this.notOnWhatsApp.has(chatId.replace(/@c\.us$/, ''))) return undefined;
+    return {
+      sendStateTyping: async () => {
+        if (!this.launched) throw new TypeError("Cannot read properties of null (reading 'evaluate')");
+        const failure = this.typingFailures.shift();
+        if (failure) throw failure;
+        this.typing.push(chatId);
+      },
+    };
+  }
+
+  /** The next `sendStateTyping()` rejects with this error. */
+  failNextTyping(error: Error): void {
+    this.typingFailures.push(error);
   }
 
   /** A client writes to the salon: emits `message` like WhatsApp Web does for incoming messages. */
