@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -232,6 +233,45 @@ describe('createEngine parts', () => {
     const everything = JSON.stringify(lines);
     expect(everything).not.toContain(secret);
     expect(everything).not.toContain('123-45-67');
+  });
+
+  it('hands a failed sync with Altegio to the error hook as part sync, and keeps it for /health', async () => {
+    // An Altegio that refuses this salon's records (a revoked user token, say): 403 is not retried.
+    const altegio = createHttpServer((_request, response) => {
+      response.writeHead(403, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({ success: false, data: null, meta: { message: 'No access to this salon' } }),
+      );
+    });
+    await new Promise<void>((resolve) => altegio.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => altegio.close(() => resolve())));
+    const address = altegio.address();
+    if (!address || typeof address === 'string') throw new Error('no port');
+    const dir = folder();
+    writeFileSync(join(dir, 'settings.yaml'), 'general:\n  timezone: Europe/Moscow\nbranches:\n  - id: 42\n');
+    const seen: EngineErrorContext[] = [];
+    const { engine } = engineIn(dir, {
+      env: {
+        ALTEGIO_API_URL: `http://127.0.0.1:${address.port}/api/v1`,
+        ALTEGIO_PARTNER_TOKEN: 'partner-token',
+        ALTEGIO_USER_TOKEN: 'user-token',
+      },
+      onError: (context) => seen.push(context),
+    });
+    const { url } = await engine.start();
+    const failure = await eventually(() => {
+      const found = seen.find((context) => context.part === 'sync');
+      if (!found) throw new Error('no sync failure reported yet');
+      return found;
+    });
+    expect(failure.during).toBe('reconciling the records of branch 42 with Altegio');
+    expect(String((failure.error as Error).message)).toContain('No access to this salon');
+    const health = (await (await fetch(`${url}/health`)).json()) as {
+      sync: { branches: Array<{ companyId: number; lastError: string | null }> };
+    };
+    expect(health.sync.branches.find((branch) => branch.companyId === 42)?.lastError).toContain(
+      'No access to this salon',
+    );
   });
 
   it('engine.catch replaces the hook, and a hook that throws does not take the worker down', async () => {

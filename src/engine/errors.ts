@@ -1,7 +1,7 @@
 /**
  * The engine's one error hook, like grammY's `bot.catch`: every error that no caller is left to
  * handle (a worker's round, the deadline sweeper, a webhook being processed, a chat message's
- * step, a Telegram update or the polling loop) reaches it with the part it came from. The default
+ * step, a Telegram update or the polling loop, a reconcile sync with Altegio) reaches it with the part it came from. The default
  * logs it.
  *
  * @module
@@ -9,7 +9,14 @@
 import type { Logger } from '../log.js';
 
 /** The parts that report errors through the hook. */
-export type ErrorSource = 'dialogues' | 'sweeper' | 'outbox' | 'notifications' | 'ingest' | 'telegram';
+export type ErrorSource =
+  | 'dialogues'
+  | 'sweeper'
+  | 'outbox'
+  | 'notifications'
+  | 'ingest'
+  | 'telegram'
+  | 'sync';
 
 export interface EngineErrorContext {
   part: ErrorSource;

@@ -99,6 +99,7 @@ export function createNotifications(options: NotificationsOptions) {
     branchIds,
     clock,
     logger: logger.child({ component: 'reconcile' }),
+    onError: (error, during) => options.onError({ part: 'sync', error, during }),
     ...(options.reconcileIntervalMs ? { intervalMs: options.reconcileIntervalMs } : {}),
   });
   const onIntents = createIntentHandler({ store, tellAdmin, language: () => settings().variables.language });

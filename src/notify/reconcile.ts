@@ -37,6 +37,12 @@ export interface ReconcilerOptions {
   overlapMs?: number;
   /** Records per page; Altegio documents no maximum for `count`. Default 100. */
   pageSize?: number;
+  /**
+   * A failed sync (a branch's records, or the list of served branches), for the engine's error hook.
+   * Without it the failure is logged here at warn. Either way the next sync retries, and a branch's
+   * failure stays recorded for `/health`.
+   */
+  onError?: (error: unknown, during: string) => void;
 }
 
 /** One branch's sync state as `/health` and the console show it. */
@@ -82,6 +88,11 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   let running: Promise<void> | undefined;
   let stopped = false;
   let initialSyncDone = false;
+
+  const report = (error: unknown, during: string, fields: Record<string, unknown> = {}): void => {
+    if (options.onError) options.onError(error, during);
+    else logger.warn({ err: error, ...fields }, `${during} failed; the next sync retries`);
+  };
 
   /** Hands one listed record to the webhook path; false when the ledger already had this change. */
   function feed(
@@ -133,10 +144,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       logger.info({ companyId, count, fed, full: full || last === null }, 'records reconciled with Altegio');
     } catch (error) {
       store.syncs.failed(companyId, error instanceof Error ? error.message : String(error));
-      logger.warn(
-        { err: error, companyId },
-        'reconciling records with Altegio failed; the next sync retries',
-      );
+      report(error, `reconciling the records of branch ${companyId} with Altegio`, { companyId });
     }
   }
 
@@ -144,7 +152,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     if (running) return running;
     const run = (async () => {
       const ids = await options.branchIds().catch((error: unknown) => {
-        logger.warn({ err: error }, 'cannot list the served branches for a sync');
+        report(error, 'listing the served branches for a sync');
         return [] as number[];
       });
       for (const id of ids) {
