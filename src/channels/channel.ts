@@ -1,6 +1,5 @@
 import type { UserEvent } from '../../machines/shared/events.js';
 import type { ChatChannel } from '../domain/channels.js';
-import type { Logger } from '../log.js';
 
 /** A message from a client, already translated into a machine event. */
 export interface InboundMessage {
@@ -88,22 +87,4 @@ export class ChannelSendError extends Error {
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
-}
-
-/**
- * Hands a message to the adapter's inbound handler (there is none before `start()`). A handler that
- * throws is logged with `context` and goes no further: one bad update must not stop the adapter.
- */
-export function deliverInbound(
-  handler: ((message: InboundMessage) => void) | undefined,
-  message: InboundMessage,
-  logger: Pick<Logger, 'error'>,
-  context: Record<string, unknown> = {},
-): void {
-  if (!handler) return;
-  try {
-    handler(message);
-  } catch (error) {
-    logger.error({ error: describeError(error), ...context }, 'inbound handler threw');
-  }
 }

@@ -9,14 +9,8 @@ import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { normalizePhone } from '../domain/phone.js';
 import type { Logger } from '../log.js';
-import {
-  type ChannelAdapter,
-  ChannelSendError,
-  deliverInbound,
-  describeError,
-  type InboundMessage,
-  type OutboundMessage,
-} from './channel.js';
+import { type ChannelAdapter, ChannelSendError, describeError, type OutboundMessage } from './channel.js';
+import { createInboundSlot } from './inbound.js';
 import { interpretReply, type OpenMenu, renderMenuText } from './whatsapp-menu.js';
 
 /**
@@ -100,10 +94,8 @@ export function createConsoleChannel(options: ConsoleChannelOptions): ConsoleCha
   let menu: OpenMenu | undefined;
   let askedContact = false;
   let reader: Interface | undefined;
-  let onInbound: ((message: InboundMessage) => void) | undefined;
+  const inbound = createInboundSlot(logger);
   let running = false;
-
-  const deliver = (message: InboundMessage): void => deliverInbound(onInbound, message, logger);
 
   const onLine = (line: string): void => {
     if (!running || line.trim() === '') return;
@@ -115,11 +107,11 @@ export function createConsoleChannel(options: ConsoleChannelOptions): ConsoleCha
     };
     const phone = askedContact ? typedPhone(line) : undefined;
     if (phone !== undefined) {
-      deliver({ ...base, event: { type: 'user.contact', phone } });
+      inbound.deliver({ ...base, event: { type: 'user.contact', phone } });
       return;
     }
     const { event, menuId } = interpretReply(line, menu);
-    deliver({ ...base, event, ...(menuId === undefined ? {} : { menuId }) });
+    inbound.deliver({ ...base, event, ...(menuId === undefined ? {} : { menuId }) });
   };
 
   const write = (text: string): Promise<void> =>
@@ -133,7 +125,7 @@ export function createConsoleChannel(options: ConsoleChannelOptions): ConsoleCha
 
     async start(handler) {
       if (running) return;
-      onInbound = handler;
+      inbound.attach(handler);
       running = true;
       const current = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY, terminal: false });
       reader = current;
@@ -155,7 +147,7 @@ export function createConsoleChannel(options: ConsoleChannelOptions): ConsoleCha
       reader = undefined;
       // Pauses the input as well, so a terminal's stdin no longer keeps the process alive.
       current?.close();
-      onInbound = undefined;
+      inbound.detach();
       logger.debug('console chat stopped');
     },
 

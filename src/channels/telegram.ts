@@ -8,13 +8,8 @@ import type { CallbackQuery, Message, Update } from 'telegraf/types';
 import type { UserEvent } from '../../machines/shared/events.js';
 import { normalizePhone } from '../domain/phone.js';
 import { LruMap } from '../lru.js';
-import {
-  ChannelSendError,
-  deliverInbound,
-  describeError,
-  type InboundMessage,
-  type OutboundMessage,
-} from './channel.js';
+import { ChannelSendError, describeError, type OutboundMessage } from './channel.js';
+import { createInboundSlot } from './inbound.js';
 import { type CallbackCodec, createCallbackCodec } from './telegram-callback.js';
 import { toChannelSendError } from './telegram-errors.js';
 import { renderKeyboard } from './telegram-keyboard.js';
@@ -89,7 +84,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
   /** Per chat, the message whose inline keyboard is still on screen, to take off when superseded. */
   const shownKeyboard = new LruMap<string, number>(CHAT_MEMORY);
   const sideCalls = new Set<Promise<unknown>>();
-  let onInbound: ((message: InboundMessage) => void) | undefined;
+  const inbound = createInboundSlot(logger, (message) => ({ chatId: message.chatId }));
   let running = false;
   let polling: Polling | undefined;
 
@@ -104,9 +99,6 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
       .finally(() => sideCalls.delete(promise));
     sideCalls.add(promise);
   };
-
-  const deliver = (message: InboundMessage): void =>
-    deliverInbound(onInbound, message, logger, { chatId: message.chatId });
 
   const handleMessage = (update: Update, message: Message): void => {
     if (message.chat.type !== 'private' || !message.from || message.from.is_bot) return;
@@ -132,7 +124,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
         );
         return;
       }
-      deliver({ ...base, event: { type: 'user.contact', phone } });
+      inbound.deliver({ ...base, event: { type: 'user.contact', phone } });
       return;
     }
     if (!('text' in message)) return;
@@ -141,7 +133,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
     const menu = replyKeyboards.get(chatId);
     const chosen = menu?.valueByLabel.get(text);
     if (menu && chosen !== undefined) {
-      deliver({
+      inbound.deliver({
         ...base,
         event: { type: 'user.choice', value: chosen },
         ...(menu.menuId === undefined ? {} : { menuId: menu.menuId }),
@@ -150,7 +142,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
     }
     const command = /^\/([A-Za-z_]+)(?:@\w+)?(?:\s|$)/.exec(text)?.[1]?.toLowerCase();
     const name = command === undefined ? undefined : COMMANDS[command];
-    deliver({ ...base, event: name ? { type: 'user.command', name } : { type: 'user.text', text } });
+    inbound.deliver({ ...base, event: name ? { type: 'user.command', name } : { type: 'user.text', text } });
   };
 
   const handleCallback = (update: Update, query: CallbackQuery): void => {
@@ -179,7 +171,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
     }
     sideCall('answer', () => bot.telegram.answerCbQuery(query.id));
     if (message && data !== undefined) markChosen(chatId, message, data);
-    deliver({
+    inbound.deliver({
       channel: 'telegram',
       chatId,
       updateId: String(update.update_id),
@@ -293,7 +285,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
 
     async start(handler) {
       if (running) return;
-      onInbound = handler;
+      inbound.attach(handler);
       try {
         // Fetched up front so that start() fails on a bad token; telegraf needs it to route updates.
         bot.botInfo = await bot.telegram.getMe();
@@ -341,7 +333,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
       polling = undefined;
       await stopping?.stop();
       await Promise.allSettled([...sideCalls]);
-      onInbound = undefined;
+      inbound.detach();
     },
 
     prepare(chatId, message) {

@@ -13,14 +13,8 @@
  */
 import type { Logger } from '../log.js';
 import { LruMap } from '../lru.js';
-import {
-  type ChannelAdapter,
-  ChannelSendError,
-  deliverInbound,
-  describeError,
-  type InboundMessage,
-  type OutboundMessage,
-} from './channel.js';
+import { type ChannelAdapter, ChannelSendError, describeError, type OutboundMessage } from './channel.js';
+import { createInboundSlot } from './inbound.js';
 import { interpretReply, type OpenMenu, renderMenuText } from './whatsapp-menu.js';
 
 /** Which messenger a chat imitates. */
@@ -134,7 +128,7 @@ export function createWebChannel(options: WebChannelOptions): WebChannel {
   const now = options.now ?? Date.now;
   const chats = new LruMap<string, ChatState>(options.chatLimit ?? 2000);
   const listeners = new Set<(chatId: string, entry: WebChatEntry) => void>();
-  let onInbound: ((message: InboundMessage) => void) | undefined;
+  const inbound = createInboundSlot(logger);
   let running = false;
 
   const chat = (chatId: string): ChatState => {
@@ -163,19 +157,17 @@ export function createWebChannel(options: WebChannelOptions): WebChannel {
     return full;
   };
 
-  const deliver = (message: InboundMessage): void => deliverInbound(onInbound, message, logger);
-
   return {
     name: 'web',
 
     async start(handler) {
-      onInbound = handler;
+      inbound.attach(handler);
       running = true;
     },
 
     async stop() {
       running = false;
-      onInbound = undefined;
+      inbound.detach();
     },
 
     isRunning: () => running,
@@ -223,7 +215,7 @@ export function createWebChannel(options: WebChannelOptions): WebChannel {
         const option = message?.options[action.index];
         if (!message || !option || style !== 'telegram') return { ok: false, reason: 'no-such-button' };
         const entry = append(chatId, state, { from: 'client', text: option.label, pressed: true });
-        deliver({
+        inbound.deliver({
           ...base,
           event: { type: 'user.choice', value: option.value },
           ...(message.menuId === undefined ? {} : { menuId: message.menuId }),
@@ -232,7 +224,7 @@ export function createWebChannel(options: WebChannelOptions): WebChannel {
       }
       if (action.type === 'contact') {
         const entry = append(chatId, state, { from: 'client', text: action.label, pressed: true });
-        deliver({ ...base, event: { type: 'user.contact', phone: action.phone } });
+        inbound.deliver({ ...base, event: { type: 'user.contact', phone: action.phone } });
         return { ok: true, entry };
       }
       const text = action.text.trim();
@@ -240,7 +232,7 @@ export function createWebChannel(options: WebChannelOptions): WebChannel {
       const entry = append(chatId, state, { from: 'client', text });
       // Telegram style: commands and text; a typed number is text there, as in Telegram.
       const { event, menuId } = interpretReply(text, style === 'whatsapp' ? state.menu : undefined);
-      deliver({ ...base, event, ...(menuId === undefined ? {} : { menuId }) });
+      inbound.deliver({ ...base, event, ...(menuId === undefined ? {} : { menuId }) });
       return { ok: true, entry };
     },
 

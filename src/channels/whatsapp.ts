@@ -11,15 +11,9 @@ import qrcode from 'qrcode-terminal';
 import { maskPhone } from '../domain/phone.js';
 import type { Logger } from '../log.js';
 import { LruMap } from '../lru.js';
-import {
-  type ChannelAdapter,
-  ChannelSendError,
-  deliverInbound,
-  describeError,
-  type InboundMessage,
-  type OutboundMessage,
-} from './channel.js';
+import { type ChannelAdapter, ChannelSendError, describeError, type OutboundMessage } from './channel.js';
 import { type ChannelLimits, DEFAULT_LIMITS } from './dispatcher.js';
+import { createInboundSlot } from './inbound.js';
 import {
   createRealClient,
   DEFAULT_RECONNECT_DELAYS_MS,
@@ -113,7 +107,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
   const inboundTails = new Map<string, Promise<void>>();
 
   let client: WhatsAppClientLike | undefined;
-  let onInbound: ((message: InboundMessage) => void) | undefined;
+  const inbound = createInboundSlot(logger, (message) => ({ chat: maskChat(message.chatId) }));
   let started = false;
   let ready = false;
   let attempt = 0;
@@ -127,9 +121,6 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
     if (previous === undefined) menus.delete(chatId);
     else menus.set(chatId, previous);
   };
-
-  const deliver = (message: InboundMessage): void =>
-    deliverInbound(onInbound, message, logger, { chat: maskChat(message.chatId) });
 
   /** The chat id for a `@lid` sender: the phone's `@c.us` id when WhatsApp Web will tell us. */
   const chatIdOf = async (from: string): Promise<string> => {
@@ -159,7 +150,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
     const { event, menuId } = interpretReply(message.body, menus.get(chatId));
     const notifyName = message._data?.notifyName;
     const displayName = typeof notifyName === 'string' ? notifyName.trim() : '';
-    deliver({
+    inbound.deliver({
       channel: 'whatsapp',
       chatId,
       updateId: message.id._serialized,
@@ -307,7 +298,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
 
     async start(handler) {
       if (started) return;
-      onInbound = handler;
+      inbound.attach(handler);
       started = true;
       attempt = 0;
       if (!client) {
@@ -318,7 +309,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
         } catch (error) {
           // Only a broken installation gets here; a later start() may try again.
           started = false;
-          onInbound = undefined;
+          inbound.detach();
           throw error;
         }
         attach(client);
@@ -342,7 +333,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
         logger.debug({ error: describeError(error) }, 'whatsapp destroy failed');
       }
       await Promise.allSettled([...inboundTails.values(), ...typingCalls]);
-      onInbound = undefined;
+      inbound.detach();
       logger.info('whatsapp stopped');
     },
 
