@@ -198,7 +198,12 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
       return reply.code(303).header('location', '/console/sign-in').send();
     });
 
-    const settingsDeps = { holder: options.settings, altegio: options.altegio, logger: app.log };
+    const settingsDeps = {
+      holder: options.settings,
+      altegio: options.altegio,
+      logger: app.log,
+      store: options.store,
+    };
     const showSettings = async (request: FastifyRequest, reply: FastifyReply) =>
       send(reply, await settingsPage(contextOf(request, reply, sessionOf(request)), settingsDeps));
     scope.get('/console', { preHandler: guard }, async (_request, reply) =>

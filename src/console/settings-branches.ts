@@ -1,11 +1,13 @@
 /** Settings subsections Branches and Client categories: one card per branch served. */
+import { formatInTimeZone } from 'date-fns-tz';
 import type { BranchSettings, Settings } from '../domain/settings.js';
 import { BRANCH_FIELD_VARIABLES, scanTemplate } from '../domain/template-variables.js';
 import type { BranchInfo } from './altegio-data.js';
 import { checkList, fieldId, textField } from './fields.js';
 import type { FormFields } from './form.js';
-import { html } from './html.js';
+import { type Html, html } from './html.js';
 import type { ConsoleT } from './i18n.js';
+import { maskPhones } from './playground/page.js';
 import { last, numberOrText, type Section, type SectionData } from './settings-section.js';
 
 const FIELDS = ['bookingLink', 'reviewLink', 'address'] as const;
@@ -63,6 +65,30 @@ export function emptyFieldWarnings(settings: Settings, branch: BranchSettings, t
   return warnings;
 }
 
+/**
+ * The branch's last successful reconcile with Altegio, in the salon's zone, and the error when the
+ * last attempt failed (a success clears it, so a kept error is always the latest attempt's).
+ */
+function syncStatus(data: SectionData, id: number, t: ConsoleT): Html {
+  const sync = data.syncs.find((s) => s.companyId === id);
+  const zone = data.settings.general.timezone;
+  const at = sync?.lastSyncAt ?? null;
+  const shown =
+    at === null
+      ? html`<span>${t('settings.branches.sync.never')}</span>`
+      : html`<time datetime="${new Date(at).toISOString()}">${formatInTimeZone(at, zone, 'yyyy-MM-dd HH:mm')}</time>`;
+  return html`<p class="branch-sync"><span>${t('settings.branches.sync.label')}:</span> ${shown}</p>
+    ${
+      sync?.lastError
+        ? html`<p class="warning" role="note">${t('settings.branches.sync.failed', {
+            time:
+              sync.lastErrorAt === null ? '—' : formatInTimeZone(sync.lastErrorAt, zone, 'yyyy-MM-dd HH:mm'),
+            reason: maskPhones(sync.lastError),
+          })}</p>`
+        : ''
+    }`;
+}
+
 function titleOf(branches: readonly BranchInfo[], id: number): string {
   return branches.find((b) => b.id === id)?.title ?? `#${id}`;
 }
@@ -85,6 +111,7 @@ export const branchesSection: Section = {
             <span class="copied" role="status" aria-live="polite"></span>
           </p>
           <p class="help">${t('settings.branches.id.help')}</p>
+          ${syncStatus(data, branch.id, t)}
           ${FIELDS.map((field: BranchField) =>
             textField(state, {
               name: `branch.${branch.id}.${field}`,

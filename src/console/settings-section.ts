@@ -1,4 +1,5 @@
 import type { Settings } from '../domain/settings.js';
+import type { RecordSync } from '../store/index.js';
 import type { BranchInfo } from './altegio-data.js';
 import type { FieldState } from './fields.js';
 import type { FormFields } from './form.js';
@@ -9,6 +10,8 @@ import type { PageContext, SettingsSection } from './layout.js';
 export interface SectionData {
   settings: Settings;
   branches: BranchInfo[];
+  /** Each branch's last reconcile with Altegio (absent for a branch never synced). */
+  syncs: RecordSync[];
 }
 
 /** A partial settings document made from a submitted form, and how problems map back to fields. */

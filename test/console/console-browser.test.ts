@@ -4,6 +4,7 @@
  * in the settings file and in the store.
  */
 import { readFileSync } from 'node:fs';
+import { formatInTimeZone } from 'date-fns-tz';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -117,6 +118,33 @@ describe('web console in a browser', () => {
     // Record labels (entity 2) are not client categories.
     expect(await section.getByText('Booked online').count()).toBe(0);
   });
+
+  it(
+    "shows each branch's last sync with Altegio once the start-up sync ran",
+    async () => {
+      const card = page.locator('section#branches article', { hasText: 'Beauty Lab Centre' });
+      // The page may have been drawn before the start-up sync finished: reload until it shows.
+      await eventually(
+        async () => {
+          if ((await card.locator('.branch-sync time').count()) === 0) {
+            await page.reload();
+            throw new Error('no sync time on the card yet');
+          }
+        },
+        20_000,
+        250,
+      );
+      const line = await card.locator('.branch-sync').innerText();
+      expect(line).toMatch(/^Last sync with Altegio: \d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
+      expect(line).not.toContain('not yet synced');
+      const at = Date.parse((await card.locator('.branch-sync time').getAttribute('datetime')) ?? '');
+      expect(Math.abs(Date.now() - at)).toBeLessThan(3_600_000);
+      // Written in the salon's time zone, like the console's other times.
+      const zone = String((await apiSettings()).general?.timezone);
+      expect(line).toContain(formatInTimeZone(at, zone, 'yyyy-MM-dd HH:mm'));
+    },
+    BROWSER_TEST_MS,
+  );
 
   it(
     'changes one setting of every subsection: applied at once and written to the file',

@@ -1,6 +1,7 @@
 /** "Settings – Altegio": the seed's subsections in its order, each its own form. */
 import type { SettingsHolder } from '../../config/settings-holder.js';
 import { type ChangeLogger, changeSettings } from '../../http/change-settings.js';
+import type { Store } from '../../store/index.js';
 import { type AltegioData, loadBranches } from '../altegio-data.js';
 import { type FieldState, placeProblems } from '../fields.js';
 import type { FormFields } from '../form.js';
@@ -82,6 +83,7 @@ export interface SettingsPageDeps {
   holder: SettingsHolder;
   altegio: AltegioData;
   logger: ChangeLogger;
+  store: Pick<Store, 'syncs'>;
 }
 
 async function sectionData(deps: SettingsPageDeps): Promise<SectionData> {
@@ -92,6 +94,7 @@ async function sectionData(deps: SettingsPageDeps): Promise<SectionData> {
       deps.altegio,
       settings.branches.map((b) => b.id),
     ),
+    syncs: deps.store.syncs.all(),
   };
 }
 
