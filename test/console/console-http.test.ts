@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { formatInTimeZone } from 'date-fns-tz';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCachedAltegio } from '../../src/altegio/cache.js';
@@ -13,7 +14,7 @@ import { defaultSettings } from '../../src/domain/settings.js';
 import { createHttpServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
-import { createStore } from '../../src/store/index.js';
+import { createStore, type Store } from '../../src/store/index.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const TOKEN = 'console-secret-token';
@@ -31,7 +32,7 @@ describe('web console over HTTP', () => {
 
   async function harness(
     token: string | undefined,
-  ): Promise<{ app: FastifyInstance; holder: SettingsHolder; file: string }> {
+  ): Promise<{ app: FastifyInstance; holder: SettingsHolder; file: string; store: Store }> {
     const dir = tempDir();
     cleanups.push(dir.cleanup);
     const logger = createLogger({ level: 'silent' });
@@ -59,7 +60,7 @@ describe('web console over HTTP', () => {
     });
     await app.ready();
     cleanups.push(() => app.close());
-    return { app, holder, file };
+    return { app, holder, file, store };
   }
 
   async function signIn(app: FastifyInstance): Promise<{ cookie: string; csrf: string }> {
@@ -144,6 +145,26 @@ describe('web console over HTTP', () => {
       expect(response.body, url).not.toMatch(/https?:\/\/(?!127\.0\.0\.1|localhost)[a-z]/i);
     }
     expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'");
+  });
+
+  it("shows each branch's last sync in the salon's zone, or none yet with the last failure", async () => {
+    const { app, holder, store } = await harness(TOKEN);
+    const { cookie } = await signIn(app);
+    const syncedAt = Date.UTC(2026, 2, 14, 21, 30);
+    store.syncs.succeeded(101, syncedAt, 3, true);
+    store.syncs.failed(102, 'Altegio answered 503 for +79161234567');
+    const page = await app.inject({ method: 'GET', url: '/console/settings?lang=en', headers: { cookie } });
+    const cards = page.body.split('<article class="card"').slice(1);
+    const centre = cards.find((card) => card.includes('branch-id-101')) ?? '';
+    const second = cards.find((card) => card.includes('branch-id-102')) ?? '';
+    const zone = holder.get().general.timezone;
+    expect(centre).toContain(`>${formatInTimeZone(syncedAt, zone, 'yyyy-MM-dd HH:mm')}</time>`);
+    expect(centre).not.toContain('failed');
+    expect(second).toContain('not yet synced');
+    expect(second).toContain('The last sync attempt failed');
+    // The error is shown with its phone masked, like every phone in the console.
+    expect(second).toContain('+7***4567');
+    expect(page.body).not.toContain('9161234567');
   });
 
   it('serves htmx from node_modules', async () => {
