@@ -200,17 +200,19 @@ describe('admin API', () => {
   });
 
   describe('tasks', () => {
+    /** A poor rating's task as the feedback dialogue files it; the API answers the same fields. */
+    const POOR = {
+      kind: 'poor-rating',
+      title: 'Rating 2 for record 9001',
+      recordId: 9001,
+      companyId: 101,
+      clientPhone: '79161234567',
+      rating: 2,
+      comment: 'The master was late',
+    } as const;
+
     function seedTasks(store: Store) {
-      const poor = store.tasks.create({
-        kind: 'poor-rating',
-        title: 'Rating 2 for record 9001',
-        recordId: 9001,
-        companyId: 101,
-        clientPhone: '79161234567',
-        rating: 2,
-        comment: 'The master was late',
-        at: NOW - 60_000,
-      });
+      const poor = store.tasks.create({ ...POOR, at: NOW - 60_000 });
       const status = store.tasks.create({
         kind: 'status-change',
         title: 'Client did not come',
@@ -239,13 +241,7 @@ describe('admin API', () => {
         },
         {
           id: poor.id,
-          kind: 'poor-rating',
-          title: 'Rating 2 for record 9001',
-          recordId: 9001,
-          companyId: 101,
-          clientPhone: '79161234567',
-          rating: 2,
-          comment: 'The master was late',
+          ...POOR,
           createdAt: '2026-03-10T08:59:00.000Z',
           done: false,
         },
