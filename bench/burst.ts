@@ -21,7 +21,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { stringify } from 'yaml';
+import {
+  type CallPriority,
+  createRateLimiter,
+  PRIORITIES,
+  type RateLimiter,
+} from '../src/altegio/rate-limiter.js';
 import { DEFAULT_PARTNER_TOKEN, DEFAULT_USER_TOKEN, startSandbox } from '../src/altegio/sandbox/index.js';
 import { parseWebhook } from '../src/altegio/webhooks.js';
 import { normalizePhone } from '../src/domain/phone.js';
@@ -84,6 +91,27 @@ const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 };
+
+/** The engine's own call budget, timing every wait for it per priority: where a step's time goes. */
+function timedLimiter(): { limiter: RateLimiter; waits: Record<CallPriority, number[]> } {
+  const inner = createRateLimiter();
+  const waits: Record<CallPriority, number[]> = { booking: [], write: [], notify: [], sync: [] };
+  const limiter: RateLimiter = {
+    async acquire(options = {}) {
+      const asked = Date.now();
+      const release = await inner.acquire(options);
+      waits[options.priority ?? 'notify'].push(Date.now() - asked);
+      return release;
+    },
+    estimateWait: (priority) => inner.estimateWait(priority),
+    pause: (ms) => inner.pause(ms),
+    stats: () => inner.stats(),
+    get pending() {
+      return inner.pending;
+    },
+  };
+  return { limiter, waits };
+}
 
 const phoneOf = (i: number) => `+7916${String(i).padStart(7, '0')}`;
 
@@ -165,7 +193,10 @@ export async function benchBurst(args: string[]): Promise<string> {
     );
 
     // === The engine, as `altegio-bot start` runs it.
+    const budget = timedLimiter();
+    const loopDelay = monitorEventLoopDelay({ resolution: 20 });
     const engine = createEngine({
+      altegioLimiter: budget.limiter,
       env: {
         ALTEGIO_API_URL: altegioUrl,
         ALTEGIO_PARTNER_TOKEN: DEFAULT_PARTNER_TOKEN,
@@ -205,6 +236,8 @@ export async function benchBurst(args: string[]): Promise<string> {
     }
     const booking: Booker[] = [];
     const stepLatencies: number[] = [];
+    /** Each step's latency with the kind of reply it ended in (the text's first word or two). */
+    const stepKinds: Array<{ kind: string; ms: number }> = [];
     const errorTexts: string[] = [];
     const bookerById = new Map<number, Booker>();
     const act = (booker: Booker, action: () => void) => {
@@ -222,6 +255,10 @@ export async function benchBurst(args: string[]): Promise<string> {
     const onBookerMessage = (booker: Booker, message: Seen) => {
       if (booker.acted > 0) {
         stepLatencies.push(Date.now() - booker.acted);
+        stepKinds.push({
+          kind: message.text.split(/\s+/).slice(0, 2).join(' '),
+          ms: Date.now() - booker.acted,
+        });
         booker.steps.push(Date.now() - booker.acted);
         booker.acted = 0;
       }
@@ -301,6 +338,8 @@ export async function benchBurst(args: string[]): Promise<string> {
     // The bookers start when the reminders fall due.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueAt - Date.now())));
     const callsBefore = altegio.calls.length;
+    for (const priority of PRIORITIES) budget.waits[priority].length = 0;
+    loopDelay.enable();
     for (let index = 0; index < bookers; index += 1) {
       const booker: Booker = {
         chatId: FIRST_BOOKER + index,
@@ -347,6 +386,7 @@ export async function benchBurst(args: string[]): Promise<string> {
       }
     }
     watch();
+    loopDelay.disable();
 
     // === Figures.
     const seconds = (ms: number) => (ms / 1000).toFixed(1);
@@ -389,6 +429,25 @@ export async function benchBurst(args: string[]): Promise<string> {
     );
     console.log(
       `burst: ${booking.filter((b) => b.done).length}/${bookers} booked during the burst; step p50 ${percentile(stepLatencies, 50)} ms, p99 ${bookingP99} ms; error texts: ${errorTexts.length === 0 ? 'none' : JSON.stringify([...new Set(errorTexts)])}`,
+    );
+    // Where the time goes: waits for the Altegio budget per priority, and the engine's event loop.
+    const waitsLine = PRIORITIES.map((priority) => {
+      const list = budget.waits[priority];
+      return `${priority} ${list.length} calls p50 ${percentile(list, 50)} p99 ${percentile(list, 99)} max ${Math.max(0, ...list)} ms`;
+    }).join('; ');
+    console.log(`burst: Altegio budget waits: ${waitsLine}`);
+    const ms = (ns: number) => Math.round(ns / 1e6);
+    console.log(
+      `burst: event loop delay p50 ${ms(loopDelay.percentile(50))} ms, p99 ${ms(loopDelay.percentile(99))} ms, max ${ms(loopDelay.max)} ms`,
+    );
+    const stepsByKind = new Map<string, number[]>();
+    for (const step of stepKinds) {
+      const list = stepsByKind.get(step.kind) ?? [];
+      list.push(step.ms);
+      stepsByKind.set(step.kind, list);
+    }
+    console.log(
+      `burst: booking steps by reply: ${[...stepsByKind.entries()].map(([kind, list]) => `${kind} n=${list.length} p50 ${percentile(list, 50)} p99 ${percentile(list, 99)}`).join('; ')}`,
     );
     const byEndpoint = new Map<string, number>();
     for (const call of altegio.calls.slice(callsBefore)) {
