@@ -2,26 +2,14 @@ import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLifecycle, type Part } from '../src/engine/lifecycle.js';
 import { createEngine, type EngineErrorContext, type EngineOptions } from '../src/index.js';
-import { createLogger } from '../src/log.js';
 import { FakeTelegramServer } from './fakes/telegram-server.js';
+import { captureLogs } from './helpers/capture-logs.js';
 import { eventually } from './helpers/eventually.js';
 import { tempDir } from './helpers/tmp.js';
-
-function captureLogs() {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ level: 'debug', destination }) };
-}
 
 /** The parts named in the log lines with `msg`, in order. */
 const partsLogged = (lines: Array<Record<string, unknown>>, msg: string) =>

@@ -1,23 +1,11 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/index.js';
-import { createLogger } from '../src/log.js';
 import { createStore } from '../src/store/index.js';
+import { captureLogs } from './helpers/capture-logs.js';
 import { eventually } from './helpers/eventually.js';
 import { tempDir } from './helpers/tmp.js';
-
-function captureLogs() {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ level: 'debug', destination }) };
-}
 
 describe('createEngine', () => {
   const cleanups: Array<() => Promise<void> | void> = [];
