@@ -119,11 +119,15 @@ describe('playground in a browser', () => {
       .toMatch(/1\. ✔ Confirm\n2\. ✖ Cancel/);
     await type('wa', '1');
     await expect.poll(() => lastBot('wa').textContent(), { timeout: UI_WAIT_MS }).toMatch(/is confirmed/);
-    const mine = (await sandboxRecords()).filter((record) =>
-      String((record.client as { phone?: unknown } | null)?.phone ?? '').endsWith(phone),
-    );
     // The made-up visit is confirmed in Altegio (attendance 2); the booked one is left as it was.
-    expect(mine.map((record) => [record.id === booked[0]?.id, record.attendance])).toEqual([
+    // The write follows the acknowledgement from a durable queue, so it is waited for.
+    const attendances = async () =>
+      (await sandboxRecords())
+        .filter((record) =>
+          String((record.client as { phone?: unknown } | null)?.phone ?? '').endsWith(phone),
+        )
+        .map((record) => [record.id === booked[0]?.id, record.attendance]);
+    await expect.poll(attendances, { timeout: UI_WAIT_MS }).toEqual([
       [true, 0],
       [false, 2],
     ]);

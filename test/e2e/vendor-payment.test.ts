@@ -56,7 +56,7 @@ describe('payment fields as Altegio documents them', () => {
     await eventually(() => {
       if (w.sandbox.control.getRecord(101, Number(visit.id))?.deleted !== true)
         throw new Error('not deleted yet');
-    }, 8_000);
+    });
     expect(sentTo(world, `${ADMIN}@c.us`).some((text) => /prepaid visit/.test(text))).toBe(false);
   });
 });
