@@ -282,12 +282,17 @@ describe('admin API', () => {
     it('GET lists active dialogues with their state, next deadline and a masked phone', async () => {
       const { app, store } = await harness();
       const telegram = store.conversations.upsert('telegram', '555', { phone: '79161234567' });
-      const booking = store.dialogues.create({
-        conversationId: telegram.id,
-        machineId: 'booking',
-        machineVersion: 3,
-        snapshot: { status: 'active', value: { service: 'choosing' }, context: {} },
-      });
+      /** A dialogue of a conversation whose snapshot is `status` at `value`. */
+      const dialogue = (
+        conversationId: number,
+        machineId: string,
+        machineVersion: number,
+        status: string,
+        value: unknown,
+      ) => ({ conversationId, machineId, machineVersion, snapshot: { status, value, context: {} } });
+      const booking = store.dialogues.create(
+        dialogue(telegram.id, 'booking', 3, 'active', { service: 'choosing' }),
+      );
       store.timers.schedule(booking.id, {
         sendId: 'late',
         event: { type: 'xstate.after.late' },
@@ -301,20 +306,12 @@ describe('admin API', () => {
 
       const whatsapp = store.conversations.upsert('whatsapp', '79031112233@c.us');
       const reminder = store.dialogues.create({
-        conversationId: whatsapp.id,
-        machineId: 'reminder',
-        machineVersion: 1,
-        snapshot: { status: 'active', value: 'waiting', context: {} },
+        ...dialogue(whatsapp.id, 'reminder', 1, 'active', 'waiting'),
         recordId: 9001,
       });
 
       const other = store.conversations.upsert('telegram', '777');
-      const finished = store.dialogues.create({
-        conversationId: other.id,
-        machineId: 'booking',
-        machineVersion: 3,
-        snapshot: { status: 'done', value: 'done', context: {} },
-      });
+      const finished = store.dialogues.create(dialogue(other.id, 'booking', 3, 'done', 'done'));
       store.dialogues.setStatus(finished.id, 'done');
 
       const response = await app.inject({ method: 'GET', url: '/api/dialogues', headers: AUTH });
