@@ -1,9 +1,10 @@
 import type { CachedAltegioApi } from '../altegio/cache.js';
 import { toCalendarDate } from '../altegio/coerce.js';
+import type { AltegioRecord } from '../altegio/schemas.js';
 import { parseWebhook, type WebhookEvent } from '../altegio/webhooks.js';
 import { isRecord } from '../domain/is-record.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/index.js';
+import type { RecordRow, Store } from '../store/index.js';
 import type { RecordChange } from './planner.js';
 
 export interface IngestOptions {
@@ -23,6 +24,25 @@ export interface IngestOptions {
  * mirror moves forward (never backward: an out-of-order update is ignored). Notification planning
  * builds on the mirror's answer (`changed`, `previous`, `current`).
  */
+/**
+ * Whether a record change may free or take a slot, so that cached free times must go. A record
+ * that keeps its master, time, length and existence does not (a confirmation, a comment, a colour:
+ * during a reminder burst those are most webhooks, and each would empty the booking clients'
+ * cache). Attendance -1 (no-show) is treated as possibly freeing the slot: Altegio does not say
+ * whether it does.
+ */
+function mayMoveFreeTimes(was: RecordRow | undefined, record: AltegioRecord): boolean {
+  if (!was) return true;
+  return (
+    was.deleted !== record.deleted ||
+    was.datetime !== record.datetime ||
+    was.seanceLength !== record.seanceLength ||
+    was.staffIds.length !== 1 ||
+    was.staffIds[0] !== record.staffId ||
+    (was.attendance === -1) !== (record.attendance === -1)
+  );
+}
+
 export function createIngest({ store, altegio, logger, plan, onPlanned, onError }: IngestOptions) {
   /**
    * `backfill`: the event comes from a reconcile sync and describes a record that existed before
@@ -61,15 +81,17 @@ export function createIngest({ store, altegio, logger, plan, onPlanned, onError 
           store.inbound.markProcessed('altegio', ledgerKey);
           return mirror;
         });
-        // Free times of that master's day changed (`date` is branch-local), and wherever it was before.
-        altegio.invalidateAvailability(record.companyId, {
-          staffId: record.staffId,
-          date: toCalendarDate(record.date || record.datetime) ?? undefined,
-        });
         const was = result.previous;
-        for (const staffId of was?.staffIds ?? []) {
-          if (staffId !== record.staffId || was?.datetime !== record.datetime)
-            altegio.invalidateAvailability(record.companyId, { staffId });
+        if (mayMoveFreeTimes(was, record)) {
+          // Free times of that master's day changed (`date` is branch-local), and wherever it was before.
+          altegio.invalidateAvailability(record.companyId, {
+            staffId: record.staffId,
+            date: toCalendarDate(record.date || record.datetime) ?? undefined,
+          });
+          for (const staffId of was?.staffIds ?? []) {
+            if (staffId !== record.staffId || was?.datetime !== record.datetime)
+              altegio.invalidateAvailability(record.companyId, { staffId });
+          }
         }
         if (result.changed) onPlanned?.();
         logger.debug(
