@@ -45,9 +45,23 @@ const RECORD: NotificationRecord = {
 
 const VISIT = '{{date}} ({{weekday}}) {{time}}';
 
+/** A new-record template of `text` rendered for RECORD at ALMATY, unless `over` says otherwise. */
+function renderSample(
+  text: string,
+  language: Language | undefined,
+  settings: Settings = settingsWith(),
+  over: { branch?: NotificationBranch; record?: NotificationRecord } = {},
+) {
+  return renderNotification({
+    template: template(text, language),
+    settings,
+    branch: over.branch ?? ALMATY,
+    record: over.record ?? RECORD,
+  });
+}
+
 function visit(record: NotificationRecord, language: Language, branch = ALMATY): string {
-  return renderNotification({ template: template(VISIT, language), settings: settingsWith(), branch, record })
-    .text;
+  return renderSample(VISIT, language, undefined, { branch, record }).text;
 }
 
 describe('renderNotification: languages', () => {
@@ -62,12 +76,7 @@ describe('renderNotification: languages', () => {
     for (let day = 23; day <= 29; day += 1) {
       for (const language of ['ru', 'uk', 'en'] as const) {
         const record = { ...RECORD, datetime: `2026-11-${day}T12:00:00+05:00` };
-        const rendered = renderNotification({
-          template: template('{{weekday}}', language),
-          settings: settingsWith(),
-          branch: ALMATY,
-          record,
-        });
+        const rendered = renderSample('{{weekday}}', language, undefined, { record });
         names[language].push(rendered.text);
       }
     }
@@ -86,19 +95,9 @@ describe('renderNotification: languages', () => {
 
   it('uses variables.language for a template without its own language, and says which it used', () => {
     const settings = settingsWith({ variables: { language: 'uk' } });
-    const rendered = renderNotification({
-      template: template('{{weekday}}'),
-      settings,
-      branch: ALMATY,
-      record: RECORD,
-    });
+    const rendered = renderSample('{{weekday}}', undefined, settings);
     expect(rendered).toEqual({ text: 'середа', language: 'uk', problems: [] });
-    const own = renderNotification({
-      template: template('{{weekday}}', 'en'),
-      settings,
-      branch: ALMATY,
-      record: RECORD,
-    });
+    const own = renderSample('{{weekday}}', 'en', settings);
     expect(own.language).toBe('en');
   });
 
@@ -106,12 +105,7 @@ describe('renderNotification: languages', () => {
     const text =
       '{{client_name}}, {{branch_name}} (#{{branch_id}}, {{branch_address}}) ждёт вас {{date}} ({{weekday}}) в {{time}}: ' +
       '{{services}}, мастер {{staff}}. Запись: {{booking_link}} Отзыв: {{review_link}}';
-    const rendered = renderNotification({
-      template: template(text, 'ru'),
-      settings: settingsWith(),
-      branch: ALMATY,
-      record: RECORD,
-    });
+    const rendered = renderSample(text, 'ru');
     expect(rendered.text).toBe(
       'Ольга, Salon Dostyk (#7, Abay Ave 10, Almaty) ждёт вас 25.11.2026 (среда) в 10:00: Стрижка, мастер Анна. ' +
         'Запись: https://n123.alteg.io Отзыв: https://example.com/review/7',
@@ -160,9 +154,7 @@ describe('renderNotification: time zones', () => {
   });
 
   it('falls back to the clock written in the record when the branch zone is invalid, and reports it', () => {
-    const rendered = renderNotification({
-      template: template(VISIT, 'ru'),
-      settings: settingsWith(),
+    const rendered = renderSample(VISIT, 'ru', undefined, {
       branch: { ...ALMATY, timezone: 'Mars/Olympus' },
       record: { ...RECORD, datetime: '2026-11-26T01:30:00+05:00' },
     });
@@ -175,10 +167,7 @@ describe('renderNotification: time zones', () => {
   });
 
   it('reports an unreadable datetime instead of showing "Invalid Date"', () => {
-    const rendered = renderNotification({
-      template: template('{{time}}|{{services}}', 'en'),
-      settings: settingsWith(),
-      branch: ALMATY,
+    const rendered = renderSample('{{time}}|{{services}}', 'en', undefined, {
       record: { ...RECORD, datetime: 'soon' },
     });
     expect(rendered.text).toBe('|Стрижка');
@@ -194,12 +183,7 @@ describe('renderNotification: overrides', () => {
       variables: { language: 'ru', overrides: { ru: { branch_name: 'Салон «Достык»', weekday: 'в среду' } } },
     });
     const render = (language: Language) =>
-      renderNotification({
-        template: template('{{branch_name}}: {{weekday}}', language),
-        settings,
-        branch: ALMATY,
-        record: RECORD,
-      }).text;
+      renderSample('{{branch_name}}: {{weekday}}', language, settings).text;
     expect(render('ru')).toBe('Салон «Достык»: в среду');
     expect(render('uk')).toBe('Salon Dostyk: середа');
     expect(render('en')).toBe('Salon Dostyk: Wednesday');
@@ -207,12 +191,7 @@ describe('renderNotification: overrides', () => {
 
   it('treats an empty override as not edited', () => {
     const settings = settingsWith({ variables: { overrides: { en: { staff: '' } } } });
-    const rendered = renderNotification({
-      template: template('{{staff}}', 'en'),
-      settings,
-      branch: ALMATY,
-      record: RECORD,
-    });
+    const rendered = renderSample('{{staff}}', 'en', settings);
     expect(rendered.text).toBe('Анна');
   });
 
@@ -221,12 +200,7 @@ describe('renderNotification: overrides', () => {
       branches: [],
       variables: { overrides: { en: { booking_link: 'https://book.example.com' } } },
     });
-    const rendered = renderNotification({
-      template: template('{{booking_link}} {{review_link}}', 'en'),
-      settings,
-      branch: ALMATY,
-      record: RECORD,
-    });
+    const rendered = renderSample('{{booking_link}} {{review_link}}', 'en', settings);
     expect(rendered.text).toBe('https://book.example.com ');
     expect(rendered.problems).toEqual([
       { variable: 'review_link', reason: 'no-value', detail: 'branch 7 is not in settings.branches' },
@@ -235,10 +209,7 @@ describe('renderNotification: overrides', () => {
 
   it('puts a value in as written, even one that looks like a variable', () => {
     const settings = settingsWith({ variables: { overrides: { en: { branch_name: '{{staff}} & Co' } } } });
-    const rendered = renderNotification({
-      template: template('{{client_name}} / {{branch_name}}', 'en'),
-      settings,
-      branch: ALMATY,
+    const rendered = renderSample('{{client_name}} / {{branch_name}}', 'en', settings, {
       record: { ...RECORD, clientName: '{{time}}' },
     });
     expect(rendered.text).toBe('{{time}} / {{staff}} & Co');
@@ -332,12 +303,7 @@ describe('branch variables', () => {
 
   it('report an empty field or a branch missing from settings when the template uses it', () => {
     const settings = settingsWith({ branches: [{ id: 7, address: 'Abay Ave 10' }] });
-    const rendered = renderNotification({
-      template: template('{{branch_address}} {{review_link}}', 'en'),
-      settings,
-      branch: ALMATY,
-      record: RECORD,
-    });
+    const rendered = renderSample('{{branch_address}} {{review_link}}', 'en', settings);
     expect(rendered.text).toBe('Abay Ave 10 ');
     expect(rendered.problems).toEqual([
       { variable: 'review_link', reason: 'no-value', detail: 'branch 7 has an empty reviewLink in settings' },
@@ -426,12 +392,7 @@ describe('client name', () => {
 
 describe('defensive rendering', () => {
   it('leaves an unknown variable out and reports it (settings refuse these)', () => {
-    const rendered = renderNotification({
-      template: template('Hi {{ client_name }}{{price}}!', 'en'),
-      settings: settingsWith(),
-      branch: ALMATY,
-      record: RECORD,
-    });
+    const rendered = renderSample('Hi {{ client_name }}{{price}}!', 'en');
     expect(rendered.text).toBe('Hi Ольга!');
     expect(rendered.problems).toEqual([
       { variable: 'price', reason: 'unknown-variable', detail: '{{price}} is not a system variable' },
@@ -449,12 +410,7 @@ describe('defensive rendering', () => {
   });
 
   it('keeps a text without variables as it is', () => {
-    const rendered = renderNotification({
-      template: template('See you soon!', 'en'),
-      settings: settingsWith(),
-      branch: ALMATY,
-      record: RECORD,
-    });
+    const rendered = renderSample('See you soon!', 'en');
     expect(rendered).toEqual({ text: 'See you soon!', language: 'en', problems: [] });
   });
 });
