@@ -1,15 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  notFound,
-  ok,
-  paginate,
-  paramId,
-  parseWith,
-  queryInt,
-  queryString,
-  readPage,
-  SandboxError,
-} from './envelope.js';
+import { notFound, ok, parseWith, SandboxError } from './envelope.js';
 import {
   assertEditable,
   createRecord,
@@ -19,6 +9,7 @@ import {
   recordPutSchema,
   visitPatchSchema,
 } from './records.js';
+import { paginate, paramId, type Query, query, queryInt, queryString, readPage } from './request.js';
 import type { SandboxState } from './state.js';
 import { isDay, localDay, parseDateTime } from './time.js';
 import { renderCategory, renderLabel, renderRecord, renderService, renderStaff } from './views.js';
@@ -27,9 +18,6 @@ import { renderCategory, renderLabel, renderRecord, renderService, renderStaff }
  * Calls that need the user token as well: the branch's catalogue as the salon sees it
  * (offline services, hidden staff), labels, records and visits.
  */
-
-type Query = Record<string, unknown>;
-const query = (request: FastifyRequest): Query => (request.query ?? {}) as Query;
 
 function optionalId(params: unknown, name: string): number | undefined {
   const value = (params as Record<string, unknown> | null)?.[name];

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
   bookableStaff,
   canTake,
@@ -10,19 +10,18 @@ import {
   slotsFor,
 } from './availability.js';
 import { bookCheckSchema, bookRecord, bookRecordSchema, checkClient, planAppointments } from './booking.js';
+import { notFound, ok, parseWith, SandboxError } from './envelope.js';
+import type { Company } from './model.js';
 import {
-  notFound,
-  ok,
   paginate,
   paramId,
-  parseWith,
+  type Query,
+  query,
   queryInt,
   queryIntList,
   queryString,
   readPage,
-  SandboxError,
-} from './envelope.js';
-import type { Company } from './model.js';
+} from './request.js';
 import { bookingWindow, daysBetween } from './slots.js';
 import type { SandboxState } from './state.js';
 import { addDays, isDay, isoWithOffset, localDay, localTime, parseDateTime, weekday } from './time.js';
@@ -32,9 +31,6 @@ import { renderBookService, renderBookStaff, renderCategory, renderCompany } fro
  * Calls that need only the partner token: branches and the online-booking steps a widget or
  * chatbot walks through (services → staff → dates → times → check → record).
  */
-
-type Query = Record<string, unknown>;
-const query = (request: FastifyRequest): Query => (request.query ?? {}) as Query;
 
 function dayParam(params: unknown): string {
   const value = (params as Record<string, unknown> | null)?.date;

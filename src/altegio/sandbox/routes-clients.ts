@@ -1,25 +1,13 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import {
-  notFound,
-  ok,
-  paginate,
-  paramId,
-  parseWith,
-  queryInt,
-  queryString,
-  readPage,
-  SandboxError,
-} from './envelope.js';
+import { notFound, ok, parseWith, SandboxError } from './envelope.js';
 import type { ClientRow } from './model.js';
+import { paginate, paramId, query, queryInt, queryString, readPage } from './request.js';
 import type { SandboxState } from './state.js';
 import { isDay, parseDateTime } from './time.js';
 import { renderClient } from './views.js';
 
 /** Client base of a branch: one client, the deprecated list, and the current search. */
-
-type Query = Record<string, unknown>;
-const query = (request: FastifyRequest): Query => (request.query ?? {}) as Query;
 
 const idLike = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { SandboxControl } from './control.js';
-import { ok, paramId, parseWith } from './envelope.js';
+import { ok, parseWith } from './envelope.js';
 import {
   attendanceSchema,
   createRecord,
@@ -9,6 +9,7 @@ import {
   recordCreateSchema,
   recordPatchSchema,
 } from './records.js';
+import { paramId } from './request.js';
 import type { SandboxState } from './state.js';
 import { renderClient, renderCompany, renderRecord, renderService, renderStaff } from './views.js';
 import type { WebhookSender } from './webhooks.js';
