@@ -98,6 +98,14 @@ function idList(state: Record<string, unknown>): number[] {
   return list.map(Number).filter((n) => Number.isInteger(n));
 }
 
+/** Filters that match when one of the client's ids of that kind is in the filter's list. */
+const ID_FILTERS: Record<'id' | 'category' | 'gender' | 'importance', (c: ClientRow) => readonly number[]> = {
+  id: (c) => [c.id],
+  category: (c) => c.categoryIds,
+  gender: (c) => [c.sexId],
+  importance: (c) => [c.importanceId],
+};
+
 function filterPredicate(filter: z.output<typeof filterSchema>): (client: ClientRow) => boolean {
   const s = filter.state;
   let predicate: (client: ClientRow) => boolean;
@@ -124,24 +132,13 @@ function filterPredicate(filter: z.output<typeof filterSchema>): (client: Client
         (digits.length >= 3 && c.phone.includes(digits));
       break;
     }
-    case 'id': {
-      const ids = idList(s);
-      predicate = (c) => ids.includes(c.id);
-      break;
-    }
-    case 'category': {
-      const ids = idList(s);
-      predicate = (c) => c.categoryIds.some((id) => ids.includes(id));
-      break;
-    }
-    case 'gender': {
-      const ids = idList(s);
-      predicate = (c) => ids.includes(c.sexId);
-      break;
-    }
+    case 'id':
+    case 'category':
+    case 'gender':
     case 'importance': {
       const ids = idList(s);
-      predicate = (c) => ids.includes(c.importanceId);
+      const values = ID_FILTERS[filter.type];
+      predicate = (c) => values(c).some((id) => ids.includes(id));
       break;
     }
     default:

@@ -110,9 +110,8 @@ function categoriesOf(
 const SEX = ['Unknown', 'Male', 'Female'] as const;
 const IMPORTANCE = ['No importance class', 'Bronze', 'Silver', 'Gold'] as const;
 
-/** The client resource (`GET /client`, `GET /clients`). */
-export function renderClient(state: SandboxState, client: ClientRow): Record<string, unknown> {
-  const tz = state.company(client.companyId).timezone_name;
+/** Who the client is: the fields the client resource and a record's embedded client share. */
+function clientIdentity(client: ClientRow): Record<string, unknown> {
   return {
     id: client.id,
     name: client.name,
@@ -121,6 +120,14 @@ export function renderClient(state: SandboxState, client: ClientRow): Record<str
     display_name: [client.name, client.surname].filter(Boolean).join(' '),
     phone: `+${client.phone}`,
     email: client.email,
+  };
+}
+
+/** The client resource (`GET /client`, `GET /clients`). */
+export function renderClient(state: SandboxState, client: ClientRow): Record<string, unknown> {
+  const tz = state.company(client.companyId).timezone_name;
+  return {
+    ...clientIdentity(client),
     categories: categoriesOf(state, client),
     sex_id: client.sexId,
     sex: SEX[client.sexId],
@@ -143,13 +150,7 @@ export function renderClient(state: SandboxState, client: ClientRow): Record<str
 /** The `client` object embedded in a record; note `birthday`, not `birth_date`. */
 function renderRecordClient(state: SandboxState, client: ClientRow): Record<string, unknown> {
   return {
-    id: client.id,
-    name: client.name,
-    surname: client.surname,
-    patronymic: client.patronymic,
-    display_name: [client.name, client.surname].filter(Boolean).join(' '),
-    phone: `+${client.phone}`,
-    email: client.email,
+    ...clientIdentity(client),
     card: client.card,
     comment: client.comment,
     success_visits_count: client.visits,
