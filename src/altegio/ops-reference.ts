@@ -28,9 +28,15 @@ export function serviceDisplayName(
 
 /** @internal */
 export function referenceOps(t: Transport): ReferenceOps {
-  async function get<S extends z.ZodType>(spec: RequestSpec, schema: S): Promise<z.output<S>> {
-    const answer = await t.request(spec);
-    return t.parse(schema, answer.data, spec, answer.status);
+  /** Every reference call is a GET of one resource, safe to retry. */
+  async function get<S extends z.ZodType>(
+    schema: S,
+    spec: Pick<RequestSpec, 'endpoint' | 'params' | 'query' | 'auth'>,
+    options: { signal?: AbortSignal | undefined } | undefined,
+  ): Promise<z.output<S>> {
+    const full: RequestSpec = { method: 'GET', ...spec, retry: 'safe', signal: options?.signal };
+    const answer = await t.request(full);
+    return t.parse(schema, answer.data, full, answer.status);
   }
 
   return {
@@ -38,22 +44,16 @@ export function referenceOps(t: Transport): ReferenceOps {
       // Public clients read the company with the partner token alone;
       // that also works for marketplace installs without a user token.
       return get(
-        {
-          method: 'GET',
-          endpoint: '/company/{cid}',
-          params: { cid: companyId },
-          auth: 'partner',
-          retry: 'safe',
-          signal: options?.signal,
-        },
         CompanySchema,
+        { endpoint: '/company/{cid}', params: { cid: companyId }, auth: 'partner' },
+        options,
       );
     },
 
     listCompanies(query = {}, options) {
       return get(
+        z.array(CompanySchema),
         {
-          method: 'GET',
           endpoint: '/companies',
           query: {
             id: query.id,
@@ -62,24 +62,16 @@ export function referenceOps(t: Transport): ReferenceOps {
             active: query.active,
           },
           auth: 'partner',
-          retry: 'safe',
-          signal: options?.signal,
         },
-        z.array(CompanySchema),
+        options,
       );
     },
 
     async services(companyId, choose = {}, options) {
       const all = await get(
-        {
-          method: 'GET',
-          endpoint: '/company/{cid}/services',
-          params: { cid: companyId },
-          auth: 'b2b',
-          retry: 'safe',
-          signal: options?.signal,
-        },
         z.array(ServiceSchema),
+        { endpoint: '/company/{cid}/services', params: { cid: companyId }, auth: 'b2b' },
+        options,
       );
       const useWidgetNames = choose.useWidgetNames ?? false;
       const includeOffline = choose.includeOffline ?? true;
@@ -90,29 +82,17 @@ export function referenceOps(t: Transport): ReferenceOps {
 
     serviceCategories(companyId, options) {
       return get(
-        {
-          method: 'GET',
-          endpoint: '/company/{cid}/service_categories',
-          params: { cid: companyId },
-          auth: 'b2b',
-          retry: 'safe',
-          signal: options?.signal,
-        },
         z.array(ServiceCategorySchema),
+        { endpoint: '/company/{cid}/service_categories', params: { cid: companyId }, auth: 'b2b' },
+        options,
       );
     },
 
     staff(companyId, options) {
       return get(
-        {
-          method: 'GET',
-          endpoint: '/company/{cid}/staff',
-          params: { cid: companyId },
-          auth: 'b2b',
-          retry: 'safe',
-          signal: options?.signal,
-        },
         z.array(StaffSchema),
+        { endpoint: '/company/{cid}/staff', params: { cid: companyId }, auth: 'b2b' },
+        options,
       );
     },
   };
