@@ -24,14 +24,18 @@ export interface ClientCard {
   lastChangeDate: number | null;
 }
 
+/** The contact fields a client card and a record's embedded client both carry. */
+export const clientContactShape = { id: zId, name: zStr, display_name: zStr, phone: zPhone, email: zStr };
+
+/** A nameless client is shown by Altegio's `display_name`. */
+export function contactOf(c: z.output<z.ZodObject<typeof clientContactShape>>) {
+  return { id: c.id, name: c.name || c.display_name, phone: c.phone, email: c.email };
+}
+
 export const ClientSchema = z
   .object({
-    id: zId,
-    name: zStr,
+    ...clientContactShape,
     surname: zStr,
-    display_name: zStr,
-    phone: zPhone,
-    email: zStr,
     birth_date: zCalendarDate,
     birthday: zCalendarDate,
     categories: z.array(z.object({ id: zId, title: zStr, color: zStr })).catch([]),
@@ -41,11 +45,8 @@ export const ClientSchema = z
   })
   .transform(
     (c): ClientCard => ({
-      id: c.id,
-      name: c.name || c.display_name,
+      ...contactOf(c),
       surname: c.surname,
-      phone: c.phone,
-      email: c.email,
       birthDate: c.birth_date ?? c.birthday,
       categories: c.categories,
       birthdayGreetings: c.sms_check,

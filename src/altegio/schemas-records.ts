@@ -15,11 +15,11 @@ import {
   zId,
   zNum,
   zOptionalId,
-  zPhone,
   zStr,
   zStrOrNull,
   zTime,
 } from './coerce.js';
+import { clientContactShape, contactOf } from './schemas-clients.js';
 
 // ---------------------------------------------------------------- records
 
@@ -88,11 +88,7 @@ export const RecordClientSchema = z
     emptyToNull,
     z
       .object({
-        id: zId,
-        name: zStr,
-        display_name: zStr,
-        phone: zPhone,
-        email: zStr,
+        ...clientContactShape,
         birthday: zCalendarDate,
         // Webhooks carry `client_tags`, the client resource `categories`; both are {id, title}.
         client_tags: z
@@ -106,10 +102,7 @@ export const RecordClientSchema = z
       })
       .transform(
         (c): RecordClient => ({
-          id: c.id,
-          name: c.name || c.display_name,
-          phone: c.phone,
-          email: c.email,
+          ...contactOf(c),
           birthday: c.birthday,
           categoryIds: [...(c.client_tags ?? []), ...(c.categories ?? [])].map((tag) => tag.id),
         }),

@@ -213,28 +213,33 @@ export interface AltegioStaff {
   deleted: boolean;
 }
 
+/** What a master is, both as the salon (`/company/{cid}/staff`) and as the widget (`/book_staff`) sees them. */
+const staffShape = {
+  id: zId,
+  name: zStr,
+  specialization: zStr,
+  position: zPosition,
+  avatar: zStr,
+  weight: zNum(0),
+  rating: zNum(0),
+};
+
+/** The master fields both staff views share. */
+function masterOf(s: z.output<z.ZodObject<typeof staffShape>>) {
+  const { id, name, specialization, position, avatar, weight, rating } = s;
+  return { id, name, specialization, position, avatar, weight, rating };
+}
+
 export const StaffSchema = z
   .object({
-    id: zId,
-    name: zStr,
-    specialization: zStr,
-    position: zPosition,
-    avatar: zStr,
-    weight: zNum(0),
-    rating: zNum(0),
+    ...staffShape,
     hidden: zBool(),
     fired: zBool(),
     status: zNum(0),
   })
   .transform(
     (s): AltegioStaff => ({
-      id: s.id,
-      name: s.name,
-      specialization: s.specialization,
-      position: s.position,
-      avatar: s.avatar,
-      weight: s.weight,
-      rating: s.rating,
+      ...masterOf(s),
       hidden: s.hidden,
       fired: s.fired,
       deleted: s.status === 1,
@@ -258,25 +263,13 @@ export interface BookStaff {
 
 export const BookStaffSchema = z
   .object({
-    id: zId,
-    name: zStr,
-    specialization: zStr,
-    position: zPosition,
-    avatar: zStr,
-    rating: zNum(0),
-    weight: zNum(0),
+    ...staffShape,
     bookable: zBool(true),
     seance_date: zCalendarDate,
   })
   .transform(
     (s): BookStaff => ({
-      id: s.id,
-      name: s.name,
-      specialization: s.specialization,
-      position: s.position,
-      avatar: s.avatar,
-      rating: s.rating,
-      weight: s.weight,
+      ...masterOf(s),
       bookable: s.bookable,
       seanceDate: s.seance_date,
     }),
