@@ -33,7 +33,8 @@ export interface PlaygroundClient {
   name: string;
 }
 
-export interface PlaygroundControlsOptions {
+/** The parts of the app the playground drives: the sandbox, the API, the store and the notification worker. */
+export interface PlaygroundServices {
   control: SandboxControl;
   altegio: CachedAltegioApi;
   /** The branches served (in sandbox mode, every branch of the salon). */
@@ -44,6 +45,9 @@ export interface PlaygroundControlsOptions {
   logger: Logger;
   /** A job became due sooner: the notification worker should look now. */
   wakeNotifications(): void;
+}
+
+export interface PlaygroundControlsOptions extends PlaygroundServices {
   /** How soon the made-up visit's reminder is due. */
   reminderLeadMs: number;
   /** How soon the feedback request comes after "came". */

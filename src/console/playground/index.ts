@@ -3,14 +3,8 @@
  * through, the sandbox controls, and the routes. One call here keeps the composition root short.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { CachedAltegioApi } from '../../altegio/cache.js';
-import type { SandboxControl } from '../../altegio/sandbox/index.js';
 import { createWebChannel, type WebChannel } from '../../channels/web.js';
-import type { Clock } from '../../domain/clock.js';
-import type { Settings } from '../../domain/settings.js';
-import type { Logger } from '../../log.js';
-import type { Store } from '../../store/index.js';
-import { createPlaygroundControls, type PlaygroundControls } from './controls.js';
+import { createPlaygroundControls, type PlaygroundControls, type PlaygroundServices } from './controls.js';
 import { registerPlaygroundRoutes } from './routes.js';
 import { createPlaygroundSessions } from './sessions.js';
 
@@ -24,17 +18,9 @@ export interface PlaygroundOptions {
   feedbackLeadMs?: number;
 }
 
-export interface PlaygroundDeps extends PlaygroundOptions {
-  control: SandboxControl;
-  altegio: CachedAltegioApi;
-  branchIds(): Promise<number[]>;
-  settings(): Settings;
-  store: Store;
-  clock: Clock;
-  logger: Logger;
+export interface PlaygroundDeps extends PlaygroundOptions, PlaygroundServices {
   /** The line under a numbered menu, in a language (the bot's `common.menuHint`). */
   menuHint(languageCode: string | undefined): string;
-  wakeNotifications(): void;
 }
 
 export interface Playground {
