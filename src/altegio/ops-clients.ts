@@ -4,8 +4,8 @@
  */
 import { z } from 'zod';
 import type { AltegioApi, ClientSearchQuery } from './api.js';
-import { collect, paginate } from './paging.js';
-import { ClientSchema, ClientSummarySchema, LabelSchema, PageMetaSchema } from './schemas.js';
+import { collect, requestPages } from './paging.js';
+import { ClientSchema, ClientSummarySchema, LabelSchema } from './schemas.js';
 import type { RequestSpec, Transport } from './transport.js';
 
 type ClientOps = Pick<AltegioApi, 'getClient' | 'iterateClients' | 'searchClients' | 'clientCategories'>;
@@ -40,8 +40,10 @@ export function clientOps(t: Transport): ClientOps {
     options: { signal?: AbortSignal | undefined } = {},
   ) {
     const pageSize = Math.min(200, Math.max(1, query.pageSize ?? 200));
-    return paginate(pageSize, async (page) => {
-      const spec: RequestSpec = {
+    return requestPages(
+      t,
+      pageSize,
+      (page) => ({
         method: 'POST',
         endpoint: '/company/{cid}/clients/search',
         params: { cid: companyId },
@@ -57,13 +59,9 @@ export function clientOps(t: Transport): ClientOps {
         auth: 'b2b',
         retry: 'safe',
         signal: options.signal,
-      };
-      const answer = await t.request(spec);
-      return {
-        items: t.parse(z.array(ClientSummarySchema), answer.data ?? [], spec, answer.status),
-        total: PageMetaSchema.parse(answer.meta).total_count,
-      };
-    });
+      }),
+      (data, parse) => parse(z.array(ClientSummarySchema), data),
+    );
   }
 
   return {

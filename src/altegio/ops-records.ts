@@ -9,11 +9,10 @@ import { z } from 'zod';
 import type { AltegioApi, RecordChanges, RecordQuery } from './api.js';
 import { isoFromMs } from './coerce.js';
 import { AltegioApiError } from './errors.js';
-import { collect, paginate } from './paging.js';
+import { collect, requestPages } from './paging.js';
 import {
   type AltegioRecord,
   type Attendance,
-  PageMetaSchema,
   RecordSchema,
   type RecordWriteSource,
   RecordWriteSourceSchema,
@@ -154,8 +153,10 @@ export function recordOps(t: Transport): RecordOps {
     signal: AbortSignal | undefined,
   ): AsyncIterable<{ record: AltegioRecord; raw: Record<string, unknown> }> {
     const count = query.count ?? 200;
-    return paginate(count, async (page) => {
-      const spec: RequestSpec = {
+    return requestPages(
+      t,
+      count,
+      (page) => ({
         method: 'GET',
         endpoint: '/records/{cid}',
         params: { cid: companyId },
@@ -173,20 +174,13 @@ export function recordOps(t: Transport): RecordOps {
         auth: 'b2b',
         retry: 'safe',
         signal,
-      };
-      const answer = await t.request(spec);
-      const raws = t.parse(
-        z.array(z.record(z.string(), z.unknown())),
-        answer.data ?? [],
-        spec,
-        answer.status,
-      );
-      const records = t.parse(z.array(RecordSchema), raws, spec, answer.status);
-      return {
-        items: records.map((record, i) => ({ record, raw: raws[i] ?? {} })),
-        total: PageMetaSchema.parse(answer.meta).total_count,
-      };
-    });
+      }),
+      (data, parse) => {
+        const raws = parse(z.array(z.record(z.string(), z.unknown())), data);
+        const records = parse(z.array(RecordSchema), raws);
+        return records.map((record, i) => ({ record, raw: raws[i] ?? {} }));
+      },
+    );
   }
 
   async function* iterateRecords(

@@ -3,6 +3,9 @@
  * on some endpoints only. One loop that stops on whichever signal comes first keeps every list
  * operation from either stopping early or looping forever.
  */
+import type { z } from 'zod';
+import { PageMetaSchema } from './schemas.js';
+import type { RequestSpec, Transport } from './transport.js';
 
 /** One fetched page. */
 export interface PageResult<T> {
@@ -27,6 +30,27 @@ export async function* paginate<T>(
     if (items.length === 0 || items.length < pageSize) return;
     if (Number.isFinite(total) && seen >= total) return;
   }
+}
+
+/** Parses a value of one answer, naming that answer's request on a mismatch. */
+export type AnswerParser = <S extends z.ZodType>(schema: S, value: unknown) => z.output<S>;
+
+/**
+ * A listed endpoint walked page by page: `specFor` builds one page's request, `rowsOf` reads its
+ * `data` (an absent one reads as empty), and the total is `meta.total_count`.
+ */
+export function requestPages<T>(
+  t: Transport,
+  pageSize: number,
+  specFor: (page: number) => RequestSpec,
+  rowsOf: (data: unknown, parse: AnswerParser) => T[],
+): AsyncGenerator<T, void, undefined> {
+  return paginate(pageSize, async (page) => {
+    const spec = specFor(page);
+    const answer = await t.request(spec);
+    const parse: AnswerParser = (schema, value) => t.parse(schema, value, spec, answer.status);
+    return { items: rowsOf(answer.data ?? [], parse), total: PageMetaSchema.parse(answer.meta).total_count };
+  });
 }
 
 /** Collects an async iterable into an array. */
