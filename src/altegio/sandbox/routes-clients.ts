@@ -16,15 +16,10 @@ const filterSchema = z.object({
   state: z.record(z.string(), z.unknown()).default({}),
 });
 
-/**
- * get_client_list: `fields` is a fixed enum; the endpoint "cannot return tags/categories, custom
- * fields, birth date" — asking for them is refused rather than silently ignored.
- */
-export const SEARCH_FIELDS = [
+// get_client_list: order_by is one of these (each can also be asked for in `fields`).
+const ORDER_FIELDS = [
   'id',
   'name',
-  'surname',
-  'patronymic',
   'phone',
   'email',
   'discount',
@@ -32,6 +27,16 @@ export const SEARCH_FIELDS = [
   'last_visit_date',
   'sold_amount',
   'visits_count',
+] as const;
+
+/**
+ * get_client_list: `fields` is a fixed enum; the endpoint "cannot return tags/categories, custom
+ * fields, birth date" — asking for them is refused rather than silently ignored.
+ */
+export const SEARCH_FIELDS = [
+  ...ORDER_FIELDS,
+  'surname',
+  'patronymic',
   'tips_count',
   'deposit_balance',
   'reserved_deposit_balance',
@@ -42,20 +47,7 @@ export const clientSearchSchema = z.object({
   // get_client_list: "Maximum 200. (Default 25)".
   page_size: idLike.default(25),
   fields: z.array(z.enum(SEARCH_FIELDS)).default(['id']),
-  // get_client_list: order_by is one of these.
-  order_by: z
-    .enum([
-      'id',
-      'name',
-      'phone',
-      'email',
-      'discount',
-      'first_visit_date',
-      'last_visit_date',
-      'sold_amount',
-      'visits_count',
-    ])
-    .optional(),
+  order_by: z.enum(ORDER_FIELDS).optional(),
   order_by_direction: z
     .string()
     .transform((v) => v.toUpperCase())
