@@ -3,7 +3,7 @@ import { parseWebhook } from '../../src/altegio/webhooks.js';
 import { createLogger } from '../../src/log.js';
 import { createIngest } from '../../src/notify/ingest.js';
 import { createStore } from '../../src/store/index.js';
-import { BRANCH, type RecordSpec, recordWebhook } from './salon.js';
+import { type RecordSpec, recordWebhook } from './salon.js';
 
 const HOUR = 3_600_000;
 const now = Date.UTC(2030, 0, 7, 6, 0);
