@@ -75,22 +75,35 @@ export function createPlanner({ store, settings, clock, logger, tellAdmin }: Pla
 
   function planNotice(record: AltegioRecord, kind: NoticeKind, phone: string, version: string): void {
     for (const templateIndex of noticeTemplates(kind)) {
-      const payload: NoticeJob = {
-        type: 'notice',
-        kind,
-        templateIndex,
-        companyId: record.companyId,
-        recordIds: [record.id],
-        phone,
-      };
-      store.jobs.enqueue({
-        kind: JOB_KIND.notice,
-        dueAt: clock.now(),
-        dedupeKey: `${kind}:${record.companyId}:${record.id}:${templateIndex}:${version}`,
-        payload,
-        record: { companyId: record.companyId, recordId: record.id },
-      });
+      const dedupeKey = `${kind}:${record.companyId}:${record.id}:${templateIndex}:${version}`;
+      enqueueNotice(record, kind, templateIndex, phone, clock.now(), dedupeKey);
     }
+  }
+
+  /** One notice job for one record (a new-record notice may gather more records later). */
+  function enqueueNotice(
+    record: AltegioRecord,
+    kind: NoticeKind,
+    templateIndex: number,
+    phone: string,
+    dueAt: number,
+    dedupeKey: string,
+  ): void {
+    const payload: NoticeJob = {
+      type: 'notice',
+      kind,
+      templateIndex,
+      companyId: record.companyId,
+      recordIds: [record.id],
+      phone,
+    };
+    store.jobs.enqueue({
+      kind: JOB_KIND.notice,
+      dueAt,
+      dedupeKey,
+      payload,
+      record: { companyId: record.companyId, recordId: record.id },
+    });
   }
 
   /** New records of one client within `records.groupingWindow` share one notice, sent when it closes. */
@@ -107,21 +120,14 @@ export function createPlanner({ store, settings, clock, logger, tellAdmin }: Pla
         }
         continue;
       }
-      const job: NoticeJob = {
-        type: 'notice',
-        kind: 'new-record',
+      enqueueNotice(
+        record,
+        'new-record',
         templateIndex,
-        companyId: record.companyId,
-        recordIds: [record.id],
         phone,
-      };
-      store.jobs.enqueue({
-        kind: JOB_KIND.notice,
-        dueAt: clock.now() + windowMs,
-        dedupeKey: `${prefix}${record.id}`,
-        payload: job,
-        record: { companyId: record.companyId, recordId: record.id },
-      });
+        clock.now() + windowMs,
+        `${prefix}${record.id}`,
+      );
     }
   }
 

@@ -1,40 +1,17 @@
-import type { CachedAltegioApi } from '../altegio/cache.js';
 import { DialogueBusyError } from '../dialogues/runtime.js';
-import type { ChatChannel } from '../domain/channels.js';
-import type { Clock } from '../domain/clock.js';
-import type { Settings } from '../domain/settings.js';
-import type { Logger } from '../log.js';
 import { createDueLoop, type TimerHost } from '../scheduling/due-loop.js';
 import { createLanes } from '../scheduling/lanes.js';
-import type { Job, RecordRow, Store } from '../store/index.js';
+import type { Job } from '../store/index.js';
 import type { AdminMessenger } from './admin.js';
 import { createFallback, type RefusedMessage } from './fallback.js';
-import {
-  createJobHandlers,
-  type RenderTemplate,
-  type StartFeedback,
-  type StartReminder,
-} from './job-handlers.js';
+import { createJobHandlers, type JobHandlerOptions } from './job-handlers.js';
 import { isJobPayload, type JobPayload, type VisitWriteJob } from './jobs.js';
 import { VISIT_WRITE_ATTEMPTS, type VisitWrites } from './visit-writes.js';
 
 export type { BranchInfo, RenderTemplate, StartFeedback, StartReminder } from './job-handlers.js';
 
-export interface NotificationWorkerOptions {
-  store: Store;
-  settings: () => Settings;
-  altegio: CachedAltegioApi;
-  clock: Clock;
-  logger: Logger;
-  isRunning(channel: ChatChannel): boolean;
-  render: RenderTemplate;
-  startReminder: StartReminder;
-  startFeedback: StartFeedback;
-  /** The branches served (birthdays are looked for in each). */
-  branchIds(): Promise<number[]>;
-  onOutbox(): void;
-  /** See `JobHandlerOptions.mirrorIsFresh`. */
-  mirrorIsFresh?(row: RecordRow, now: number): boolean;
+/** The job handlers' needs (see `JobHandlerOptions`), and how the worker runs them. */
+export interface NotificationWorkerOptions extends JobHandlerOptions {
   /** Longest sleep between looks at the jobs table. Default 15 s. */
   pollMs?: number;
   /** Due jobs of different clients run side by side, up to this many at once. Default 8. */
