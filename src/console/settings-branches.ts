@@ -1,5 +1,6 @@
 /** Settings subsections Branches and Client categories: one card per branch served. */
 import { formatInTimeZone } from 'date-fns-tz';
+import { maskPhonesIn } from '../domain/phone.js';
 import type { BranchSettings, Settings } from '../domain/settings.js';
 import { BRANCH_FIELD_VARIABLES, scanTemplate } from '../domain/template-variables.js';
 import type { BranchInfo } from './altegio-data.js';
@@ -7,7 +8,6 @@ import { checkList, fieldId, textField } from './fields.js';
 import type { FormFields } from './form.js';
 import { type Html, html } from './html.js';
 import type { ConsoleT } from './i18n.js';
-import { maskPhones } from './playground/page.js';
 import { last, numberOrText, type Section, type SectionData } from './settings-section.js';
 
 const FIELDS = ['bookingLink', 'reviewLink', 'address'] as const;
@@ -83,7 +83,7 @@ function syncStatus(data: SectionData, id: number, t: ConsoleT): Html {
         ? html`<p class="warning" role="note">${t('settings.branches.sync.failed', {
             time:
               sync.lastErrorAt === null ? '—' : formatInTimeZone(sync.lastErrorAt, zone, 'yyyy-MM-dd HH:mm'),
-            reason: maskPhones(sync.lastError),
+            reason: maskPhonesIn(sync.lastError),
           })}</p>`
         : ''
     }`;

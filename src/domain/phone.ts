@@ -24,3 +24,8 @@ export function maskPhone(raw: unknown): string {
   if (!phone) return '***';
   return `+${phone.slice(0, phone.length - 10 > 0 ? phone.length - 10 : 1)}***${phone.slice(-4)}`;
 }
+
+/** Anything in `text` written like a phone number (`+79991234567`, `8 916 123-45-67`) → `+7***4567`. */
+export function maskPhonesIn(text: string): string {
+  return text.replace(/\+?\d[\d\s()-]{8,}\d/g, (match) => (normalizePhone(match) ? maskPhone(match) : match));
+}

@@ -6,7 +6,7 @@
  */
 import { formatInTimeZone } from 'date-fns-tz';
 import type { WebChatEntry, WebChatStyle } from '../../channels/web.js';
-import { maskPhone, normalizePhone } from '../../domain/phone.js';
+import { maskPhone, maskPhonesIn } from '../../domain/phone.js';
 import { type Html, html } from '../html.js';
 import type { ConsoleT } from '../i18n.js';
 import { type PageContext, renderPage } from '../layout.js';
@@ -23,11 +23,6 @@ export const PLAYGROUND_ASSETS = '/playground/assets';
 /** The playground's link in the console's sidebar (a key of `console.json`). */
 export const PLAYGROUND_NAV = { id: 'playground', href: '/playground', label: 'nav.playground' } as const;
 
-/** Anything written like a phone number (`+79991234567`, `8 916 123-45-67`) → `+7***4567`. */
-export function maskPhones(text: string): string {
-  return text.replace(/\+?\d[\d\s()-]{8,}\d/g, (match) => (normalizePhone(match) ? maskPhone(match) : match));
-}
-
 /** One chat message as the panes show it. */
 export function renderEntry(pane: PaneName, entry: WebChatEntry, t: ConsoleT, timeZone: string): Html {
   const who = entry.from === 'bot' ? t('playground.botSaid') : t('playground.youSaid');
@@ -35,14 +30,14 @@ export function renderEntry(pane: PaneName, entry: WebChatEntry, t: ConsoleT, ti
   const at = new Date(entry.at).toISOString();
   const buttons = (entry.buttons ?? []).map(
     (label, index) =>
-      html`<button type="button" class="choice" data-entry="${entry.id}" data-index="${index}">${maskPhones(label)}</button>`,
+      html`<button type="button" class="choice" data-entry="${entry.id}" data-index="${index}">${maskPhonesIn(label)}</button>`,
   );
   if (entry.askContact) {
     buttons.push(
       html`<button type="button" class="choice contact" data-contact="1">${t('playground.sharePhone')}</button>`,
     );
   }
-  return html`<li class="${classes}" id="${pane}-${entry.id}" data-id="${entry.id}"><span class="sr-only">${who}: </span><p class="text">${maskPhones(entry.text)}</p>${buttons.length > 0 ? html`<div class="buttons">${buttons}</div>` : ''}<time datetime="${at}">${formatInTimeZone(entry.at, timeZone, 'HH:mm')}</time></li>`;
+  return html`<li class="${classes}" id="${pane}-${entry.id}" data-id="${entry.id}"><span class="sr-only">${who}: </span><p class="text">${maskPhonesIn(entry.text)}</p>${buttons.length > 0 ? html`<div class="buttons">${buttons}</div>` : ''}<time datetime="${at}">${formatInTimeZone(entry.at, timeZone, 'HH:mm')}</time></li>`;
 }
 
 export interface PlaygroundPageInput {
