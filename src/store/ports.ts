@@ -26,7 +26,9 @@ import type { TimersRepo } from './timers.js';
 
 /** `Repo` with every method answering a promise of what it answered. */
 export type Port<Repo> = {
-  [K in keyof Repo]: Repo[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+  [K in keyof Repo]: Repo[K] extends (...args: infer A) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
 };
 
 export type ConversationsPort = Port<ConversationsRepo>;
