@@ -5,7 +5,12 @@
  *
  *   npm run bench -- dialogues [users] [concurrency] [dormant dialogues]
  *
- * Last line: `bench dialogues: <N> msg/s, p50 <x> ms, p99 <y> ms, rss <z> MB`.
+ * The naive durable design (`naive-dialogues.ts`: one transaction per message, no state machine)
+ * runs with the same driver just before and just after, so both rates come from the same machine
+ * at the same moment; its figure is the mean of the two runs.
+ *
+ * Last line: `bench dialogues: <N> msg/s, p50 <x> ms, p99 <y> ms, rss <z> MB, cpu <c> µs/msg,
+ * naive <M> msg/s cpu <d> µs/msg, engine/naive rate <r> cpu <q>`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +25,7 @@ import { startCheckpointer } from '../src/store/checkpointer.js';
 import { createSqliteDialogueStore } from '../src/store/dialogue-store.js';
 import { createStore } from '../src/store/index.js';
 import { renderReply } from '../src/templates/render-reply.js';
+import { benchNaive, type DriveResult, drive } from './naive-dialogues.js';
 
 /** Altegio as a booking dialogue sees it, answered at once. */
 const port: BookingPort = {
@@ -40,17 +46,15 @@ const port: BookingPort = {
   createBooking: async (request) => ({ recordId: 1, datetime: request.datetime }),
 };
 
-function script(user: number): UserEvent[] {
-  return [
-    { type: 'user.command', name: 'start' },
-    { type: 'user.choice', value: 'svc:301' },
-    { type: 'user.choice', value: 'staff:1001' },
-    { type: 'user.choice', value: 'date:2030-01-12' },
-    { type: 'user.choice', value: 'time:10:00' },
-    { type: 'user.text', text: `+7916${String(user).padStart(7, '0')}` },
-    { type: 'user.choice', value: 'confirm' },
-  ];
-}
+const SCRIPT: ReadonlyArray<(user: number) => UserEvent> = [
+  () => ({ type: 'user.command', name: 'start' }),
+  () => ({ type: 'user.choice', value: 'svc:301' }),
+  () => ({ type: 'user.choice', value: 'staff:1001' }),
+  () => ({ type: 'user.choice', value: 'date:2030-01-12' }),
+  () => ({ type: 'user.choice', value: 'time:10:00' }),
+  (user) => ({ type: 'user.text', text: `+7916${String(user).padStart(7, '0')}` }),
+  () => ({ type: 'user.choice', value: 'confirm' }),
+];
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
@@ -89,52 +93,67 @@ export async function benchDialogues(args: string[]): Promise<string> {
     defaultLanguage: () => 'en',
   });
 
+  // Transactions per message: what group commit saves (the naive design pays one per message).
+  let transactions = 0;
+  const transaction = store.transaction;
+  store.transaction = (fn) => {
+    transactions += 1;
+    return transaction(fn);
+  };
+
   let updateId = 0;
-  const latencies: number[] = [];
-  async function runUser(user: number): Promise<void> {
-    for (const event of script(user)) {
-      updateId += 1;
-      const started = performance.now();
-      await runtime.handleInbound({
-        channel: 'telegram',
-        chatId: String(100_000 + user),
-        updateId: String(updateId),
-        event,
-      });
-      latencies.push(performance.now() - started);
-    }
-  }
+  const send = (user: number, step: number) => {
+    const event = SCRIPT[step]?.(user);
+    if (!event) throw new Error(`no step ${step}`);
+    updateId += 1;
+    return runtime.handleInbound({
+      channel: 'telegram',
+      chatId: String(100_000 + user),
+      updateId: String(updateId),
+      event,
+    });
+  };
 
-  // Warm-up: the first actor creation compiles the machine and i18n.
-  await runUser(-1);
-  latencies.length = 0;
+  // Warm-up: the first actor creation compiles the machine and i18n; its snapshot is what the
+  // naive design writes.
+  await drive(1, 1, SCRIPT.length, (_, step) => send(-1, step));
+  const sample = store.dialogues.list({ limit: 1 })[0]?.snapshot;
+  await benchNaive({ users: 200, concurrency: CONCURRENCY, steps: SCRIPT.length, snapshot: sample });
 
-  let next = 0;
-  const started = performance.now();
-  const cpuBefore = process.cpuUsage();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < USERS) await runUser(next++);
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
+  const naiveBefore = await benchNaive({
+    users: USERS,
+    concurrency: CONCURRENCY,
+    steps: SCRIPT.length,
+    snapshot: sample,
+  });
+  transactions = 0;
+  const engine = await drive(USERS, CONCURRENCY, SCRIPT.length, send);
+  const engineTransactions = transactions;
+  const naiveAfter = await benchNaive({
+    users: USERS,
+    concurrency: CONCURRENCY,
+    steps: SCRIPT.length,
+    snapshot: sample,
+  });
   const booked = store.dialogues.list({ status: 'done', limit: USERS + 10 }).length;
   if (booked < USERS) throw new Error(`only ${booked} of ${USERS} bookings completed`);
 
   const stats = store.sqlite
     .prepare('SELECT count(*) AS n, avg(length(snapshot)) AS snapshot FROM dialogues')
     .get() as { n: number; snapshot: number };
-  latencies.sort((a, b) => a - b);
-  const rate = Math.round(latencies.length / seconds);
-  const p50 = percentile(latencies, 50).toFixed(2);
-  const p99 = percentile(latencies, 99).toFixed(2);
+  const rateOf = (run: DriveResult) => run.messages / run.seconds;
+  const rate = Math.round(rateOf(engine));
+  const naiveRate = Math.round((rateOf(naiveBefore) + rateOf(naiveAfter)) / 2);
+  const naiveCpu = (naiveBefore.cpuUs + naiveAfter.cpuUs) / 2;
+  const p50 = percentile(engine.latencies, 50).toFixed(2);
+  const p99 = percentile(engine.latencies, 99).toFixed(2);
   console.log(
-    `users ${USERS} (${CONCURRENCY} at a time), messages ${latencies.length}, ${seconds.toFixed(2)} s`,
+    `users ${USERS} (${CONCURRENCY} at a time), messages ${engine.messages}, ${engine.seconds.toFixed(2)} s, ${(engineTransactions / engine.messages).toFixed(2)} transactions per message`,
   );
-  // CPU time per message: less swayed than msg/s by other work on a shared machine.
+  // CPU time per message (both threads): less swayed than msg/s by other work on a shared machine.
+  console.log(`cpu ${Math.round(engine.cpuUs)} µs per message`);
   console.log(
-    `cpu ${Math.round((cpu.user + cpu.system) / latencies.length)} µs per message (user ${Math.round(cpu.user / 1000)} ms, system ${Math.round(cpu.system / 1000)} ms)`,
+    `naive design: ${Math.round(rateOf(naiveBefore))} msg/s before, ${Math.round(rateOf(naiveAfter))} after, cpu ${Math.round(naiveBefore.cpuUs)} / ${Math.round(naiveAfter.cpuUs)} µs per message, p99 ${percentile(naiveBefore.latencies, 99).toFixed(2)} ms`,
   );
   console.log(`stored dialogues ${stats.n}, snapshot ${Math.round(stats.snapshot)} B on average`);
 
@@ -166,5 +185,6 @@ export async function benchDialogues(args: string[]): Promise<string> {
   await checkpointer.stop();
   store.close();
   rmSync(dir, { recursive: true, force: true });
-  return `bench dialogues: ${rate} msg/s, p50 ${p50} ms, p99 ${p99} ms, rss ${rss} MB`;
+  const ratio = `engine/naive rate ${(rate / naiveRate).toFixed(2)} cpu ${(engine.cpuUs / naiveCpu).toFixed(2)}`;
+  return `bench dialogues: ${rate} msg/s, p50 ${p50} ms, p99 ${p99} ms, rss ${rss} MB, cpu ${Math.round(engine.cpuUs)} µs/msg, naive ${naiveRate} msg/s cpu ${Math.round(naiveCpu)} µs/msg, ${ratio}`;
 }
