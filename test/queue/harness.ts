@@ -1,0 +1,53 @@
+/**
+ * Shared set-up of the queue tests: a fresh database per test and pg-boss queue hosts on it,
+ * each with its own pool, as separate processes would have.
+ */
+import pg from 'pg';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { type PgBossQueues, type PgBossQueuesOptions, startPgBossQueues } from '../../src/queue/pg-boss.js';
+import type { QueueDefinition } from '../../src/queue/port.js';
+
+/** The data of every test job. */
+export const testData = z.object({ n: z.number() });
+export type TestData = z.infer<typeof testData>;
+export const parseTestData = (raw: unknown): TestData => testData.parse(raw);
+
+export const silent = pino({ level: 'silent' });
+
+/** One "process": its own pool and pg-boss instance. */
+export interface Host {
+  pool: pg.Pool;
+  queues: PgBossQueues;
+  close(): Promise<void>;
+}
+
+export async function openHost(
+  url: string,
+  options: Partial<Omit<PgBossQueuesOptions, 'pool'>> = {},
+): Promise<Host> {
+  const pool = new pg.Pool({ connectionString: url, max: 8 });
+  const queues = await startPgBossQueues({
+    pool,
+    logger: silent,
+    pollingIntervalSeconds: 0.5,
+    ...options,
+  });
+  let closed = false;
+  return {
+    pool,
+    queues,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await queues.stop(2000);
+      await pool.end();
+    },
+  };
+}
+
+export function definition(name: string, overrides: Partial<QueueDefinition> = {}): QueueDefinition {
+  return { name, retry: { attempts: 3, delaySeconds: 1 }, runLimitSeconds: 60, ...overrides };
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
