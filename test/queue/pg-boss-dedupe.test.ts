@@ -1,11 +1,12 @@
 import pg from 'pg';
 import PgBoss from 'pg-boss';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { JobQueue, QueueJob } from '../../src/queue/port.js';
 import { eventually } from '../helpers/eventually.js';
-import { createTestDatabase, stopTestPostgres, type TestDatabase } from './database.js';
+import { startTestPostgres, type TestDatabase, type TestPostgres } from '../helpers/postgres.js';
 import { definition, type Host, openHost, parseTestData, type TestData } from './harness.js';
 
+let server: TestPostgres;
 let database: TestDatabase;
 const hosts: Host[] = [];
 const open = async () => {
@@ -14,14 +15,17 @@ const open = async () => {
   return host;
 };
 
+beforeAll(async () => {
+  server = await startTestPostgres();
+});
 beforeEach(async () => {
-  database = await createTestDatabase();
+  database = await server.createDatabase();
 });
 afterEach(async () => {
   for (const host of hosts.splice(0)) await host.close();
   await database.drop();
 });
-afterAll(stopTestPostgres);
+afterAll(() => server.stop());
 
 /** pg-boss's job rows of a queue, whatever their state. */
 async function jobRows(url: string, queue: string): Promise<number> {

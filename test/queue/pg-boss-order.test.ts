@@ -1,19 +1,23 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
-import { createTestDatabase, stopTestPostgres, type TestDatabase } from './database.js';
+import { startTestPostgres, type TestDatabase, type TestPostgres } from '../helpers/postgres.js';
 import { definition, type Host, openHost, parseTestData, sleep } from './harness.js';
 
+let server: TestPostgres;
 let database: TestDatabase;
 const hosts: Host[] = [];
 
+beforeAll(async () => {
+  server = await startTestPostgres();
+});
 beforeEach(async () => {
-  database = await createTestDatabase();
+  database = await server.createDatabase();
 });
 afterEach(async () => {
   for (const host of hosts.splice(0)) await host.close();
   await database.drop();
 });
-afterAll(stopTestPostgres);
+afterAll(() => server.stop());
 
 describe('order of one chat', () => {
   it("three processes send each chat's messages one at a time and in order, also when one of them is retried", async () => {

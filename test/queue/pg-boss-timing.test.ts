@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { QueueJob } from '../../src/queue/port.js';
 import { eventually } from '../helpers/eventually.js';
-import { createTestDatabase, stopTestPostgres, type TestDatabase } from './database.js';
+import { startTestPostgres, type TestDatabase, type TestPostgres } from '../helpers/postgres.js';
 import { definition, type Host, openHost, parseTestData, sleep, type TestData } from './harness.js';
 
+let server: TestPostgres;
 let database: TestDatabase;
 const hosts: Host[] = [];
 const open = async (options: Parameters<typeof openHost>[1] = {}) => {
@@ -14,14 +15,17 @@ const open = async (options: Parameters<typeof openHost>[1] = {}) => {
   return host;
 };
 
+beforeAll(async () => {
+  server = await startTestPostgres();
+});
 beforeEach(async () => {
-  database = await createTestDatabase();
+  database = await server.createDatabase();
 });
 afterEach(async () => {
   for (const host of hosts.splice(0)) await host.close();
   await database.drop();
 });
-afterAll(stopTestPostgres);
+afterAll(() => server.stop());
 
 describe('due times', () => {
   it('a job due at T does not run before T, and runs after the worker restarted', async () => {
