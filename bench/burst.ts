@@ -31,6 +31,7 @@ import {
 } from '../src/altegio/rate-limiter.js';
 import { DEFAULT_PARTNER_TOKEN, DEFAULT_USER_TOKEN, startSandbox } from '../src/altegio/sandbox/index.js';
 import { parseWebhook } from '../src/altegio/webhooks.js';
+import { currentChat } from '../src/dialogues/waiting.js';
 import { normalizePhone } from '../src/domain/phone.js';
 import { parseSettings } from '../src/domain/settings.js';
 import { createEngine } from '../src/index.js';
@@ -92,16 +93,45 @@ const percentile = (values: number[], p: number): number => {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 };
 
+/** One Altegio call as the budget saw it: whose, when asked, let go and released, and the windows then. */
+interface TracedCall {
+  chatId: string | undefined;
+  priority: CallPriority;
+  asked: number;
+  granted: number;
+  released: number;
+  /** Slots used in each window when the call asked. */
+  used: number[];
+}
+
 /** The engine's own call budget, timing every wait for it per priority: where a step's time goes. */
-function timedLimiter(): { limiter: RateLimiter; waits: Record<CallPriority, number[]> } {
+function timedLimiter(): {
+  limiter: RateLimiter;
+  waits: Record<CallPriority, number[]>;
+  calls: TracedCall[];
+} {
   const inner = createRateLimiter();
   const waits: Record<CallPriority, number[]> = { booking: [], write: [], notify: [], sync: [] };
+  const calls: TracedCall[] = [];
   const limiter: RateLimiter = {
     async acquire(options = {}) {
-      const asked = Date.now();
+      const priority = options.priority ?? 'notify';
+      const call: TracedCall = {
+        chatId: currentChat()?.chatId,
+        priority,
+        asked: Date.now(),
+        granted: 0,
+        released: 0,
+        used: inner.stats().used,
+      };
       const release = await inner.acquire(options);
-      waits[options.priority ?? 'notify'].push(Date.now() - asked);
-      return release;
+      call.granted = Date.now();
+      waits[priority].push(call.granted - call.asked);
+      calls.push(call);
+      return () => {
+        if (call.released === 0) call.released = Date.now();
+        release();
+      };
     },
     estimateWait: (priority) => inner.estimateWait(priority),
     pause: (ms) => inner.pause(ms),
@@ -110,7 +140,7 @@ function timedLimiter(): { limiter: RateLimiter; waits: Record<CallPriority, num
       return inner.pending;
     },
   };
-  return { limiter, waits };
+  return { limiter, waits, calls };
 }
 
 const phoneOf = (i: number) => `+7916${String(i).padStart(7, '0')}`;
@@ -237,7 +267,7 @@ export async function benchBurst(args: string[]): Promise<string> {
     const booking: Booker[] = [];
     const stepLatencies: number[] = [];
     /** Each step's latency with the kind of reply it ended in (the text's first word or two). */
-    const stepKinds: Array<{ kind: string; ms: number }> = [];
+    const stepKinds: Array<{ kind: string; ms: number; chatId: number; from: number; to: number }> = [];
     const errorTexts: string[] = [];
     const bookerById = new Map<number, Booker>();
     const act = (booker: Booker, action: () => void) => {
@@ -258,6 +288,9 @@ export async function benchBurst(args: string[]): Promise<string> {
         stepKinds.push({
           kind: message.text.split(/\s+/).slice(0, 2).join(' '),
           ms: Date.now() - booker.acted,
+          chatId: booker.chatId,
+          from: booker.acted,
+          to: Date.now(),
         });
         booker.steps.push(Date.now() - booker.acted);
         booker.acted = 0;
@@ -448,6 +481,31 @@ export async function benchBurst(args: string[]): Promise<string> {
     }
     console.log(
       `burst: booking steps by reply: ${[...stepsByKind.entries()].map(([kind, list]) => `${kind} n=${list.length} p50 ${percentile(list, 50)} p99 ${percentile(list, 99)}`).join('; ')}`,
+    );
+    // The slowest steps, taken apart: budget waits and Altegio time of the chat's own calls.
+    const slowest = [...stepKinds].sort((a, b) => b.ms - a.ms).slice(0, 8);
+    for (const step of slowest) {
+      const own = budget.calls.filter(
+        (c) => c.chatId === String(step.chatId) && c.asked >= step.from && c.asked <= step.to,
+      );
+      const parts = own.map(
+        (c) =>
+          `${c.priority} +${c.asked - step.from} wait ${c.granted - c.asked} altegio ${(c.released || step.to) - c.granted} (used ${c.used.join('/')})`,
+      );
+      console.log(
+        `burst: slow step ${step.kind} ${step.ms} ms at +${seconds(step.from - dueAt)} s: ${parts.join('; ') || 'no Altegio calls'}`,
+      );
+    }
+    // The floor no scheduling can beat: booking calls asked within one second go at 5/s.
+    const asked = budget.calls.filter((c) => c.priority === 'booking').map((c) => c.asked);
+    asked.sort((a, b) => a - b);
+    let busiest = 0;
+    for (let i = 0, j = 0; i < asked.length; i += 1) {
+      while ((asked[i] ?? 0) - (asked[j] ?? 0) >= 1_000) j += 1;
+      busiest = Math.max(busiest, i - j + 1);
+    }
+    console.log(
+      `burst: busiest second: ${busiest} booking calls asked (at 5/s the last of them waits >= ${seconds(((busiest - 1) / 5) * 1000)} s)`,
     );
     const byEndpoint = new Map<string, number>();
     for (const call of altegio.calls.slice(callsBefore)) {
