@@ -12,7 +12,8 @@
  * margin on top, a 429 should never come; if one comes anyway, {@link RateLimiter.pause} stops
  * every call for as long as Altegio asked.
  */
-import { type BudgetWindow, firstFreeAt, type Occupancy } from './budget-windows.js';
+import { type BudgetLedger, createMemoryLedger, isPromise, type TakeAnswer } from './budget-ledger.js';
+import { type BudgetWindow, firstFreeAt } from './budget-windows.js';
 
 /** One rolling window: at most `max` grants in any `windowMs`. */
 export interface RateLimit {
@@ -55,6 +56,11 @@ export interface RateLimiterOptions {
   /** How long to stop after a 429 that named no `Retry-After`. Default 2 s. */
   defaultPauseMs?: number;
   clock?: LimiterClock;
+  /**
+   * Where the budget's state lives. Default: this process's memory. Several processes behind one
+   * egress IP share a Postgres ledger instead (`pg-budget.ts`), so the limits hold in total.
+   */
+  ledger?: BudgetLedger;
 }
 
 /** Call when the request has finished (answer read or failed); calling twice is harmless. */
@@ -142,6 +148,9 @@ interface Waiter {
   reject: (reason: unknown) => void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  onQueued: AcquireOptions['onQueued'];
+  /** `onQueued` was called (or the call was counted as queued). */
+  reported: boolean;
   /** From `onQueued`: told when the wait ends. */
   done: (() => void) | undefined;
 }
@@ -153,10 +162,7 @@ const perPriority = <T>(value: () => T): Record<CallPriority, T> => ({
   sync: value(),
 });
 
-/**
- * Creates the limiter. It keeps only finish times that still lie inside the largest window, so
- * memory stays bounded (≈200 entries with the default limits).
- */
+/** Creates the limiter; its state lives in `options.ledger` (default: this process's memory). */
 export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter {
   const limits = options.limits ?? ALTEGIO_BUDGET;
   if (limits.length === 0 || limits.some((l) => l.max < 1 || l.windowMs <= 0)) {
@@ -175,23 +181,20 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     }));
   }
   const longest = Math.max(...limits.map((l) => l.windowMs)) + margin;
-  /** Finish times of released calls, in release order (so ascending: the clock does not go back). */
-  const finished: number[] = [];
+  const ledger = options.ledger ?? createMemoryLedger(longest);
+  /** This process's calls in flight (a shared ledger also counts other processes'). */
   let inFlight = 0;
-  let pausedUntil = 0;
   let rateLimited = 0;
   const queues = perPriority<Waiter[]>(() => []);
   const granted = perPriority(() => 0);
   const queuedCount = perPriority(() => 0);
   const longestWait = perPriority(() => 0);
   let timer: unknown;
-
-  function occupancy(now: number): Occupancy {
-    let drop = 0;
-    while (drop < finished.length && (finished[drop] ?? 0) + longest <= now) drop++;
-    if (drop > 0) finished.splice(0, drop);
-    return { finished, inFlight };
-  }
+  /**
+   * A shared ledger's answer is on its way. One question at a time, for the head of the queue:
+   * a process makes one round trip per grant, however many of its callers wait.
+   */
+  let asking = false;
 
   function head(): Waiter | undefined {
     for (const priority of PRIORITIES) {
@@ -211,7 +214,39 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     }
   }
 
-  function grant(waiter: Waiter): void {
+  /** Tells every waiter not yet told that it has to wait, with its place and estimate. */
+  function reportQueued(): void {
+    let ahead = 0;
+    for (const priority of PRIORITIES) {
+      for (const waiter of queues[priority]) {
+        if (!waiter.reported) {
+          waiter.reported = true;
+          queuedCount[priority] += 1;
+          if (waiter.onQueued) {
+            try {
+              waiter.done = waiter.onQueued({ priority, estimateMs: estimate(priority, ahead), ahead }) ?? undefined;
+            } catch {
+              // See endWait.
+            }
+          }
+        }
+        ahead += 1;
+      }
+    }
+  }
+
+  function finish(slot: number): void {
+    const done = ledger.release(slot, clock.now());
+    // A shared release is seen by the next take only once written.
+    if (isPromise(done)) void done.then(pumpIfWaiting, pumpIfWaiting);
+    else pumpIfWaiting();
+  }
+
+  function pumpIfWaiting(): void {
+    if (head()) pump();
+  }
+
+  function grant(waiter: Waiter, slot: number): void {
     inFlight += 1;
     granted[waiter.priority] += 1;
     let released = false;
@@ -219,29 +254,64 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       if (released) return;
       released = true;
       inFlight -= 1;
-      finished.push(clock.now());
-      if (head()) pump();
+      finish(slot);
     });
   }
 
+  /**
+   * Acts on the ledger's answer to `asked` (the head's priority when asking). Returns true when
+   * the queue should be looked at again at once.
+   */
+  function settle(asked: CallPriority, answer: TakeAnswer): boolean {
+    const waiter = head();
+    if ('retryAt' in answer) {
+      // A more urgent call arrived while a shared ledger answered: it may fit where `asked` did not.
+      if (waiter && waiter.priority !== asked) return true;
+      reportQueued();
+      if (waiter && answer.retryAt !== Number.POSITIVE_INFINITY) {
+        timer = clock.setTimeout(pump, Math.max(0, answer.retryAt - clock.now()));
+      }
+      return false; // at Infinity a release pumps again
+    }
+    // The slot was checked against `asked`'s share: it may go to a call as urgent or more, not less
+    // (that one left while the ledger answered); an unused slot goes back at once.
+    if (!waiter || PRIORITIES.indexOf(waiter.priority) > PRIORITIES.indexOf(asked)) {
+      finish(answer.slot);
+      return false;
+    }
+    queues[waiter.priority].shift();
+    if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+    endWait(waiter);
+    grant(waiter, answer.slot);
+    return true;
+  }
+
   function pump(): void {
+    if (asking) return; // the answer pumps again
     if (timer !== undefined) clock.clearTimeout(timer);
     timer = undefined;
     for (;;) {
       const waiter = head();
       if (!waiter) return;
-      const now = clock.now();
       // Lower priorities see stricter windows, so when the most urgent cannot go, none can.
-      const at = Math.max(pausedUntil, firstFreeAt(occupancy(now), windows[waiter.priority], now));
-      if (at === Number.POSITIVE_INFINITY) return; // a release will pump again
-      if (at > now) {
-        timer = clock.setTimeout(pump, at - now);
+      const asked = waiter.priority;
+      const answer = ledger.take(windows[asked], clock.now(), asked);
+      if (isPromise(answer)) {
+        asking = true;
+        void answer.then(
+          (settled) => {
+            asking = false;
+            if (settle(asked, settled)) pump();
+          },
+          () => {
+            // A shared ledger turns its failures into "retry later"; this is only a safety net.
+            asking = false;
+            timer = clock.setTimeout(pump, defaultPauseMs);
+          },
+        );
         return;
       }
-      queues[waiter.priority].shift();
-      if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
-      endWait(waiter);
-      grant(waiter);
+      if (!settle(asked, answer)) return;
     }
   }
 
@@ -258,12 +328,12 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   /**
    * Simulates the queue ahead being served (each call answered at once, in-flight ones finishing
    * now) and answers when one more of `priority` would go. Finish times stay ascending, so each
-   * simulated grant costs O(windows).
+   * simulated grant costs O(windows). A shared ledger's view is as of its last read.
    */
   function estimate(priority: CallPriority, ahead: number): number {
     const now = clock.now();
-    const { finished: past, inFlight: busy } = occupancy(now);
-    const ends = [...past, ...Array.from({ length: busy }, () => now)];
+    const { occupancy, pausedUntil } = ledger.view(now);
+    const ends = [...occupancy.finished, ...Array.from({ length: occupancy.inFlight }, () => now)];
     let t = Math.max(now, pausedUntil);
     for (let k = 0; k <= ahead; k++) {
       t = Math.max(t, firstFreeAt({ finished: ends, inFlight: 0 }, windows[priority], t));
@@ -278,24 +348,17 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       const priority = acquireOptions.priority ?? 'notify';
       if (signal?.aborted) return Promise.reject(signal.reason);
       return new Promise<Release>((resolve, reject) => {
-        const now = clock.now();
         const waiter: Waiter = {
           priority,
-          queuedAt: now,
+          queuedAt: clock.now(),
           resolve,
           reject,
           signal,
           onAbort: undefined,
+          onQueued,
+          reported: false,
           done: undefined,
         };
-        const ahead = aheadOf(priority);
-        const free =
-          ahead === 0 && Math.max(pausedUntil, firstFreeAt(occupancy(now), windows[priority], now)) <= now;
-        if (free) {
-          grant(waiter);
-          return;
-        }
-        queuedCount[priority] += 1;
         if (signal) {
           waiter.onAbort = () => {
             const queue = queues[priority];
@@ -309,14 +372,10 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
           signal.addEventListener('abort', waiter.onAbort, { once: true });
         }
         queues[priority].push(waiter);
-        if (onQueued) {
-          try {
-            waiter.done = onQueued({ priority, estimateMs: estimate(priority, ahead), ahead }) ?? undefined;
-          } catch {
-            // See endWait.
-          }
-        }
-        pump();
+        // Only a new head can change what happens next; behind it, the call waits its turn
+        // without asking the ledger (no round trip per waiter).
+        if (head() === waiter) pump();
+        else if (!asking) reportQueued(); // the queue waits on a timer or a release: this call waits too
       });
     },
 
@@ -326,22 +385,25 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
 
     pause(ms = defaultPauseMs) {
       rateLimited += 1;
-      pausedUntil = Math.max(pausedUntil, clock.now() + Math.max(0, ms));
-      if (head()) pump();
+      const done = ledger.pause(clock.now() + Math.max(0, ms));
+      if (isPromise(done)) void done.then(pumpIfWaiting, pumpIfWaiting);
+      else pumpIfWaiting();
     },
 
     stats() {
       const now = clock.now();
-      const { finished: past } = occupancy(now);
+      const { occupancy, pausedUntil } = ledger.view(now);
       return {
         pending: perPriorityFrom((p) => queues[p].length),
         inFlight,
         granted: { ...granted },
         queued: { ...queuedCount },
         longestWaitMs: { ...longestWait },
-        used: limits.map((l) => inFlight + past.filter((end) => end + l.windowMs + margin > now).length),
+        used: limits.map(
+          (l) => occupancy.inFlight + occupancy.finished.filter((end) => end + l.windowMs + margin > now).length,
+        ),
         rateLimited,
-        pausedUntil: pausedUntil > now ? pausedUntil : 0,
+        pausedUntil,
       };
     },
 
