@@ -16,10 +16,15 @@
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { BudgetLedger, LedgerView, TakeAnswer } from './budget-ledger.js';
 import { type BudgetWindow, firstFreeAt } from './budget-windows.js';
-import { type CallPriority, createRateLimiter, type RateLimiter, type RateLimiterOptions } from './rate-limiter.js';
+import {
+  type CallPriority,
+  createRateLimiter,
+  type RateLimiter,
+  type RateLimiterOptions,
+} from './rate-limiter.js';
 
 /** The key every process of one deployment shares unless told otherwise (one egress IP). */
 export const DEFAULT_EGRESS_KEY = 'default';
@@ -115,10 +120,14 @@ export function createPgBudgetLedger(pool: Pool, options: PgBudgetOptions = {}):
     return { finished, inFlight };
   }
 
-  async function take(windows: readonly BudgetWindow[], now: number, priority: CallPriority): Promise<TakeAnswer> {
+  async function take(
+    windows: readonly BudgetWindow[],
+    now: number,
+    priority: CallPriority,
+  ): Promise<TakeAnswer> {
     const longest = Math.max(...windows.map((w) => w.windowMs));
     longestSeen = Math.max(longestSeen, longest);
-    let client: Awaited<ReturnType<Pool['connect']>> | undefined;
+    let client: PoolClient | undefined;
     try {
       client = await pool.connect();
       await client.query(`BEGIN; ${lock}`);
@@ -219,7 +228,8 @@ export type PgRateLimiterOptions = Omit<RateLimiterOptions, 'ledger'> & PgBudget
  * priorities as the in-memory one; they hold across all processes with the same egress key.
  */
 export function createPgRateLimiter(pool: Pool, options: PgRateLimiterOptions = {}): RateLimiter {
-  const { egressKey, staleAfterMs, pollMs, jitterMs, errorRetryMs, holder, onError, random, ...limiter } = options;
+  const { egressKey, staleAfterMs, pollMs, jitterMs, errorRetryMs, holder, onError, random, ...limiter } =
+    options;
   return createRateLimiter({
     ...limiter,
     ledger: createPgBudgetLedger(pool, {

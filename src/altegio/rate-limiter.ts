@@ -224,7 +224,8 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
           queuedCount[priority] += 1;
           if (waiter.onQueued) {
             try {
-              waiter.done = waiter.onQueued({ priority, estimateMs: estimate(priority, ahead), ahead }) ?? undefined;
+              waiter.done =
+                waiter.onQueued({ priority, estimateMs: estimate(priority, ahead), ahead }) ?? undefined;
             } catch {
               // See endWait.
             }
@@ -400,7 +401,8 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
         queued: { ...queuedCount },
         longestWaitMs: { ...longestWait },
         used: limits.map(
-          (l) => occupancy.inFlight + occupancy.finished.filter((end) => end + l.windowMs + margin > now).length,
+          (l) =>
+            occupancy.inFlight + occupancy.finished.filter((end) => end + l.windowMs + margin > now).length,
         ),
         rateLimited,
         pausedUntil,
