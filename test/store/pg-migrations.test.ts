@@ -23,12 +23,14 @@ describe('Postgres migrations', () => {
   it('creates every table once, then finds nothing to apply', async () => {
     database = await server.createDatabase();
     db = openPostgres(database.url);
-    expect(await migratePostgres(db)).toBe(1);
+    expect(await migratePostgres(db)).toBe(2);
     expect(await migratePostgres(db)).toBe(0);
     const tables = await db.$client.query<{ tablename: string }>(
       `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`,
     );
     expect(tables.rows.map((row) => row.tablename)).toEqual([
+      'altegio_budget_pauses',
+      'altegio_budget_slots',
       'conversations',
       'deliveries',
       'dialogues',
@@ -49,7 +51,7 @@ describe('Postgres migrations', () => {
     const other = openPostgres(database.url);
     try {
       const applied = await Promise.all([migratePostgres(db), migratePostgres(other)]);
-      expect(applied.sort()).toEqual([0, 1]);
+      expect(applied.sort()).toEqual([0, 2]);
     } finally {
       await other.$client.end();
     }

@@ -261,6 +261,34 @@ export const recordSyncs = pgTable('record_syncs', {
   updatedAt: int64('updated_at').notNull(),
 });
 
+// === Altegio call budget (Postgres only) =================================================
+
+/**
+ * Slots of the Altegio call budget shared by every process behind one egress IP
+ * (`src/altegio/pg-budget.ts`). SQLite mode is one process and keeps its budget in memory, so
+ * there is no SQLite twin. A row is a call let go: `finished_at` is null while it is in flight.
+ * Rows older than the longest window are pruned by the processes themselves.
+ */
+export const altegioBudgetSlots = pgTable(
+  'altegio_budget_slots',
+  {
+    id: id(),
+    egressKey: text('egress_key').notNull(),
+    priority: text('priority').notNull(),
+    grantedAt: int64('granted_at').notNull(),
+    finishedAt: int64('finished_at'),
+    /** `<hostname>:<pid>`: who holds the slot, for anyone looking at a stuck one. */
+    holder: text('holder').notNull(),
+  },
+  (t) => [index('altegio_budget_slots_key_idx').on(t.egressKey, t.finishedAt)],
+);
+
+/** Until when a 429 stopped every process of an egress key (epoch ms). */
+export const altegioBudgetPauses = pgTable('altegio_budget_pauses', {
+  egressKey: text('egress_key').primaryKey(),
+  pausedUntil: int64('paused_until').notNull(),
+});
+
 // === Row types: the same as SQLite's ======================================================
 
 /**
