@@ -10,41 +10,91 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
-import type { PgTransaction } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import * as schema from './schema.js';
 
 /** The drizzle handle on the pool: each statement on whichever pooled client is free. */
 export type PgDb = NodePgDatabase<typeof schema> & { $client: pg.Pool };
 
-/** What a repository runs a statement on: the pool, or the current transaction. */
-// biome-ignore lint/suspicious/noExplicitAny: drizzle's query-result HKT, whatever the driver.
-export type PgExecutor = PgDb | PgTransaction<any, typeof schema, any>;
+/** What a repository runs a statement on: the pool, or the current transaction's client. */
+export type PgExecutor = NodePgDatabase<typeof schema>;
+
+/** The result of a raw query, as node-postgres answers it. */
+export interface SqlResult {
+  rows: Record<string, unknown>[];
+  rowCount: number | null;
+}
 
 /**
  * Where repositories find the transaction their caller is in. Each store has its own, so two
  * stores (two databases) never see each other's transaction.
  */
 export interface PgContext {
-  /** The current transaction if the caller is inside `store.transaction`, else the pool. */
+  /** The current transaction's handle if the caller is inside {@link PgContext.transaction}, else the pool's. */
   db(): PgExecutor;
   /**
-   * Runs `fn` in one transaction; nested calls join the outer one (no savepoint: a failing
-   * nested call fails the whole transaction, which is what the caller's `transaction` means).
+   * Runs `fn` in one transaction on one pooled client; calls in `fn`'s async context join it, and
+   * nested calls join the outer one (no savepoint: a nested failure fails the whole transaction,
+   * which is what the outer `transaction` promises).
    */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs raw SQL on the current transaction's client, else on the pool. This is the shape of
+   * pg-boss's `db` option (`executeSql`), so a job it enqueues commits with our transaction.
+   */
+  executeSql(text: string, values?: unknown[]): Promise<SqlResult>;
 }
 
-/** Builds the {@link PgContext} of one pool's drizzle handle. */
+interface Active {
+  client: pg.PoolClient;
+  db: PgExecutor;
+}
+
+/**
+ * Builds the {@link PgContext} of a pool. A transaction takes a client of its own (rather than
+ * drizzle's `db.transaction`) so that raw SQL, pg-boss's included, can run on the same client.
+ */
 export function createPgContext(db: PgDb): PgContext {
-  const current = new AsyncLocalStorage<PgExecutor>();
+  const pool = db.$client;
+  const current = new AsyncLocalStorage<Active>();
   return {
-    db: () => current.getStore() ?? db,
-    transaction(fn) {
+    db: () => current.getStore()?.db ?? db,
+
+    async transaction(fn) {
       if (current.getStore()) return fn();
-      return db.transaction((tx) => current.run(tx, fn));
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const active: Active = { client, db: drizzle(client, { schema }) };
+        let result: Awaited<ReturnType<typeof fn>>;
+        try {
+          result = await current.run(active, fn);
+        } catch (error) {
+          await client.query('ROLLBACK').catch((rollbackError: Error) => {
+            broken = rollbackError;
+          });
+          throw error;
+        }
+        try {
+          await client.query('COMMIT');
+        } catch (error) {
+          // A failed COMMIT has ended the transaction; a lost connection must not go back to the pool.
+          if (error instanceof Error && !('code' in error)) broken = error;
+          throw error;
+        }
+        return result;
+      } finally {
+        client.release(broken);
+      }
+    },
+
+    async executeSql(text, values) {
+      const result = await (current.getStore()?.client ?? pool).query(text, values);
+      return { rows: result.rows, rowCount: result.rowCount };
     },
   };
 }
@@ -103,4 +153,13 @@ async function countApplied(client: pg.PoolClient): Promise<number> {
   if (!table.rows[0]?.t) return 0;
   const count = await client.query<{ n: string }>('SELECT count(*) AS n FROM drizzle.__drizzle_migrations');
   return Number(count.rows[0]?.n ?? 0);
+}
+
+/**
+ * A value for a `jsonb` column. drizzle sends a JS `null` as SQL NULL, which a NOT NULL JSON
+ * column refuses; SQLite's JSON columns store it as the JSON text `null`, so this stores the JSON
+ * `null` too (read back as `null` in both dialects).
+ */
+export function jsonValue(value: unknown): unknown {
+  return value === null || value === undefined ? sql`'null'::jsonb` : value;
 }

@@ -1,0 +1,113 @@
+/**
+ * The store on Postgres: a node-postgres pool, drizzle, migrations from `drizzle-pg/`, and every
+ * repository behind the same async ports as SQLite's (`../ports.ts`).
+ *
+ * What differs from SQLite, by design:
+ * - transactions do not serialise the process: a call outside `transaction`'s async context
+ *   runs at once on another pooled connection and sees only committed data;
+ * - claims (`jobs.claimDue`, `outbox.claimDue`) use `FOR UPDATE SKIP LOCKED`, so several engine
+ *   processes can share one database without taking the same row.
+ *
+ * @example
+ * ```ts
+ * const store = await openPostgresStore(env.databaseUrl, { clock });
+ * await store.jobs.recoverInterrupted();
+ * await store.transaction(async () => {
+ *   await store.dialogues.save(id, snapshot, 'active');
+ *   await store.outbox.enqueue(message);
+ * });
+ * await store.close();
+ * ```
+ *
+ * @module
+ */
+import type pg from 'pg';
+import type { Clock } from '../../domain/clock.js';
+import type { Now } from '../db.js';
+import type { Store } from '../ports.js';
+import { createPgConversations } from './conversations.js';
+import { createPgContext, migratePostgres, openPostgres, type PgDb, type SqlResult } from './db.js';
+import { createPgDeliveries } from './deliveries.js';
+import { createPgDialogues } from './dialogues.js';
+import { createPgInbound } from './inbound.js';
+import { createPgJobs } from './jobs.js';
+import { createPgOutbox } from './outbox.js';
+import { createPgRatings } from './ratings.js';
+import { createPgRecords } from './records.js';
+import { createPgSyncs } from './syncs.js';
+import { createPgTasks } from './tasks.js';
+import { createPgTimers } from './timers.js';
+
+export { migratePostgres, openPostgres, PG_MIGRATIONS_FOLDER, type PgDb, type SqlResult } from './db.js';
+
+/** Options of {@link openPostgresStore}. */
+export interface PostgresStoreOptions {
+  /** The engine's clock, for the timestamps repositories write. Default: the system clock. */
+  clock?: Clock;
+  /** Most connections the pool opens. Default 10. */
+  maxConnections?: number;
+}
+
+/** The store on Postgres: the {@link Store} port plus what only Postgres has. */
+export interface PostgresStore extends Store {
+  readonly dialect: 'postgres';
+  /** The drizzle handle on the pool (not the current transaction's). */
+  db: PgDb;
+  pool: pg.Pool;
+  /**
+   * Raw SQL on the current transaction's client when called inside {@link Store.transaction}, else
+   * on the pool. Pass `{ executeSql }` as pg-boss's `db` option and its `send` commits or rolls
+   * back with our transaction.
+   */
+  executeSql(text: string, values?: unknown[]): Promise<SqlResult>;
+}
+
+/**
+ * Connects to `url` (`postgres://user@host:port/database`), applies pending migrations and builds
+ * the repositories. Fails, with the pool closed, when the server cannot be reached or a
+ * migration fails.
+ */
+export async function openPostgresStore(
+  url: string,
+  options: PostgresStoreOptions = {},
+): Promise<PostgresStore> {
+  const db = openPostgres(
+    url,
+    options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections },
+  );
+  let migrationsApplied: number;
+  try {
+    migrationsApplied = await migratePostgres(db);
+  } catch (error) {
+    await db.$client.end();
+    throw error;
+  }
+  const clock = options.clock;
+  const now: Now = clock ? () => clock.now() : Date.now;
+  const ctx = createPgContext(db);
+  let closed: Promise<void> | undefined;
+
+  return {
+    dialect: 'postgres',
+    db,
+    pool: db.$client,
+    migrationsApplied,
+    conversations: createPgConversations(ctx, now),
+    dialogues: createPgDialogues(ctx, now),
+    timers: createPgTimers(ctx, now),
+    jobs: createPgJobs(ctx, now),
+    outbox: createPgOutbox(ctx, now),
+    inbound: createPgInbound(ctx, now),
+    records: createPgRecords(ctx, now),
+    deliveries: createPgDeliveries(ctx, now),
+    tasks: createPgTasks(ctx, now),
+    ratings: createPgRatings(ctx, now),
+    syncs: createPgSyncs(ctx, now),
+    transaction: (fn) => ctx.transaction(fn),
+    executeSql: (text, values) => ctx.executeSql(text, values),
+    close() {
+      closed ??= db.$client.end();
+      return closed;
+    },
+  };
+}
