@@ -210,14 +210,16 @@ export async function benchBurst(args: string[]): Promise<string> {
       };
       const event = parseWebhook(body);
       if (!event.ok) throw new Error(`seed webhook: ${event.reason}`);
-      ingest(event.event, `seed:${String(record.id)}`, body);
-      store.conversations.upsert('telegram', String(FIRST_CHAT + i), { phone: normalizePhone(phoneOf(i)) });
+      await ingest(event.event, `seed:${String(record.id)}`, body);
+      await store.conversations.upsert('telegram', String(FIRST_CHAT + i), {
+        phone: normalizePhone(phoneOf(i)),
+      });
       recordOfChat.set(FIRST_CHAT + i, Number(record.id));
     }
-    const planned = store.jobs
-      .list({ state: 'pending', limit: reminders * 2 })
-      .filter((j) => j.kind === 'reminder');
-    store.close();
+    const planned = (await store.jobs.list({ state: 'pending', limit: reminders * 2 })).filter(
+      (j) => j.kind === 'reminder',
+    );
+    await store.close();
     console.log(
       `burst: ${reminders} records, ${planned.length} reminders planned in ${((Date.now() - seededAt) / 1000).toFixed(1)} s, due at +${((dueAt - Date.now()) / 1000).toFixed(1)} s`,
     );

@@ -136,7 +136,12 @@ interface PlanningResult {
  * `BATCH`, stopping early once `budgetMs` of wall time is spent so a slow build still finishes.
  * Only the engine's work is timed (body parse to commit), not building the bodies.
  */
-function planRecords(dir: string, n: number, perTransaction: number, budgetMs: number): PlanningResult {
+async function planRecords(
+  dir: string,
+  n: number,
+  perTransaction: number,
+  budgetMs: number,
+): Promise<PlanningResult> {
   const clock: Clock = { now: () => NOW };
   const store = createStore(join(dir, `planning-${perTransaction}.sqlite`), { clock });
   const logger = createLogger({ level: 'silent' });
@@ -148,13 +153,13 @@ function planRecords(dir: string, n: number, perTransaction: number, budgetMs: n
     plan: createPlanner({ store, settings: () => settings, clock, logger }),
   });
 
-  const handle = (text: string): void => {
+  const handle = async (text: string): Promise<void> => {
     // As the webhook route does: parse, ledger, then process.
     const body: unknown = JSON.parse(text);
     const parsed = parseWebhook(body);
     if (!parsed.ok) throw new Error(`benchmark webhook refused: ${parsed.reason}`);
     const key = webhookDedupeKey(parsed.event);
-    if (store.inbound.recordIfNew('altegio', key, body)) ingest(parsed.event, key, body);
+    if (await store.inbound.recordIfNew('altegio', key, body)) await ingest(parsed.event, key, body);
   };
 
   const chunks: Array<{ records: number; ms: number }> = [];
@@ -164,8 +169,11 @@ function planRecords(dir: string, n: number, perTransaction: number, budgetMs: n
     const texts: string[] = [];
     for (let i = records; i < Math.min(n, records + BATCH); i++) texts.push(createWebhook(i, n));
     const started = performance.now();
-    if (perTransaction === 1) for (const text of texts) handle(text);
-    else store.transaction(() => texts.forEach(handle));
+    if (perTransaction === 1) for (const text of texts) await handle(text);
+    else
+      await store.transaction(async () => {
+        for (const text of texts) await handle(text);
+      });
     chunks.push({ records: texts.length, ms: performance.now() - started });
     records += texts.length;
   }
@@ -174,7 +182,7 @@ function planRecords(dir: string, n: number, perTransaction: number, budgetMs: n
   const count = (sql: string): number => (store.sqlite.prepare(sql).get() as { n: number }).n;
   const jobs = count("SELECT count(*) AS n FROM jobs WHERE state = 'pending'");
   const unprocessed = count('SELECT count(*) AS n FROM inbound_events WHERE processed_at IS NULL');
-  store.close();
+  await store.close();
   if (jobs !== 3 * records || unprocessed !== 0) {
     throw new Error(
       `expected ${3 * records} jobs and every webhook processed, got ${jobs} and ${unprocessed} left`,
@@ -402,10 +410,10 @@ export async function benchReminders(args: string[]): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'altegio-bench-'));
   try {
     const began = performance.now();
-    const single = planRecords(dir, RECORDS, 1, BUDGET_MS * 0.6);
+    const single = await planRecords(dir, RECORDS, 1, BUDGET_MS * 0.6);
     console.log(describePlanning('one transaction per webhook', RECORDS, single));
     const left = BUDGET_MS - (performance.now() - began);
-    const batched = planRecords(dir, RECORDS, BATCH, Math.max(left, BUDGET_MS * 0.2));
+    const batched = await planRecords(dir, RECORDS, BATCH, Math.max(left, BUDGET_MS * 0.2));
     console.log(describePlanning(`${BATCH} webhooks per transaction`, RECORDS, batched));
 
     const counts = reminderCounts(CHATS);

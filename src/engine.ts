@@ -154,7 +154,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   async function startParts(lifecycle: Lifecycle): Promise<EngineInfo> {
     const metrics = createMetrics();
-    const { store, settings } = await lifecycle.start(createStorePart(env, clock, logger));
+    const { store, dialogueStore, settings } = await lifecycle.start(createStorePart(env, clock, logger));
     const currentSettings = settings.get;
     const altegio = await lifecycle.start(
       createAltegioPart(env, { logger, metrics, limiter: options.altegioLimiter }),
@@ -195,6 +195,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (playground) channels.channels.web = playground.channel;
     const dialogues = createDialoguesPart({
       store,
+      dialogueStore,
       altegio: altegio.api,
       settings: currentSettings,
       channels,
@@ -255,9 +256,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
       part('workers', {
         start: async () => {
           try {
-            dialogues.outbox.start();
+            await dialogues.outbox.start();
             await dialogues.sweeper.start();
-            worker.start();
+            await worker.start();
           } catch (error) {
             // Stopping one that never started is harmless; one left running would keep sending.
             await stopWorkers();
@@ -271,8 +272,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const { ingest, reconciler } = notifications;
     await lifecycle.start(
       part('sync', {
-        start: () => {
-          replayUnprocessedWebhooks(store, ingest, logger);
+        start: async () => {
+          await replayUnprocessedWebhooks(store, ingest, logger);
           // After the replay: what the ledger already holds is not fetched again as news.
           reconciler.start();
         },

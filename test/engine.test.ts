@@ -92,7 +92,9 @@ describe('createEngine', () => {
     expect(changed.status).toBe(200);
     const store = createStore(join(dir, 'data', 'bot.sqlite'));
     try {
-      await eventually(() => expect(store.records.get(record.company_id, record.id)?.attendance).toBe(2));
+      await eventually(() =>
+        expect(store.sync.records.get(record.company_id, record.id)?.attendance).toBe(2),
+      );
     } finally {
       store.close();
     }

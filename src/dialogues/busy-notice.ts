@@ -6,20 +6,20 @@
  * @module
  */
 import type { Clock } from '../domain/clock.js';
-import type { OutboxRepo } from '../store/outbox.js';
+import type { OutboxPort } from '../store/ports.js';
 import { botT } from '../templates/i18n.js';
 import type { Language } from './registry.js';
 import type { WaitingChat } from './waiting.js';
 
 export function createBusyNotice(deps: {
-  outbox: Pick<OutboxRepo, 'enqueue'>;
+  outbox: Pick<OutboxPort, 'enqueue'>;
   clock: Clock;
   languageFor(code: string | undefined): Language;
   /** The outbox worker's wake, so the notice goes out now rather than at the next poll. */
   onOutbox(): void;
-}): (chat: WaitingChat) => void {
-  return (chat) => {
-    deps.outbox.enqueue({
+}): (chat: WaitingChat) => Promise<void> {
+  return async (chat) => {
+    await deps.outbox.enqueue({
       channel: chat.channel,
       recipient: chat.chatId,
       payload: { text: botT(deps.languageFor(chat.languageCode))('common.busyInLine') },

@@ -9,13 +9,13 @@ import type { Store } from '../store/index.js';
 export function createStoreFeedbackPort(store: Store): FeedbackPort {
   return {
     async saveRating({ companyId, recordId, rating }) {
-      store.ratings.rate(companyId, recordId, rating);
+      await store.ratings.rate(companyId, recordId, rating);
     },
     async saveComment({ companyId, recordId, comment }) {
-      store.transaction(() => {
-        store.ratings.comment(companyId, recordId, comment);
-        const task = store.tasks.latestForRecord(companyId, recordId, 'poor-rating');
-        if (task) store.tasks.setComment(task.id, comment);
+      await store.transaction(async () => {
+        await store.ratings.comment(companyId, recordId, comment);
+        const task = await store.tasks.latestForRecord(companyId, recordId, 'poor-rating');
+        if (task) await store.tasks.setComment(task.id, comment);
       });
     },
   };

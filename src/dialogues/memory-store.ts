@@ -57,6 +57,9 @@ export function createMemoryDialogueStore(clock: Clock): MemoryDialogueStore {
     for (const [id, row] of deadlines) if (row.dialogueId === dialogueId) deadlines.delete(id);
   }
 
+  /** Commits one at a time, as a transaction would: `alongside` awaits between prepare and apply. */
+  let committing: Promise<unknown> = Promise.resolve();
+
   /** All of a step's writes, prepared first; only `apply` changes anything, and it cannot throw. */
   function prepare(step: StepCommit): { id: number | undefined; apply(): void } {
     const conversation = conversations.get(key(step.conversation.channel, step.conversation.chatId));
@@ -94,7 +97,6 @@ export function createMemoryDialogueStore(clock: Clock): MemoryDialogueStore {
       idempotencyKey: `${step.messageKey}:${index}`,
       priority: step.priority ?? 'interactive',
     }));
-    if (id !== undefined) step.alongside?.(id);
     return {
       id,
       apply() {
@@ -175,12 +177,18 @@ export function createMemoryDialogueStore(clock: Clock): MemoryDialogueStore {
       return conversation.lastUpdateId != null && numeric <= conversation.lastUpdateId;
     },
 
-    async commit(step) {
-      // Committed on a later turn, as a database would answer.
-      await Promise.resolve();
-      const prepared = prepare(step);
-      prepared.apply();
-      return prepared.id;
+    commit(step) {
+      const run = async () => {
+        // Committed on a later turn, as a database would answer.
+        await Promise.resolve();
+        const prepared = prepare(step);
+        if (prepared.id !== undefined) await step.alongside?.(prepared.id);
+        prepared.apply();
+        return prepared.id;
+      };
+      const result = committing.then(run, run);
+      committing = result.catch(() => undefined);
+      return result;
     },
 
     async pendingDeadlines(dialogueId) {

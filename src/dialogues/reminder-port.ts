@@ -10,11 +10,11 @@ export interface VisitWriteQueue {
     request:
       | { action: 'confirm'; write: ConfirmVisitRequest }
       | { action: 'cancel'; write: CancelVisitRequest },
-  ): void;
+  ): Promise<void>;
 }
 
 /**
- * The reminder machine's Altegio side. Confirm and Cancel are queued durably and resolve at once,
+ * The reminder machine's Altegio side. Confirm and Cancel resolve once durably queued,
  * so the client's answer is acknowledged without waiting for Altegio (busy in a burst, or down);
  * the queue writes, retries and tells the client if it finally cannot. The Cancel check reads the
  * record fresh, so the rules that can refuse a cancellation are decided before acknowledging.
@@ -29,10 +29,10 @@ export function createAltegioReminderPort(
   const interactive = client.withPriority('booking', scope);
   return {
     async confirmVisit(request) {
-      writes.queue({ action: 'confirm', write: request });
+      await writes.queue({ action: 'confirm', write: request });
     },
     async cancelVisit(request) {
-      writes.queue({ action: 'cancel', write: request });
+      await writes.queue({ action: 'cancel', write: request });
     },
     async checkCancellation({ companyId, recordId }, signal) {
       try {

@@ -47,9 +47,10 @@ export interface DialogueRuntimeOptions {
   slowStepMs?: number;
   /**
    * Acts on what a machine emitted besides replies (a task, a message for the admin). Runs inside
-   * the step's commit, so it may only write to the store.
+   * the step's commit (its store calls join the commit's transaction), so it may only write to
+   * the store.
    */
-  onIntents?(intents: ReadonlyArray<DialogueIntent>, context: IntentContext): void;
+  onIntents?(intents: ReadonlyArray<DialogueIntent>, context: IntentContext): Promise<void>;
   /**
    * How many started actors stay in memory between steps (see `live-actors.ts`), and after how
    * long without a step one leaves. Default 1,000 and 60 s.
@@ -279,7 +280,10 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
         // Rendered before the write: the commit holds only writes.
         messages: render(conversation, result.replies),
         ...(options.onIntents && intents.length > 0
-          ? { alongside: (dialogueId: number) => options.onIntents?.(intents, { conversation, dialogueId }) }
+          ? {
+              alongside: async (dialogueId: number) =>
+                options.onIntents?.(intents, { conversation, dialogueId }),
+            }
           : {}),
       });
     } catch (error) {

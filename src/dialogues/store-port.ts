@@ -7,9 +7,9 @@
  * snapshot, its deadlines, its replies and what the message revealed about the chat land
  * together or not at all.
  *
- * A store on a database with asynchronous drivers (Postgres) would need the step's other writes
- * (`alongside`, the machine's intents) as data it can write in its own transaction; on SQLite and
- * in memory they are a synchronous callback inside the commit.
+ * A step's other writes (`alongside`, the machine's intents) go through the async store ports
+ * inside the commit's transaction: a step that has them is committed in a `Store.transaction` of
+ * its own, the others may share one (SQLite's group commit).
  *
  * @module
  */
@@ -88,10 +88,11 @@ export interface StepCommit {
   priority?: OutboxPriority;
   /**
    * Other writes of the step (the machine's intents: a task, a message for the admin), given the
-   * dialogue's id. They run in the commit's transaction; a throw fails the whole commit. Only
-   * for a step with a dialogue.
+   * dialogue's id, through the store's ports. They run in the commit's transaction (their calls
+   * join it); a rejection fails the whole commit. Only for a step with a dialogue. No I/O but the
+   * store's: the connection is held meanwhile.
    */
-  alongside?(dialogueId: number): void;
+  alongside?(dialogueId: number): Promise<void>;
 }
 
 /** What the dialogue runtime needs of storage. */

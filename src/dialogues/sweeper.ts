@@ -1,10 +1,10 @@
 import type { Clock } from '../domain/clock.js';
 import type { Logger } from '../log.js';
 import { createDueLoop, type TimerHost } from '../scheduling/due-loop.js';
-import type { TimersRepo } from '../store/index.js';
+import type { TimersPort } from '../store/index.js';
 
 export interface SweeperOptions {
-  timers: Pick<TimersRepo, 'nextDueAt'>;
+  timers: Pick<TimersPort, 'nextDueAt'>;
   /** Delivers what is due now (the runtime's `fireDueTimers`). */
   fire(): Promise<number>;
   clock: Clock;

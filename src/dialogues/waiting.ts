@@ -44,7 +44,7 @@ export interface WaitFeedbackOptions {
   /** Shows "typing…" in the chat (Telegram `sendChatAction`, WhatsApp `sendStateTyping`); must not throw. */
   typing(chat: WaitingChat): void;
   /** Tells the client once that it is busy and their request is in line (through the outbox). */
-  tellBusy(chat: WaitingChat): void;
+  tellBusy(chat: WaitingChat): Promise<void> | void;
   /** How often "typing…" is repeated while waiting. Telegram shows it for 5 s. Default 4 s. */
   typingEveryMs?: number;
   /** A wait estimated or lasting longer than this is told in words. Default 8 s. */
@@ -118,11 +118,10 @@ export function createWaitFeedback(options: WaitFeedbackOptions): WaitFeedback {
     if (last !== undefined && now - last < tellAgainAfter) return;
     for (const [other, at] of toldAt) if (now - at >= tellAgainAfter) toldAt.delete(other);
     toldAt.set(key, now);
+    // As above: the client's request still goes on, whether the notice fails now or later.
     try {
-      options.tellBusy(chat);
-    } catch {
-      // As above: the client's request still goes on.
-    }
+      Promise.resolve(options.tellBusy(chat)).catch(() => {});
+    } catch {}
   }
 
   function end(key: string, episode: Episode): void {

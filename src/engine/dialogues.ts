@@ -26,13 +26,13 @@ import {
   type DialogueRuntime,
   type DialogueRuntimeOptions,
 } from '../dialogues/runtime.js';
+import type { DialogueStore } from '../dialogues/store-port.js';
 import { createSweeper, type Sweeper } from '../dialogues/sweeper.js';
 import { createWaitFeedback, inChat, type WaitFeedbackOptions } from '../dialogues/waiting.js';
 import type { Clock } from '../domain/clock.js';
 import type { Settings } from '../domain/settings.js';
 import type { Logger } from '../log.js';
 import type { VisitWrites } from '../notify/visit-writes.js';
-import { createSqliteDialogueStore } from '../store/dialogue-store.js';
 import type { Store } from '../store/index.js';
 import { renderReply } from '../templates/render-reply.js';
 import type { ChannelsPart } from './channels.js';
@@ -41,6 +41,8 @@ import type { Part } from './lifecycle.js';
 
 export interface DialoguesOptions {
   store: Store;
+  /** The runtime's store, on the same database as `store`. */
+  dialogueStore: DialogueStore;
   altegio: CachedAltegioApi;
   settings(): Settings;
   channels: ChannelsPart;
@@ -141,7 +143,7 @@ export function createDialoguesPart(options: DialoguesOptions): DialoguesPart {
           serveAllBranches: options.serveAllBranches,
         };
         runtime = createDialogueRuntime({
-          store: createSqliteDialogueStore(store, { clock }),
+          store: options.dialogueStore,
           kinds: createDialogueKinds({
             settings: options.settings,
             booking: createAltegioBookingPort({ ...branchSource, logger, onQueued }),

@@ -7,20 +7,25 @@
 import type { Env } from '../config/env.js';
 import { loadSettingsFile } from '../config/settings-file.js';
 import { createSettingsHolder, type SettingsHolder } from '../config/settings-holder.js';
+import type { DialogueStore } from '../dialogues/store-port.js';
 import type { Clock } from '../domain/clock.js';
 import type { Logger } from '../log.js';
 import { type Checkpointer, startCheckpointer } from '../store/checkpointer.js';
+import { createSqliteDialogueStore } from '../store/dialogue-store.js';
 import { createStore, type Store } from '../store/index.js';
 import type { Part } from './lifecycle.js';
 
 export interface StorePart extends Part {
   /** Available once started. */
   readonly store: Store;
+  /** The dialogue runtime's store on the same database. Available once started. */
+  readonly dialogueStore: DialogueStore;
   readonly settings: SettingsHolder;
 }
 
 export function createStorePart(env: Env, clock: Clock, logger: Logger): StorePart {
   let store: Store | undefined;
+  let dialogueStore: DialogueStore | undefined;
   let settings: SettingsHolder | undefined;
   let checkpointer: Checkpointer | undefined;
   return {
@@ -28,6 +33,10 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger): StorePa
     get store() {
       if (!store) throw new Error('the store part has not started');
       return store;
+    },
+    get dialogueStore() {
+      if (!dialogueStore) throw new Error('the store part has not started');
+      return dialogueStore;
     },
     get settings() {
       if (!settings) throw new Error('the store part has not started');
@@ -43,6 +52,7 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger): StorePa
       settings = createSettingsHolder(loaded.settings, env.settingsFile);
       const opened = createStore(env.databasePath, { clock });
       store = opened;
+      dialogueStore = createSqliteDialogueStore(opened, { clock });
       logger.info(
         { database: env.databasePath, applied: opened.migrationsApplied },
         opened.migrationsApplied > 0
@@ -55,13 +65,13 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger): StorePa
         }
       } catch (error) {
         // A part that fails to start releases what it holds; the lifecycle stops only started parts.
-        opened.close();
+        await opened.close();
         throw error;
       }
     },
     async stop() {
       await checkpointer?.stop();
-      store?.close();
+      await store?.close();
     },
   };
 }

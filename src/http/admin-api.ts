@@ -167,20 +167,24 @@ export function registerAdminApi(app: FastifyInstance, options: AdminApiOptions)
         const query = tasksQuery.safeParse(request.query);
         if (!query.success) return badRequest(reply, firstIssue(query.error));
         const { done } = query.data;
-        return store.tasks.list(done === undefined ? {} : { done }).map(toTaskView);
+        return (await store.tasks.list(done === undefined ? {} : { done })).map(toTaskView);
       });
 
       api.post('/tasks/:id/done', async (request, reply) => {
         const params = taskParams.safeParse(request.params);
         if (!params.success) return badRequest(reply, firstIssue(params.error));
         // Idempotent by the store: a second call keeps the first done time and still answers 200.
-        const task = store.tasks.markDone(params.data.id, clock.now());
+        const task = await store.tasks.markDone(params.data.id, clock.now());
         if (!task) return reply.code(404).send({ error: `no task ${params.data.id}` });
         return toTaskView(task);
       });
 
       api.get('/dialogues', async () =>
-        store.dialogues.list({ status: 'active' }).map((dialogue) => toDialogueView(store, dialogue)),
+        Promise.all(
+          (await store.dialogues.list({ status: 'active' })).map((dialogue) =>
+            toDialogueView(store, dialogue),
+          ),
+        ),
       );
 
       // Every notification decision for a phone or a record: the answer to "why did my client
@@ -205,9 +209,9 @@ export function registerAdminApi(app: FastifyInstance, options: AdminApiOptions)
   );
 }
 
-export function toDialogueView(store: Store, dialogue: Dialogue): DialogueView {
-  const conversation = store.conversations.get(dialogue.conversationId);
-  const next = store.timers.pendingForDialogue(dialogue.id)[0];
+export async function toDialogueView(store: Store, dialogue: Dialogue): Promise<DialogueView> {
+  const conversation = await store.conversations.get(dialogue.conversationId);
+  const next = (await store.timers.pendingForDialogue(dialogue.id))[0];
   return {
     id: dialogue.id,
     machine: dialogue.machineId,

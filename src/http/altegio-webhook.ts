@@ -1,16 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import { parseWebhook, type WebhookEvent, webhookDedupeKey } from '../altegio/webhooks.js';
 import type { Metrics } from '../metrics.js';
-import type { InboundRepo } from '../store/index.js';
+import type { InboundPort } from '../store/index.js';
 import { sameSecret } from './secret.js';
 
 export interface AltegioWebhookOptions {
   /** The secret path segment; undefined refuses every webhook (nothing is accepted unauthenticated). */
   secret: string | undefined;
-  inbound: Pick<InboundRepo, 'recordIfNew'>;
+  inbound: Pick<InboundPort, 'recordIfNew'>;
   metrics: Metrics;
-  /** Processes a stored event after the answer has been sent. */
-  onEvent(event: WebhookEvent, ledgerKey: string, body: unknown): void;
+  /** Processes a stored event after the answer has been sent (reporting its own failures). */
+  onEvent(event: WebhookEvent, ledgerKey: string, body: unknown): Promise<void>;
 }
 
 /**
@@ -33,9 +33,15 @@ export function registerAltegioWebhook(app: FastifyInstance, options: AltegioWeb
       return reply.code(400).send({ error: 'not a valid Altegio webhook', reason: parsed.reason });
     }
     const key = webhookDedupeKey(parsed.event);
-    const fresh = options.inbound.recordIfNew('altegio', key, request.body);
+    const fresh = await options.inbound.recordIfNew('altegio', key, request.body);
     options.metrics.webhooks.inc({ outcome: fresh ? 'accepted' : 'duplicate' });
-    if (fresh) setImmediate(() => options.onEvent(parsed.event, key, request.body));
+    if (fresh)
+      setImmediate(() => {
+        options.onEvent(parsed.event, key, request.body).catch((error: unknown) => {
+          // Left unprocessed in the ledger: start-up replays it.
+          request.log.error({ err: error, ledgerKey: key }, 'processing an Altegio webhook failed');
+        });
+      });
     return reply.code(200).send({ ok: true, duplicate: !fresh });
   });
 }

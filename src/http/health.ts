@@ -12,7 +12,7 @@ export interface HealthInfo {
   /** The configured channels; each reports its own state under `channels`. */
   channels?: Partial<Record<ChatChannel, ChannelAdapter>>;
   /** Last reconcile of each served branch's records with Altegio. */
-  sync?: () => { initialSyncDone: boolean; branches: SyncStatus[] };
+  sync?: () => Promise<{ initialSyncDone: boolean; branches: SyncStatus[] }>;
 }
 
 /**
@@ -37,7 +37,7 @@ export function registerHealthRoutes(app: FastifyInstance, info: HealthInfo, met
       mode: info.mode,
       uptimeSeconds: Math.round((info.now() - info.startedAt) / 1000),
       channels,
-      ...(info.sync ? { sync: info.sync() } : {}),
+      ...(info.sync ? { sync: await info.sync() } : {}),
     };
   });
   app.get('/metrics', async (_request, reply) => {

@@ -19,11 +19,11 @@ export interface AdminMessengerOptions {
  * nothing the admin should know disappears silently.
  */
 export function createAdminMessenger({ store, settings, isRunning, logger }: AdminMessengerOptions) {
-  return function tellAdmin(
+  return async function tellAdmin(
     key: string,
     params: Record<string, string | number>,
     idempotencyKey: string,
-  ): void {
+  ): Promise<void> {
     const current = settings();
     const text = botT(current.variables.language)(key, params);
     const phone = current.general.adminPhone;
@@ -33,12 +33,12 @@ export function createAdminMessenger({ store, settings, isRunning, logger }: Adm
     }
     // Test mode redirects clients' messages; the admin's own messages go to the admin anyway.
     const direct = { ...current, general: { ...current.general, testMode: false } };
-    const recipient = resolveRecipient(phone, direct, store.conversations, isRunning);
+    const recipient = await resolveRecipient(phone, direct, store.conversations, isRunning);
     if (!recipient.found) {
       logger.warn({ ...params, reason: recipient.reason, message: text }, 'the admin could not be told');
       return;
     }
-    store.outbox.enqueue({
+    await store.outbox.enqueue({
       channel: recipient.channel,
       recipient: recipient.chatId,
       payload: { text },

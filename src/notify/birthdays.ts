@@ -70,7 +70,7 @@ export async function birthdayClients(
       });
     }
   }
-  for (const row of store.records.withClientBirthday(monthDay)) {
+  for (const row of await store.records.withClientBirthday(monthDay)) {
     if (!row.clientPhone || found.has(row.clientPhone) || !companyIds.includes(row.companyId)) continue;
     const parsed = RecordSchema.safeParse({ company_id: row.companyId, ...row.data });
     const client = parsed.success ? parsed.data.client : null;

@@ -64,33 +64,33 @@ export interface FallbackOptions {
 }
 
 /** The job whose notification an outbox row carries, if it carries one. */
-function jobOf(store: Store, idempotencyKey: string): Job | undefined {
+async function jobOf(store: Store, idempotencyKey: string): Promise<Job | undefined> {
   if (!idempotencyKey.startsWith('job:')) return undefined;
   const key = idempotencyKey.slice('job:'.length);
   // A dialogue's messages add `:<index>` to the key it was started with.
-  return store.jobs.byDedupeKey(key) ?? store.jobs.byDedupeKey(key.replace(/:\d+$/, ''));
+  return (await store.jobs.byDedupeKey(key)) ?? (await store.jobs.byDedupeKey(key.replace(/:\d+$/, '')));
 }
 
 /** Returns a handler of refused rows; it returns whether a fallback was planned. */
 export function createFallback(options: FallbackOptions) {
   const { store, handlers, clock, logger } = options;
-  return function refused(message: RefusedMessage): boolean {
-    const job = jobOf(store, message.idempotencyKey);
+  return async function refused(message: RefusedMessage): Promise<boolean> {
+    const job = await jobOf(store, message.idempotencyKey);
     const payload = job?.payload;
     if (!job || !isJobPayload(payload) || !NOTIFICATIONS.has(payload.type)) return false;
     const about = handlers.subject(payload);
     const refusal = `refused: unreachable by ${message.channel} (${message.reason})`;
     // The refused chat is already marked: this is the choice the planned job would make now.
     const next = about.phone
-      ? resolveRecipient(about.phone, options.settings(), store.conversations, options.isRunning)
+      ? await resolveRecipient(about.phone, options.settings(), store.conversations, options.isRunning)
       : { found: false as const, reason: 'the notification has no client phone' };
     if (!next.found) {
-      handlers.log(about, about.recordIds, 'failed', `${refusal}; ${next.reason}`, message.channel);
+      await handlers.log(about, about.recordIds, 'failed', `${refusal}; ${next.reason}`, message.channel);
       logger.warn(
         { job: job.id, kind: job.kind, refused: message.channel },
         'notification refused; no channel left',
       );
-      options.tellAdmin?.(
+      await options.tellAdmin?.(
         'admin.unreachable',
         {
           phone: maskPhone(about.phone),
@@ -105,8 +105,8 @@ export function createFallback(options: FallbackOptions) {
       return false;
     }
     const dedupeKey = `${job.dedupeKey}:after-${message.channel}`;
-    const planned = store.transaction(() => {
-      const added = store.jobs.enqueue({
+    const planned = await store.transaction(async () => {
+      const added = await store.jobs.enqueue({
         kind: job.kind,
         dueAt: clock.now(),
         dedupeKey,
@@ -117,7 +117,7 @@ export function createFallback(options: FallbackOptions) {
             : null,
       });
       if (added) {
-        handlers.log(
+        await handlers.log(
           about,
           about.recordIds,
           'failed',

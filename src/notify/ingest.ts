@@ -11,8 +11,8 @@ export interface IngestOptions {
   store: Store;
   altegio: Pick<CachedAltegioApi, 'invalidate' | 'invalidateAvailability'>;
   logger: Logger;
-  /** Plans jobs for a record change; runs in the mirror's transaction. */
-  plan?(change: RecordChange): void;
+  /** Plans jobs for a record change; runs in the mirror's transaction (its store calls join it). */
+  plan?(change: RecordChange): Promise<void>;
   /** Called after jobs may have been planned, so the worker looks at them now. */
   onPlanned?(): void;
   /** A webhook that could not be processed (it stays in the ledger for the next start). Default: logged. */
@@ -49,22 +49,22 @@ export function createIngest({ store, altegio, logger, plan, onPlanned, onError 
    * the engine last looked (first start, or created before the last sync): the planner treats a
    * record it has never seen as known, not as news.
    */
-  return function ingest(
+  return async function ingest(
     event: WebhookEvent,
     ledgerKey: string,
     raw: unknown,
     origin: { backfill?: boolean } = {},
-  ): void {
+  ): Promise<void> {
     try {
       if (event.kind === 'reference') {
         altegio.invalidate(event.companyId, event.resource);
-        store.inbound.markProcessed('altegio', ledgerKey);
+        await store.inbound.markProcessed('altegio', ledgerKey);
       } else if (event.kind === 'record') {
         const { record } = event;
         const data = isRecord(raw) && isRecord(raw.data) ? raw.data : {};
         // Mirror, plan and mark processed together: a crash in between replays the whole webhook.
-        const result = store.transaction(() => {
-          const mirror = store.records.upsert({
+        const result = await store.transaction(async () => {
+          const mirror = await store.records.upsert({
             companyId: record.companyId,
             recordId: record.id,
             clientPhone: record.client?.phone ?? null,
@@ -77,8 +77,13 @@ export function createIngest({ store, altegio, logger, plan, onPlanned, onError 
             lastChangeDate: event.lastChangeRaw ?? new Date(record.lastChangeDate ?? 0).toISOString(),
             data,
           });
-          plan?.({ status: event.status, record, mirror, ...(origin.backfill ? { backfill: true } : {}) });
-          store.inbound.markProcessed('altegio', ledgerKey);
+          await plan?.({
+            status: event.status,
+            record,
+            mirror,
+            ...(origin.backfill ? { backfill: true } : {}),
+          });
+          await store.inbound.markProcessed('altegio', ledgerKey);
           return mirror;
         });
         const was = result.previous;
@@ -99,7 +104,7 @@ export function createIngest({ store, altegio, logger, plan, onPlanned, onError 
           result.changed ? 'record mirrored' : 'record webhook older than the mirror, ignored',
         );
       } else {
-        store.inbound.markProcessed('altegio', ledgerKey);
+        await store.inbound.markProcessed('altegio', ledgerKey);
       }
     } catch (error) {
       // Left unprocessed in the ledger: start-up replays it.
@@ -110,17 +115,17 @@ export function createIngest({ store, altegio, logger, plan, onPlanned, onError 
 }
 
 /** Webhooks stored but not processed when the process stopped are processed now: none is lost. */
-export function replayUnprocessedWebhooks(
+export async function replayUnprocessedWebhooks(
   store: Store,
   ingest: ReturnType<typeof createIngest>,
   logger: Logger,
-): void {
+): Promise<void> {
   let replayed = 0;
-  for (const row of store.inbound.unprocessed()) {
+  for (const row of await store.inbound.unprocessed()) {
     if (row.source !== 'altegio') continue;
     const parsed = parseWebhook(row.payload);
-    if (parsed.ok) ingest(parsed.event, row.eventId, row.payload);
-    else store.inbound.markProcessed(row.source, row.eventId);
+    if (parsed.ok) await ingest(parsed.event, row.eventId, row.payload);
+    else await store.inbound.markProcessed(row.source, row.eventId);
     replayed += 1;
   }
   if (replayed > 0) logger.info({ replayed }, 'processed webhooks left over from the last run');

@@ -16,18 +16,22 @@ export function createIntentHandler(options: {
 }) {
   const { store, tellAdmin } = options;
 
-  function notifyAdmin(intent: AdminNotifyIntent, key: string): void {
+  async function notifyAdmin(intent: AdminNotifyIntent, key: string): Promise<void> {
     const { reason, companyId, recordId } = intent;
     switch (reason) {
       case 'prepaid-cancel-refused':
-        tellAdmin('admin.prepaid-cancel-refused', { companyId, recordId }, `${key}:${reason}`);
+        await tellAdmin('admin.prepaid-cancel-refused', { companyId, recordId }, `${key}:${reason}`);
         return;
       case 'write-failed': {
         // What the client asked for and why Altegio refused: what the admin needs to fix the record.
         const t = botT(options.language());
         const action = t(intent.action === 'cancel' ? 'admin.action.cancel' : 'admin.action.confirm');
         const detail = intent.detail ?? t('admin.noDetail');
-        tellAdmin('admin.write-failed-detail', { companyId, recordId, action, detail }, `${key}:${reason}`);
+        await tellAdmin(
+          'admin.write-failed-detail',
+          { companyId, recordId, action, detail },
+          `${key}:${reason}`,
+        );
         return;
       }
       default:
@@ -35,27 +39,34 @@ export function createIntentHandler(options: {
     }
   }
 
-  function createTask(intent: TaskCreateIntent, key: string, context: IntentContext): void {
+  async function createTask(intent: TaskCreateIntent, key: string, context: IntentContext): Promise<void> {
     const { kind, companyId, recordId, rating } = intent;
     const title = botT(options.language())('admin.poorRatingTitle', { rating });
-    store.tasks.create({ kind, title, companyId, recordId, rating, clientPhone: context.conversation.phone });
-    tellAdmin('admin.task', { title, companyId, recordId }, key);
+    await store.tasks.create({
+      kind,
+      title,
+      companyId,
+      recordId,
+      rating,
+      clientPhone: context.conversation.phone,
+    });
+    await tellAdmin('admin.task', { title, companyId, recordId }, key);
   }
 
-  return (intents: ReadonlyArray<DialogueIntent>, context: IntentContext): void => {
-    intents.forEach((intent, index) => {
+  return async (intents: ReadonlyArray<DialogueIntent>, context: IntentContext): Promise<void> => {
+    for (const [index, intent] of intents.entries()) {
       const key = `intent:${context.dialogueId}:${intent.type}:${index}`;
       switch (intent.type) {
         case 'admin.notify':
-          notifyAdmin(intent, key);
+          await notifyAdmin(intent, key);
           break;
         case 'task.create':
-          createTask(intent, key, context);
+          await createTask(intent, key, context);
           break;
         default:
           unhandled(intent);
       }
-    });
+    }
   };
 }
 

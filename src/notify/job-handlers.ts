@@ -105,15 +105,15 @@ export function createJobHandlers(options: JobHandlerOptions) {
   const cards = options.clientCards ?? createClientCards(altegio.withPriority('sync'), clock);
   const mirrorIsFresh = options.mirrorIsFresh ?? ((row, now) => now - row.updatedAt <= MIRROR_FRESH_MS);
 
-  function log(
+  async function log(
     entry: { kind: string; companyId: number; phone: string | null },
     recordIds: ReadonlyArray<number | null>,
     decision: 'sent' | 'suppressed' | 'failed',
     reason: string,
     channel?: ChatChannel,
-  ): void {
+  ): Promise<void> {
     for (const recordId of recordIds) {
-      store.deliveries.add({
+      await store.deliveries.add({
         companyId: entry.companyId,
         recordId,
         clientPhone: entry.phone,
@@ -169,8 +169,8 @@ export function createJobHandlers(options: JobHandlerOptions) {
     return parsed.success ? parsed.data : undefined;
   }
 
-  function mirrored(companyId: number, recordId: number): AltegioRecord | undefined {
-    return parseRow(companyId, store.records.get(companyId, recordId));
+  async function mirrored(companyId: number, recordId: number): Promise<AltegioRecord | undefined> {
+    return parseRow(companyId, await store.records.get(companyId, recordId));
   }
 
   /**
@@ -178,7 +178,7 @@ export function createJobHandlers(options: JobHandlerOptions) {
    * Altegio, falling back to the mirror when Altegio cannot be asked.
    */
   async function currentRecord(companyId: number, recordId: number): Promise<AltegioRecord | undefined> {
-    const row = store.records.get(companyId, recordId);
+    const row = await store.records.get(companyId, recordId);
     const local = parseRow(companyId, row);
     if (row && local && mirrorIsFresh(row, clock.now())) return local;
     return (await altegio.getRecord(companyId, recordId).catch(() => undefined)) ?? local;
@@ -255,12 +255,12 @@ export function createJobHandlers(options: JobHandlerOptions) {
       template.kind,
     );
     if (!filtered.sent) {
-      log(about, about.recordIds, 'suppressed', filtered.reason);
+      await log(about, about.recordIds, 'suppressed', filtered.reason);
       return undefined;
     }
-    const recipient = resolveRecipient(payload.phone, settings, store.conversations, options.isRunning);
+    const recipient = await resolveRecipient(payload.phone, settings, store.conversations, options.isRunning);
     if (!recipient.found) {
-      log(about, about.recordIds, 'suppressed', recipient.reason);
+      await log(about, about.recordIds, 'suppressed', recipient.reason);
       return undefined;
     }
     const branch = await branchInfo(payload.companyId, settings);
@@ -268,28 +268,28 @@ export function createJobHandlers(options: JobHandlerOptions) {
     return { recipient, text, records: filtered.records };
   }
 
-  function suppress(payload: NoticeJob | ReminderJob | FeedbackJob, reason: string): void {
+  async function suppress(payload: NoticeJob | ReminderJob | FeedbackJob, reason: string): Promise<void> {
     const about = subject(payload);
-    log(about, about.recordIds, 'suppressed', reason);
+    await log(about, about.recordIds, 'suppressed', reason);
   }
 
   /** A plain message for the outbox and its "sent" line in the delivery log, together. */
-  function queueMessage(
+  async function queueMessage(
     job: Job,
     payload: JobPayload,
     recipient: { channel: ChatChannel; chatId: string; note: string },
     text: string,
     recordIds: Array<number | null>,
-  ): void {
-    store.transaction(() => {
-      store.outbox.enqueue({
+  ): Promise<void> {
+    await store.transaction(async () => {
+      await store.outbox.enqueue({
         channel: recipient.channel,
         recipient: recipient.chatId,
         payload: { text },
         idempotencyKey: `job:${job.dedupeKey}`,
         priority: 'bulk',
       });
-      log(subject(payload), recordIds, 'sent', recipient.note || 'sent', recipient.channel);
+      await log(subject(payload), recordIds, 'sent', recipient.note || 'sent', recipient.channel);
     });
     options.onOutbox();
   }
@@ -297,16 +297,16 @@ export function createJobHandlers(options: JobHandlerOptions) {
   async function runNotice(job: Job, payload: NoticeJob): Promise<void> {
     const template = templateFor(payload, options.settings());
     if (!template) return suppress(payload, 'the template was disabled or removed');
-    const records = payload.recordIds
-      .map((id) => mirrored(payload.companyId, id))
-      .filter((record): record is AltegioRecord => record !== undefined);
+    const records = (
+      await Promise.all(payload.recordIds.map((id) => mirrored(payload.companyId, id)))
+    ).filter((record): record is AltegioRecord => record !== undefined);
     // A cancellation notice is about a deleted record; the others skip records deleted meanwhile.
     const candidates =
       payload.kind === 'record-cancelled' ? records.map((r) => ({ ...r, deleted: false })) : records;
     const message = await compose(payload, template, candidates);
     if (!message) return;
     const ids = message.records.map((record) => record.id);
-    queueMessage(job, payload, message.recipient, message.text, ids);
+    await queueMessage(job, payload, message.recipient, message.text, ids);
   }
 
   async function runReminder(job: Job, payload: ReminderJob): Promise<void> {
@@ -333,13 +333,13 @@ export function createJobHandlers(options: JobHandlerOptions) {
       issuedAt: clock.now(),
       idempotencyKey,
     });
-    log(subject(payload), [payload.recordId], 'sent', recipient.note || 'sent', recipient.channel);
+    await log(subject(payload), [payload.recordId], 'sent', recipient.note || 'sent', recipient.channel);
   }
 
   async function runFeedback(job: Job, payload: FeedbackJob): Promise<void> {
     const template = templateFor(payload, options.settings());
     if (!template) return suppress(payload, 'the template was disabled or removed');
-    const record = mirrored(payload.companyId, payload.recordId);
+    const record = await mirrored(payload.companyId, payload.recordId);
     if (!record) return suppress(payload, 'the record is unknown');
     if (record.deleted) return suppress(payload, 'the record was deleted');
     const message = await compose(payload, template, [record]);
@@ -351,13 +351,13 @@ export function createJobHandlers(options: JobHandlerOptions) {
       record,
       idempotencyKey: `job:${job.dedupeKey}`,
     });
-    log(subject(payload), [payload.recordId], 'sent', recipient.note || 'sent', recipient.channel);
+    await log(subject(payload), [payload.recordId], 'sent', recipient.note || 'sent', recipient.channel);
   }
 
   /** Plans today's greetings (one per client per year, by phone), then tomorrow's scan. */
   async function runBirthdayScan(payload: BirthdayScanJob): Promise<void> {
     // Tomorrow's scan first: a failing scan today must not stop the greetings for good.
-    scheduleBirthdayScan(payload.day);
+    await scheduleBirthdayScan(payload.day);
     const settings = options.settings();
     const templateIndex = settings.templates.findIndex((t) => t.kind === 'birthday' && t.enabled);
     if (templateIndex >= 0) {
@@ -366,7 +366,7 @@ export function createJobHandlers(options: JobHandlerOptions) {
       const year = payload.day.slice(0, 4);
       for (const client of clients) {
         const greeting: BirthdayJob = { type: 'birthday', templateIndex, ...client, clientName: client.name };
-        store.jobs.enqueue({
+        await store.jobs.enqueue({
           kind: JOB_KIND.birthday,
           dueAt: clock.now(),
           dedupeKey: `birthday:${year}:${client.phone}`,
@@ -381,18 +381,18 @@ export function createJobHandlers(options: JobHandlerOptions) {
     const settings = options.settings();
     const template = templateFor(payload, settings);
     if (!template) {
-      log(subject(payload), [null], 'suppressed', 'the template was disabled or removed');
+      await log(subject(payload), [null], 'suppressed', 'the template was disabled or removed');
       return;
     }
     const branch = settings.branches.find((candidate) => candidate.id === payload.companyId);
     const excluded = payload.categoryIds.find((id) => branch?.excludedClientCategoryIds.includes(id));
     if (excluded !== undefined) {
-      log(subject(payload), [null], 'suppressed', `the client is in excluded category ${excluded}`);
+      await log(subject(payload), [null], 'suppressed', `the client is in excluded category ${excluded}`);
       return;
     }
-    const recipient = resolveRecipient(payload.phone, settings, store.conversations, options.isRunning);
+    const recipient = await resolveRecipient(payload.phone, settings, store.conversations, options.isRunning);
     if (!recipient.found) {
-      log(subject(payload), [null], 'suppressed', recipient.reason);
+      await log(subject(payload), [null], 'suppressed', recipient.reason);
       return;
     }
     const text = options.render({
@@ -403,13 +403,18 @@ export function createJobHandlers(options: JobHandlerOptions) {
       services: [],
       clientName: payload.clientName,
     });
-    queueMessage(job, payload, recipient, text, [null]);
+    await queueMessage(job, payload, recipient, text, [null]);
   }
 
-  function scheduleBirthdayScan(after?: string): void {
+  async function scheduleBirthdayScan(after?: string): Promise<void> {
     const { day, dueAt } = nextBirthdayScan(options.settings(), clock.now(), after);
     const payload: BirthdayScanJob = { type: 'birthday-scan', day };
-    store.jobs.enqueue({ kind: JOB_KIND.birthdayScan, dueAt, dedupeKey: `birthday-scan:${day}`, payload });
+    await store.jobs.enqueue({
+      kind: JOB_KIND.birthdayScan,
+      dueAt,
+      dedupeKey: `birthday-scan:${day}`,
+      payload,
+    });
   }
 
   return {

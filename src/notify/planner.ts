@@ -61,8 +61,8 @@ export function createPlanner({ store, settings, clock, logger, tellAdmin }: Pla
       .map(({ index }) => index);
   }
 
-  function logSuppressed(record: AltegioRecord, kind: string, reason: string): void {
-    store.deliveries.add({
+  async function logSuppressed(record: AltegioRecord, kind: string, reason: string): Promise<void> {
+    await store.deliveries.add({
       companyId: record.companyId,
       recordId: record.id,
       clientPhone: record.client?.phone ?? null,
@@ -73,22 +73,27 @@ export function createPlanner({ store, settings, clock, logger, tellAdmin }: Pla
     });
   }
 
-  function planNotice(record: AltegioRecord, kind: NoticeKind, phone: string, version: string): void {
+  async function planNotice(
+    record: AltegioRecord,
+    kind: NoticeKind,
+    phone: string,
+    version: string,
+  ): Promise<void> {
     for (const templateIndex of noticeTemplates(kind)) {
       const dedupeKey = `${kind}:${record.companyId}:${record.id}:${templateIndex}:${version}`;
-      enqueueNotice(record, kind, templateIndex, phone, clock.now(), dedupeKey);
+      await enqueueNotice(record, kind, templateIndex, phone, clock.now(), dedupeKey);
     }
   }
 
   /** One notice job for one record (a new-record notice may gather more records later). */
-  function enqueueNotice(
+  async function enqueueNotice(
     record: AltegioRecord,
     kind: NoticeKind,
     templateIndex: number,
     phone: string,
     dueAt: number,
     dedupeKey: string,
-  ): void {
+  ): Promise<void> {
     const payload: NoticeJob = {
       type: 'notice',
       kind,
@@ -97,7 +102,7 @@ export function createPlanner({ store, settings, clock, logger, tellAdmin }: Pla
       recordIds: [record.id],
       phone,
     };
-    store.jobs.enqueue({
+    await store.jobs.enqueue({
       kind: JOB_KIND.notice,
       dueAt,
       dedupeKey,
@@ -107,20 +112,27 @@ export function createPlanner({ store, settings, clock, logger, tellAdmin }: Pla
   }
 
   /** New records of one client within `records.groupingWindow` share one notice, sent when it closes. */
-  function planNewRecord(record: AltegioRecord, phone: string): void {
+  async function planNewRecord(record: AltegioRecord, phone: string): Promise<void> {
     const windowMs = durationsOf(settings()).groupingWindow;
     for (const templateIndex of noticeTemplates('new-record')) {
       const prefix = `new-record:${record.companyId}:${phone}:${templateIndex}:`;
-      const open = store.jobs.pendingWithKeyPrefix(JOB_KIND.notice, prefix)[0];
+      const open = (await store.jobs.pendingWithKeyPrefix(JOB_KIND.notice, prefix))[0];
       const payload = open?.payload as NoticeJob | undefined;
       if (open && payload && windowMs > 0) {
         if (!payload.recordIds.includes(record.id)) {
-          store.jobs.updatePayload(open.id, { ...payload, recordIds: [...payload.recordIds, record.id] });
-          logSuppressed(record, 'new-record', `grouped into the notice of record ${payload.recordIds[0]}`);
+          await store.jobs.updatePayload(open.id, {
+            ...payload,
+            recordIds: [...payload.recordIds, record.id],
+          });
+          await logSuppressed(
+            record,
+            'new-record',
+            `grouped into the notice of record ${payload.recordIds[0]}`,
+          );
         }
         continue;
       }
-      enqueueNotice(
+      await enqueueNotice(
         record,
         'new-record',
         templateIndex,
@@ -131,13 +143,13 @@ export function createPlanner({ store, settings, clock, logger, tellAdmin }: Pla
     }
   }
 
-  function planReminders(record: AltegioRecord, phone: string): void {
+  async function planReminders(record: AltegioRecord, phone: string): Promise<void> {
     const startsAt = record.startsAt;
     if (startsAt === null) return;
-    settings().templates.forEach((template, templateIndex) => {
-      if (template.kind !== 'reminder' || !template.enabled) return;
+    for (const [templateIndex, template] of settings().templates.entries()) {
+      if (template.kind !== 'reminder' || !template.enabled) continue;
       const dueAt = startsAt - reminderOffsetMs(template);
-      if (dueAt <= clock.now()) return;
+      if (dueAt <= clock.now()) continue;
       const payload: ReminderJob = {
         type: 'reminder',
         templateIndex,
@@ -146,24 +158,27 @@ export function createPlanner({ store, settings, clock, logger, tellAdmin }: Pla
         phone,
         startsAt,
       };
-      store.jobs.enqueue({
+      await store.jobs.enqueue({
         kind: JOB_KIND.reminder,
         dueAt,
         dedupeKey: `reminder:${record.companyId}:${record.id}:${templateIndex}:${startsAt}`,
         payload,
         record: { companyId: record.companyId, recordId: record.id },
       });
-    });
+    }
   }
 
   /** `tasks.onStatusChange`: a task (and a word to the admin) when a record enters a status. */
-  function planStatusTasks(record: AltegioRecord, previous: RecordChange['mirror']['previous']): void {
+  async function planStatusTasks(
+    record: AltegioRecord,
+    previous: RecordChange['mirror']['previous'],
+  ): Promise<void> {
     const now = recordStatus(record.attendance, record.deleted);
     const before = previous ? recordStatus(previous.attendance, previous.deleted) : undefined;
     if (now === before) return;
     for (const rule of settings().tasks.onStatusChange) {
       if (rule.status !== now) continue;
-      const task = store.tasks.create({
+      const task = await store.tasks.create({
         kind: 'status-change',
         title: rule.title,
         recordId: record.id,
@@ -171,7 +186,7 @@ export function createPlanner({ store, settings, clock, logger, tellAdmin }: Pla
         clientPhone: record.client?.phone ?? null,
         at: clock.now(),
       });
-      tellAdmin?.(
+      await tellAdmin?.(
         'admin.task',
         { title: rule.title, companyId: record.companyId, recordId: record.id },
         `task:${task.id}`,
@@ -180,7 +195,7 @@ export function createPlanner({ store, settings, clock, logger, tellAdmin }: Pla
   }
 
   /** Feedback: once per record, `feedback.delayAfterVisit` after the later of the visit's end and "came". */
-  function planFeedback(record: AltegioRecord, phone: string): void {
+  async function planFeedback(record: AltegioRecord, phone: string): Promise<void> {
     if (record.startsAt === null) return;
     const current = settings();
     const templateIndex = current.templates.findIndex((t) => t.kind === 'feedback' && t.enabled);
@@ -194,7 +209,7 @@ export function createPlanner({ store, settings, clock, logger, tellAdmin }: Pla
       recordId: record.id,
       phone,
     };
-    store.jobs.enqueue({
+    await store.jobs.enqueue({
       kind: JOB_KIND.feedback,
       dueAt: Math.max(visitEnd, cameAt) + durationsOf(current).feedbackDelayAfterVisit,
       dedupeKey: `feedback:${record.companyId}:${record.id}`,
@@ -203,23 +218,23 @@ export function createPlanner({ store, settings, clock, logger, tellAdmin }: Pla
     });
   }
 
-  return function plan({ status, record, mirror, backfill }: RecordChange): void {
+  return async function plan({ status, record, mirror, backfill }: RecordChange): Promise<void> {
     if (!mirror.changed) return;
     if (backfill && !mirror.previous) {
       const phone = record.client?.phone;
       if (phone && !record.deleted && record.attendance !== 1 && record.attendance !== -1) {
-        planReminders(record, phone);
+        await planReminders(record, phone);
       }
       return;
     }
-    planStatusTasks(record, mirror.previous);
+    await planStatusTasks(record, mirror.previous);
     if (
       record.attendance === 1 &&
       !record.deleted &&
       record.client?.phone &&
       mirror.previous?.attendance !== 1
     ) {
-      planFeedback(record, record.client.phone);
+      await planFeedback(record, record.client.phone);
     }
     const key = { companyId: record.companyId, recordId: record.id };
     const phone = record.client?.phone ?? null;
@@ -230,31 +245,35 @@ export function createPlanner({ store, settings, clock, logger, tellAdmin }: Pla
       if (previous?.deleted) return;
       // Reminders and feedback of a deleted record are void. Notices stay: a grouped notice is filed
       // under its first record and speaks for the others too; deleted records are dropped at sending.
-      const cancelled = store.jobs.cancelForRecord(key, [JOB_KIND.reminder, JOB_KIND.feedback]);
+      const cancelled = await store.jobs.cancelForRecord(key, [JOB_KIND.reminder, JOB_KIND.feedback]);
       if (cancelled > 0) logger.debug({ ...key, cancelled }, 'pending jobs of a deleted record cancelled');
-      if (phone) planNotice(record, 'record-cancelled', phone, 'deleted');
-      else logSuppressed(record, 'record-cancelled', 'the record has no client phone');
+      if (phone) await planNotice(record, 'record-cancelled', phone, 'deleted');
+      else await logSuppressed(record, 'record-cancelled', 'the record has no client phone');
       return;
     }
     if (!phone) {
-      if (!previous) logSuppressed(record, 'new-record', 'the record has no client phone');
+      if (!previous) await logSuppressed(record, 'new-record', 'the record has no client phone');
       return;
     }
     if (!previous || status === 'create') {
       if (status === 'create') {
         if (bookedInChat(record)) {
-          logSuppressed(record, 'new-record', 'booked in the chat: the client already has the confirmation');
+          await logSuppressed(
+            record,
+            'new-record',
+            'booked in the chat: the client already has the confirmation',
+          );
         } else {
-          planNewRecord(record, phone);
+          await planNewRecord(record, phone);
         }
       }
-      planReminders(record, phone);
+      await planReminders(record, phone);
       return;
     }
     if (previous.datetime !== record.datetime) {
-      store.jobs.cancelForRecord(key, [JOB_KIND.reminder]);
-      planReminders(record, phone);
-      planNotice(record, 'record-changed', phone, version);
+      await store.jobs.cancelForRecord(key, [JOB_KIND.reminder]);
+      await planReminders(record, phone);
+      await planNotice(record, 'record-changed', phone, version);
     }
   };
 }

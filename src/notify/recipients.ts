@@ -1,7 +1,7 @@
 import { webChatStyle } from '../channels/web.js';
 import type { ChatChannel } from '../domain/channels.js';
 import type { Settings } from '../domain/settings.js';
-import type { Conversation, ConversationsRepo } from '../store/index.js';
+import type { Conversation, ConversationsPort } from '../store/index.js';
 
 export type Recipient =
   | { found: true; channel: ChatChannel; chatId: string; phone: string; note: string }
@@ -13,17 +13,19 @@ export type Recipient =
  * phone), skipping chats the messenger reported unreachable (the client blocked the bot). In test mode everything goes to the admin's phone instead. The note and reason say why,
  * for the delivery log.
  */
-export function resolveRecipient(
+export async function resolveRecipient(
   clientPhone: string,
   settings: Settings,
-  conversations: Pick<ConversationsRepo, 'findByPhone' | 'byChat'>,
+  conversations: Pick<ConversationsPort, 'findByPhone' | 'byChat'>,
   isRunning: (channel: ChatChannel) => boolean,
-): Recipient {
+): Promise<Recipient> {
   const testMode = settings.general.testMode;
   const phone = testMode ? settings.general.adminPhone : clientPhone;
   if (!phone) return { found: false, reason: 'test mode is on but general.adminPhone is not set' };
   if (isRunning('web')) {
-    const panes = conversations.findByPhone(phone).filter((conversation) => conversation.channel === 'web');
+    const panes = (await conversations.findByPhone(phone)).filter(
+      (conversation) => conversation.channel === 'web',
+    );
     for (const channel of settings.general.channelPriority) {
       const pane = panes.find((conversation) => webChatStyle(conversation.chatId) === channel);
       if (pane) {
@@ -40,14 +42,16 @@ export function resolveRecipient(
     }
     if (channel === 'whatsapp') {
       const chatId = `${phone}@c.us`;
-      const known = conversations.byChat(channel, chatId);
+      const known = await conversations.byChat(channel, chatId);
       if (known?.unreachableAt != null) {
         skipped.push(unreachable(known));
         continue;
       }
       return { found: true, channel, chatId, phone, note: notes(testMode, skipped) };
     }
-    const chats = conversations.findByPhone(phone).filter((conversation) => conversation.channel === channel);
+    const chats = (await conversations.findByPhone(phone)).filter(
+      (conversation) => conversation.channel === channel,
+    );
     const chat = chats.find((conversation) => conversation.unreachableAt == null);
     if (chat) return { found: true, channel, chatId: chat.chatId, phone, note: notes(testMode, skipped) };
     const blocked = chats[0];

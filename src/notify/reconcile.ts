@@ -63,7 +63,7 @@ export interface Reconciler {
   /** One sync of every served branch; `full` also reads every record from today on. */
   syncAll(full: boolean): Promise<void>;
   /** `initialSyncDone`: the start-up sync has run for every served branch (each succeeded or failed). */
-  status(): { initialSyncDone: boolean; branches: SyncStatus[] };
+  status(): Promise<{ initialSyncDone: boolean; branches: SyncStatus[] }>;
 }
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
@@ -95,12 +95,12 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   };
 
   /** Hands one listed record to the webhook path; false when the ledger already had this change. */
-  function feed(
+  async function feed(
     companyId: number,
     raw: Record<string, unknown>,
     previousSyncAt: number | null,
     createdAt: number | null,
-  ): boolean {
+  ): Promise<boolean> {
     // Created after the last look: as news as its lost `create` webhook would have been.
     const isNew = previousSyncAt !== null && createdAt !== null && createdAt > previousSyncAt;
     const deleted = raw.deleted === true || raw.deleted === 1 || raw.deleted === '1';
@@ -114,14 +114,14 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     const parsed = parseWebhook(body);
     if (!parsed.ok || parsed.event.kind !== 'record') return false;
     const key = webhookDedupeKey(parsed.event);
-    if (!store.inbound.recordIfNew('altegio', key, body)) return false;
-    ingest(parsed.event, key, body, { backfill: !isNew });
+    if (!(await store.inbound.recordIfNew('altegio', key, body))) return false;
+    await ingest(parsed.event, key, body, { backfill: !isNew });
     return true;
   }
 
   async function syncBranch(companyId: number, full: boolean): Promise<void> {
     const startedAt = clock.now();
-    const last = store.syncs.get(companyId)?.lastSyncAt ?? null;
+    const last = (await store.syncs.get(companyId))?.lastSyncAt ?? null;
     // Today in UTC less a day: every branch's "today" is inside, whatever its zone.
     const fromDay = new Date(startedAt - 86_400_000).toISOString().slice(0, 10);
     const queries = [
@@ -137,13 +137,15 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         for await (const { record, raw } of altegio.iterateRecordsWithRaw(companyId, query)) {
           if (stopped) return;
           count += 1;
-          if (feed(companyId, raw, last, record.createDate)) fed += 1;
+          if (await feed(companyId, raw, last, record.createDate)) fed += 1;
         }
       }
-      store.syncs.succeeded(companyId, startedAt, count, full || last === null);
+      await store.syncs.succeeded(companyId, startedAt, count, full || last === null);
       logger.info({ companyId, count, fed, full: full || last === null }, 'records reconciled with Altegio');
     } catch (error) {
-      store.syncs.failed(companyId, error instanceof Error ? error.message : String(error));
+      await store.syncs
+        .failed(companyId, error instanceof Error ? error.message : String(error))
+        .catch((failed: unknown) => report(failed, `recording a failed sync of branch ${companyId}`));
       report(error, `reconciling the records of branch ${companyId} with Altegio`, { companyId });
     }
   }
@@ -188,6 +190,6 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       await running;
     },
     syncAll,
-    status: () => ({ initialSyncDone, branches: store.syncs.all().map(statusOf) }),
+    status: async () => ({ initialSyncDone, branches: (await store.syncs.all()).map(statusOf) }),
   };
 }

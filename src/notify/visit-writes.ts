@@ -63,15 +63,15 @@ export function createVisitWrites(options: VisitWritesOptions) {
   const mirrorIsFresh = options.mirrorIsFresh ?? ((row, now) => now - row.updatedAt <= MIRROR_FRESH_MS);
 
   /** Durably queues one write; a repeat (same idempotency key) changes nothing. */
-  function queue(
+  async function queue(
     request:
       | { action: 'confirm'; write: ConfirmVisitRequest }
       | { action: 'cancel'; write: CancelVisitRequest },
-  ): void {
+  ): Promise<void> {
     const { write } = request;
-    const mirror = store.records.get(write.companyId, write.recordId);
+    const mirror = await store.records.get(write.companyId, write.recordId);
     const payload: VisitWriteJob = { type: 'visit-write', ...request, phone: mirror?.clientPhone ?? null };
-    const added = store.jobs.enqueue({
+    const added = await store.jobs.enqueue({
       kind: JOB_KIND.visitWrite,
       dueAt: clock.now(),
       dedupeKey: `visit-write:${write.idempotencyKey}`,
@@ -82,9 +82,9 @@ export function createVisitWrites(options: VisitWritesOptions) {
   }
 
   /** The mirrored record to write from, on a first try only: a retry may follow a write that landed. */
-  function knownRecord(attempt: number, companyId: number, recordId: number) {
+  async function knownRecord(attempt: number, companyId: number, recordId: number) {
     if (attempt > 1) return undefined;
-    const row = store.records.get(companyId, recordId);
+    const row = await store.records.get(companyId, recordId);
     return row && !row.deleted && mirrorIsFresh(row, clock.now()) ? row.data : undefined;
   }
 
@@ -92,7 +92,7 @@ export function createVisitWrites(options: VisitWritesOptions) {
   async function run(payload: VisitWriteJob, attempt: number): Promise<void> {
     if (payload.action === 'confirm') {
       const request = payload.write;
-      const known = knownRecord(attempt, request.companyId, request.recordId);
+      const known = await knownRecord(attempt, request.companyId, request.recordId);
       if (request.how === 'color') {
         await altegio.setRecordColor(request.companyId, request.recordId, request.color.replace(/^#/, ''), {
           known,
@@ -111,7 +111,7 @@ export function createVisitWrites(options: VisitWritesOptions) {
         if (!(error instanceof AltegioApiError && error.kind === 'not-found')) throw error;
       }
     } else {
-      const known = knownRecord(attempt, request.companyId, request.recordId);
+      const known = await knownRecord(attempt, request.companyId, request.recordId);
       await altegio.setAttendance(request.companyId, request.recordId, -1, { known });
     }
   }
@@ -130,18 +130,18 @@ export function createVisitWrites(options: VisitWritesOptions) {
   }
 
   /** The write will not happen: the client hears it plainly, the admin gets the record to fix. */
-  function gaveUp(job: Job, payload: VisitWriteJob, reason: string): void {
+  async function gaveUp(job: Job, payload: VisitWriteJob, reason: string): Promise<void> {
     const { write, action } = payload;
     const settings = options.settings();
-    store.transaction(() => {
-      options.tellAdmin(
+    await store.transaction(async () => {
+      await options.tellAdmin(
         'admin.write-failed',
         { companyId: write.companyId, recordId: write.recordId },
         `visit-write:${job.id}:admin`,
       );
       const phone = normalizePhone(payload.phone);
       const recipient = phone
-        ? resolveRecipient(phone, settings, store.conversations, options.isRunning)
+        ? await resolveRecipient(phone, settings, store.conversations, options.isRunning)
         : { found: false as const, reason: 'the record has no client phone' };
       if (!recipient.found) {
         logger.warn(
@@ -150,9 +150,9 @@ export function createVisitWrites(options: VisitWritesOptions) {
         );
         return;
       }
-      const conversation = store.conversations.byChat(recipient.channel, recipient.chatId);
+      const conversation = await store.conversations.byChat(recipient.channel, recipient.chatId);
       const language = asLanguage(conversation?.language) ?? settings.variables.language;
-      store.outbox.enqueue({
+      await store.outbox.enqueue({
         channel: recipient.channel,
         recipient: recipient.chatId,
         payload: { text: botT(language)(`reminder.failed.${action}`) },

@@ -62,6 +62,8 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     onOutbox: () => options.onOutbox(),
   });
   let running = false;
+  const reportError =
+    options.onError ?? ((error: unknown) => logger.error({ err: error }, 'running notification jobs failed'));
 
   async function runJob(job: Job): Promise<void> {
     const payload = job.payload;
@@ -69,13 +71,18 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
       if (!isJobPayload(payload)) throw new Error(`unknown job payload of kind ${job.kind}`);
       if (payload.type === 'visit-write') return await runVisitWrite(job, payload);
       await handlers.run(job, payload);
-      store.jobs.complete(job.id);
+      await store.jobs.complete(job.id);
     } catch (error) {
-      if (error instanceof DialogueBusyError) {
-        // The client is booking: their reminder waits for the booking to end, and loses nothing.
-        store.jobs.postpone(job.id, clock.now() + busyRetryMs, error.message);
-        logger.debug({ job: job.id, kind: job.kind }, 'client is booking; the job waits');
-      } else fail(job, payload, error);
+      try {
+        if (error instanceof DialogueBusyError) {
+          // The client is booking: their reminder waits for the booking to end, and loses nothing.
+          await store.jobs.postpone(job.id, clock.now() + busyRetryMs, error.message);
+          logger.debug({ job: job.id, kind: job.kind }, 'client is booking; the job waits');
+        } else await fail(job, payload, error);
+      } catch (fault) {
+        // Not recorded: the job stays running until the next start recovers it.
+        reportError(fault);
+      }
     }
     // A retry or a postponement may be due sooner than the loop's current sleep.
     loop.wake();
@@ -86,11 +93,11 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     if (!writes) throw new Error('no visit writer configured');
     try {
       await writes.run(payload, job.attempts);
-      store.jobs.complete(job.id);
+      await store.jobs.complete(job.id);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const retryAt = writes.retryAt(job, error);
-      const state = store.jobs.fail(job.id, message, {
+      const state = await store.jobs.fail(job.id, message, {
         ...(retryAt === undefined ? {} : { retryAt }),
         maxAttempts: VISIT_WRITE_ATTEMPTS,
       });
@@ -98,13 +105,13 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
         { job: job.id, record: payload.write.recordId, attempts: job.attempts, state, reason: message },
         state === 'failed' ? 'visit write failed for good' : 'visit write failed, will retry',
       );
-      if (state === 'failed') writes.gaveUp(job, payload, message);
+      if (state === 'failed') await writes.gaveUp(job, payload, message);
     }
   }
 
-  function fail(job: Job, payload: unknown, error: unknown): void {
+  async function fail(job: Job, payload: unknown, error: unknown): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);
-    const state = store.jobs.fail(job.id, message, {
+    const state = await store.jobs.fail(job.id, message, {
       retryAt: clock.now() + 30_000 * 2 ** Math.min(job.attempts, 6),
       maxAttempts: MAX_ATTEMPTS,
     });
@@ -112,12 +119,17 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
       { job: job.id, kind: job.kind, attempts: job.attempts, state, reason: message },
       'job failed',
     );
-    if (state === 'failed' && isJobPayload(payload)) gaveUp(job, payload, message);
+    if (state === 'failed' && isJobPayload(payload)) await gaveUp(job, payload, message);
   }
 
-  function gaveUp(job: Job, payload: JobPayload, message: string): void {
+  async function gaveUp(job: Job, payload: JobPayload, message: string): Promise<void> {
     const about = handlers.subject(payload);
-    handlers.log(about, about.recordIds, 'failed', `gave up after ${job.attempts} attempts: ${message}`);
+    await handlers.log(
+      about,
+      about.recordIds,
+      'failed',
+      `gave up after ${job.attempts} attempts: ${message}`,
+    );
   }
 
   /** Claims due jobs as lanes free up; returns once nothing due is left unclaimed. */
@@ -128,7 +140,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
         await lanes.whenFree();
         continue;
       }
-      const due = store.jobs.claimDue(clock.now(), lanes.free);
+      const due = await store.jobs.claimDue(clock.now(), lanes.free);
       if (due.length === 0) break;
       for (const job of due) void lanes.run(laneOf(job), () => runJob(job));
       total += due.length;
@@ -140,7 +152,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
   const loop = createDueLoop({
     nextDueAt: () => store.jobs.nextDueAt(),
     run: runDue,
-    onError: options.onError ?? ((error) => logger.error({ err: error }, 'running notification jobs failed')),
+    onError: reportError,
     clock,
     maxSleepMs: options.pollMs ?? 15_000,
     ...(options.sleepTimers ? { timers: options.sleepTimers } : {}),
@@ -148,10 +160,10 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
 
   return {
     /** Runs what is due now, then keeps watching. Jobs a crash left running are due again. */
-    start(): void {
+    async start(): Promise<void> {
       running = true;
-      handlers.scheduleBirthdayScan();
-      const recovered = store.jobs.recoverInterrupted();
+      await handlers.scheduleBirthdayScan();
+      const recovered = await store.jobs.recoverInterrupted();
       if (recovered > 0) logger.info({ recovered }, 'jobs interrupted by the last stop will run again');
       void loop.start();
     },
@@ -159,7 +171,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
      * The messenger refused an outbox row as unreachable: when it carried a notification, that
      * notification is planned again for the next channel (see `fallback.ts`). Returns whether it was.
      */
-    refused(message: RefusedMessage): boolean {
+    refused(message: RefusedMessage): Promise<boolean> {
       return fallback(message);
     },
     /** A job was planned: look again now, it may be due sooner than the current sleep. */

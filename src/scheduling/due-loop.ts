@@ -27,8 +27,11 @@ export const systemTimers: TimerHost = {
 };
 
 export interface DueLoopOptions {
-  /** Soonest due time (ms epoch) of what waits, or undefined when nothing does. */
-  nextDueAt(): number | undefined;
+  /**
+   * Soonest due time (ms epoch) of what waits, or undefined when nothing does; a store port
+   * answers it as a promise.
+   */
+  nextDueAt(): Promise<number | undefined> | number | undefined;
   /** Handles what is due now. It is never called twice at once. */
   run(): Promise<unknown> | unknown;
   /** A rejected or throwing run: the loop logs it through this and carries on. */
@@ -67,6 +70,8 @@ export function createDueLoop(options: DueLoopOptions): DueLoop {
   let again = false;
   let current: Promise<void> | undefined;
   let reaim: unknown;
+  /** Counts looks at the soonest due time: an answer that arrives after a newer look is dropped. */
+  let looks = 0;
 
   function cancelSleep(): void {
     if (sleep !== undefined) timers.clearTimeout(sleep);
@@ -77,12 +82,27 @@ export function createDueLoop(options: DueLoopOptions): DueLoop {
   function aim(): void {
     if (!running) return;
     cancelSleep();
-    let next: number | undefined;
+    const look = ++looks;
+    let next: Promise<number | undefined> | number | undefined;
     try {
       next = options.nextDueAt();
     } catch (error) {
       options.onError(error);
     }
+    if (next instanceof Promise) {
+      next.then(
+        (at) => sleepUntil(look, at),
+        (error: unknown) => {
+          options.onError(error);
+          sleepUntil(look, undefined);
+        },
+      );
+    } else sleepUntil(look, next);
+  }
+
+  function sleepUntil(look: number, next: number | undefined): void {
+    // Meanwhile a newer look, a run or a `runNow` took over, or the loop stopped.
+    if (look !== looks || !running || current || sleep !== undefined) return;
     const delay =
       next === undefined
         ? options.maxSleepMs

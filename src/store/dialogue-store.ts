@@ -16,9 +16,11 @@ import {
 } from '../dialogues/store-port.js';
 import type { Clock } from '../domain/clock.js';
 import { LruMap } from '../lru.js';
+import { transaction } from './db.js';
 import { createGroupCommit } from './group-commit.js';
-import type { Store } from './index.js';
-import { conversations, type Dialogue, dialogues, timers } from './schema.js';
+import type { Dialogue } from './schema.js';
+import { conversations, dialogues, timers } from './schema.js';
+import type { SqliteStore } from './sqlite-store.js';
 
 /** Options of {@link createSqliteDialogueStore}. */
 export interface SqliteDialogueStoreOptions {
@@ -47,9 +49,14 @@ const PRUNE_BATCH = 10_000;
  * Steps that finish in the same turn of the event loop share one transaction (`group-commit.ts`).
  * The inbound ledger is pruned at most hourly, on the sweeper's periodic look at due deadlines.
  */
-export function createSqliteDialogueStore(store: Store, options: SqliteDialogueStoreOptions): DialogueStore {
+export function createSqliteDialogueStore(
+  store: SqliteStore,
+  options: SqliteDialogueStoreOptions,
+): DialogueStore {
   const { clock } = options;
-  const group = createGroupCommit((write) => store.transaction(write));
+  const { sync, lock } = store;
+  // The batch commits on its own, after any async transaction open on the connection.
+  const group = createGroupCommit((write) => lock.runAlone(() => transaction(store.db, write)));
   const cache = new LruMap<string, ChatState>(options.cachedChats ?? 10_000);
   const retentionMs = options.ledgerRetentionMs ?? 30 * 24 * HOUR;
   let prunedAt = Number.NEGATIVE_INFINITY;
@@ -78,14 +85,14 @@ export function createSqliteDialogueStore(store: Store, options: SqliteDialogueS
   function write(step: StepCommit): { id: number | undefined; created: Dialogue | undefined } {
     const { conversation } = step;
     if (step.end !== undefined) {
-      store.dialogues.setStatus(step.end, 'ended');
-      store.timers.deleteForDialogue(step.end);
+      sync.dialogues.setStatus(step.end, 'ended');
+      sync.timers.deleteForDialogue(step.end);
     }
     let id: number | undefined;
     let created: Dialogue | undefined;
     const change = step.dialogue;
     if (change && 'start' in change) {
-      created = store.dialogues.create({
+      created = sync.dialogues.create({
         conversationId: conversation.id,
         machineId: change.start.machineId,
         machineVersion: change.start.machineVersion,
@@ -96,25 +103,24 @@ export function createSqliteDialogueStore(store: Store, options: SqliteDialogueS
       id = created.id;
     } else if (change) {
       id = change.id;
-      if (!store.dialogues.save(id, change.snapshot, change.status))
+      if (!sync.dialogues.save(id, change.snapshot, change.status))
         throw new Error(`dialogue ${id} does not exist`);
     }
     if (change && id !== undefined) {
-      step.alongside?.(id);
       if (change.status === 'active') {
         // Fired first: a step whose delivered deadline re-enters its own state schedules the
         // same id again, and that new deadline must stay pending.
-        if (change.fired !== undefined) store.timers.markFired(change.fired, clock.now());
-        for (const sendId of change.cancel) store.timers.cancel(id, sendId);
-        for (const deadline of change.schedule) store.timers.schedule(id, deadline);
+        if (change.fired !== undefined) sync.timers.markFired(change.fired, clock.now());
+        for (const sendId of change.cancel) sync.timers.cancel(id, sendId);
+        for (const deadline of change.schedule) sync.timers.schedule(id, deadline);
       } else {
         // A finished dialogue has nothing left to wait for.
-        store.timers.deleteForDialogue(id);
+        sync.timers.deleteForDialogue(id);
       }
     }
     const menu = id === undefined ? {} : { menuId: menuIdOf(id) };
     for (const [index, message] of step.messages.entries()) {
-      store.outbox.enqueue({
+      sync.outbox.enqueue({
         channel: conversation.channel,
         recipient: conversation.chatId,
         payload: { ...message, ...menu },
@@ -125,14 +131,14 @@ export function createSqliteDialogueStore(store: Store, options: SqliteDialogueS
     if (step.inbound) {
       const { updateId } = step.inbound;
       const numeric = numericUpdateId(updateId);
-      store.conversations.touch(conversation.id, {
+      sync.conversations.touch(conversation.id, {
         phone: conversation.phone,
         language: conversation.language,
         lastUpdateId: numeric ?? null,
       });
       if (updateId !== undefined && numeric === undefined) {
-        store.inbound.recordIfNew(conversation.channel, updateId, undefined, clock.now());
-        store.inbound.markProcessed(conversation.channel, updateId, clock.now());
+        sync.inbound.recordIfNew(conversation.channel, updateId, undefined, clock.now());
+        sync.inbound.markProcessed(conversation.channel, updateId, clock.now());
       }
     }
     return { id, created };
@@ -165,7 +171,7 @@ export function createSqliteDialogueStore(store: Store, options: SqliteDialogueS
     if (now - prunedAt < HOUR) return;
     prunedAt = now;
     group
-      .commit(() => store.inbound.pruneProcessed(now - retentionMs, PRUNE_BATCH))
+      .commit(() => sync.inbound.pruneProcessed(now - retentionMs, PRUNE_BATCH))
       .then(
         // A full batch: more may be left, taken at the next look rather than an hour later.
         (pruned) => {
@@ -183,29 +189,42 @@ export function createSqliteDialogueStore(store: Store, options: SqliteDialogueS
       const chatKey = key(channel, chatId);
       const cached = cache.get(chatKey);
       if (cached) return cached;
-      const known = store.conversations.byChat(channel, chatId);
-      // A new chat's row joins the next group commit rather than costing a commit of its own.
-      const conversation = known ?? (await group.commit(() => store.conversations.upsert(channel, chatId)));
-      const state: ChatState = {
-        conversation,
-        // A chat seen for the first time has no dialogue yet.
-        active: known ? store.dialogues.getActive(conversation.id) : undefined,
+      // Reads under the lock too: never from inside another chain's open transaction.
+      const known = await lock.run(() => {
+        const conversation = sync.conversations.byChat(channel, chatId);
+        return conversation && { conversation, active: sync.dialogues.getActive(conversation.id) };
+      });
+      // A new chat's row joins the next group commit rather than costing a commit of its own; it
+      // has no dialogue yet.
+      const state: ChatState = known ?? {
+        conversation: await group.commit(() => sync.conversations.upsert(channel, chatId)),
+        active: undefined,
       };
       cache.set(chatKey, state);
       return state;
     },
 
     async isDuplicate(conversation, id) {
-      if ('start' in id) return store.outbox.byIdempotencyKey(`${id.start}:0`) !== undefined;
+      if ('start' in id) return lock.run(() => sync.outbox.byIdempotencyKey(`${id.start}:0`) !== undefined);
       const numeric = numericUpdateId(id.update);
-      if (numeric === undefined) return store.inbound.get(conversation.channel, id.update) !== undefined;
+      if (numeric === undefined)
+        return lock.run(() => sync.inbound.get(conversation.channel, id.update) !== undefined);
       return conversation.lastUpdateId != null && numeric <= conversation.lastUpdateId;
     },
 
     async commit(step) {
       let written: ReturnType<typeof write>;
       try {
-        written = await group.commit(() => write(step));
+        const { alongside } = step;
+        written =
+          alongside === undefined
+            ? await group.commit(() => write(step))
+            : // Rare (a step with the machine's intents): its own transaction, since `alongside` awaits.
+              await store.transaction(async () => {
+                const result = write(step);
+                if (result.id !== undefined) await alongside(result.id);
+                return result;
+              });
       } catch (error) {
         cache.delete(key(step.conversation.channel, step.conversation.chatId));
         throw error;
@@ -215,30 +234,30 @@ export function createSqliteDialogueStore(store: Store, options: SqliteDialogueS
     },
 
     async pendingDeadlines(dialogueId) {
-      return store.timers
-        .pendingForDialogue(dialogueId)
-        .map(({ id, sendId, event, dueAt }) => ({ id, sendId, event, dueAt }));
+      const pending = await lock.run(() => sync.timers.pendingForDialogue(dialogueId));
+      return pending.map(({ id, sendId, event, dueAt }) => ({ id, sendId, event, dueAt }));
     },
 
     async dueDeadlines(now, limit = 100) {
       pruneLedger();
       const due: DueDeadline[] = [];
       const ended = new Set<number>();
-      for (const { status, ...row } of dueStatement.all({ now, limit })) {
+      const rows = await lock.run(() => dueStatement.all({ now, limit }));
+      for (const { status, ...row } of rows) {
         if (status === 'active') due.push(row);
         else ended.add(row.dialogueId);
       }
       // Rows an ended dialogue left behind (written before every end dropped them) would be due forever.
       if (ended.size > 0)
         await group.commit(() => {
-          for (const dialogueId of ended) store.timers.deleteForDialogue(dialogueId);
+          for (const dialogueId of ended) sync.timers.deleteForDialogue(dialogueId);
         });
       return due;
     },
 
     async retryDeadline(conversation, deadlineId, dueAt) {
       cache.delete(key(conversation.channel, conversation.chatId));
-      await group.commit(() => store.timers.reschedule(deadlineId, dueAt));
+      await group.commit(() => sync.timers.reschedule(deadlineId, dueAt));
     },
   };
 }

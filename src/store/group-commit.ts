@@ -18,15 +18,19 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-export function createGroupCommit(transaction: (fn: () => void) => void): GroupCommit {
+/**
+ * `transaction` runs its synchronous callback in one transaction and resolves once committed; it
+ * may wait for the connection first (the SQLite store's lock), so it answers a promise.
+ */
+export function createGroupCommit(transaction: (fn: () => void) => Promise<void>): GroupCommit {
   let batch: Pending[] = [];
 
-  function flush(): void {
+  async function flush(): Promise<void> {
     const items = batch;
     batch = [];
     const results: unknown[] = [];
     try {
-      transaction(() => {
+      await transaction(() => {
         for (const item of items) results.push(item.write());
       });
       for (const [index, item] of items.entries()) item.resolve(results[index]);
@@ -35,7 +39,7 @@ export function createGroupCommit(transaction: (fn: () => void) => void): GroupC
       for (const item of items) {
         try {
           let result: unknown;
-          transaction(() => {
+          await transaction(() => {
             result = item.write();
           });
           item.resolve(result);
@@ -50,7 +54,8 @@ export function createGroupCommit(transaction: (fn: () => void) => void): GroupC
     commit<T>(write: () => T) {
       return new Promise<T>((resolve, reject) => {
         batch.push({ write, resolve: resolve as (value: unknown) => void, reject });
-        if (batch.length === 1) setImmediate(flush);
+        // flush settles every item itself and never rejects.
+        if (batch.length === 1) setImmediate(() => void flush());
       });
     },
   };

@@ -14,7 +14,7 @@ import { defaultSettings } from '../../src/domain/settings.js';
 import { createHttpServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
-import { createStore, type Store } from '../../src/store/index.js';
+import { createStore, type SqliteStore as Store } from '../../src/store/index.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const TOKEN = 'console-secret-token';
@@ -151,8 +151,8 @@ describe('web console over HTTP', () => {
     const { app, holder, store } = await harness(TOKEN);
     const { cookie } = await signIn(app);
     const syncedAt = Date.UTC(2026, 2, 14, 21, 30);
-    store.syncs.succeeded(101, syncedAt, 3, true);
-    store.syncs.failed(102, 'Altegio answered 503 for +79161234567');
+    store.sync.syncs.succeeded(101, syncedAt, 3, true);
+    store.sync.syncs.failed(102, 'Altegio answered 503 for +79161234567');
     const page = await app.inject({ method: 'GET', url: '/console/settings?lang=en', headers: { cookie } });
     const cards = page.body.split('<article class="card"').slice(1);
     const centre = cards.find((card) => card.includes('branch-id-101')) ?? '';

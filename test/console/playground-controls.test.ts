@@ -16,7 +16,8 @@ import { createPlaygroundControls } from '../../src/console/playground/controls.
 import { defaultSettings } from '../../src/domain/settings.js';
 import { createLogger } from '../../src/log.js';
 import { JOB_KIND } from '../../src/notify/jobs.js';
-import { createStore, type Store } from '../../src/store/index.js';
+import { createStore, type SqliteStore as Store } from '../../src/store/index.js';
+import { eventually } from '../helpers/eventually.js';
 
 /** 08:00 in Moscow, before the default 10:00 sending time of birthday greetings. */
 const NOW = Date.parse('2030-03-14T05:00:00Z');
@@ -99,16 +100,22 @@ describe('playground controls', () => {
     expect(record?.attendance).toBe(1);
     // What the planner does with the "came" webhook: a feedback request hours later.
     const key = `feedback:${record?.companyId}:${record?.id}`;
-    store.jobs.enqueue({ kind: JOB_KIND.feedback, dueAt: NOW + 26 * 3_600_000, dedupeKey: key, payload: {} });
+    store.sync.jobs.enqueue({
+      kind: JOB_KIND.feedback,
+      dueAt: NOW + 26 * 3_600_000,
+      dedupeKey: key,
+      payload: {},
+    });
     const before = woken();
     controls.onPlanned();
-    expect(store.jobs.byDedupeKey(key)?.dueAt).toBe(NOW + 2_000);
+    // The planner's hook does not wait: the job moves as soon as the store has written it.
+    await eventually(() => expect(store.sync.jobs.byDedupeKey(key)?.dueAt).toBe(NOW + 2_000));
     expect(woken()).toBe(before + 1);
   });
 
   it('set the birthday to today: before the sending time the greeting waits for it unless asked for now', async () => {
     const { controls, store, sandbox } = await setup();
-    store.jobs.enqueue({
+    store.sync.jobs.enqueue({
       kind: JOB_KIND.birthdayScan,
       dueAt: Date.parse('2030-03-14T07:00:00Z'),
       dedupeKey: 'birthday-scan:2030-03-14',
@@ -130,7 +137,9 @@ describe('playground controls', () => {
       ok: true,
       key: 'playground.result.birthdayNow',
     });
-    const scans = store.jobs.list().filter((job) => job.kind === JOB_KIND.birthdayScan && job.dueAt <= NOW);
+    const scans = store.sync.jobs
+      .list()
+      .filter((job) => job.kind === JOB_KIND.birthdayScan && job.dueAt <= NOW);
     expect(scans).toHaveLength(1);
   });
 });

@@ -184,7 +184,7 @@ describe('dialogue runtime', () => {
     const seen: Array<{ intents: unknown; dialogueId: number; chatId: string }> = [];
     let refuse = true;
     const { runtime, store } = setupRuntime(undefined, 1, undefined, {
-      onIntents(intents, { dialogueId, conversation }) {
+      async onIntents(intents, { dialogueId, conversation }) {
         if (refuse) throw new Error('no room for the task');
         seen.push({ intents, dialogueId, chatId: conversation.chatId });
       },

@@ -49,7 +49,9 @@ function setup() {
   const feedback = createWaitFeedback({
     timers: clock.timers,
     typing: () => typing.push(clock.timers.now()),
-    tellBusy: () => told.push(clock.timers.now()),
+    tellBusy: () => {
+      told.push(clock.timers.now());
+    },
   });
   return { clock, typing, told, feedback };
 }

@@ -11,7 +11,7 @@ import { createHttpServer } from '../../src/http/server.js';
 import { createEngine } from '../../src/index.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
-import { createStore, type Store } from '../../src/store/index.js';
+import { createStore, type SqliteStore as Store } from '../../src/store/index.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const TOKEN = 'admin-secret';
@@ -212,8 +212,8 @@ describe('admin API', () => {
     } as const;
 
     function seedTasks(store: Store) {
-      const poor = store.tasks.create({ ...POOR, at: NOW - 60_000 });
-      const status = store.tasks.create({
+      const poor = store.sync.tasks.create({ ...POOR, at: NOW - 60_000 });
+      const status = store.sync.tasks.create({
         kind: 'status-change',
         title: 'Client did not come',
         recordId: 9002,
@@ -258,7 +258,7 @@ describe('admin API', () => {
       const second = await app.inject({ method: 'POST', url, headers: AUTH });
       expect(second.statusCode).toBe(200);
       expect(second.json()).toEqual(first.json());
-      expect(store.tasks.get(poor.id)?.doneAt).toBe(NOW);
+      expect(store.sync.tasks.get(poor.id)?.doneAt).toBe(NOW);
 
       const open = await app.inject({ method: 'GET', url: '/api/tasks?done=false', headers: AUTH });
       expect(open.json<Array<{ id: number }>>().map((task) => task.id)).toEqual([status.id]);
@@ -281,7 +281,7 @@ describe('admin API', () => {
   describe('dialogues', () => {
     it('GET lists active dialogues with their state, next deadline and a masked phone', async () => {
       const { app, store } = await harness();
-      const telegram = store.conversations.upsert('telegram', '555', { phone: '79161234567' });
+      const telegram = store.sync.conversations.upsert('telegram', '555', { phone: '79161234567' });
       /** A dialogue of a conversation whose snapshot is `status` at `value`. */
       const dialogue = (
         conversationId: number,
@@ -290,29 +290,29 @@ describe('admin API', () => {
         status: string,
         value: unknown,
       ) => ({ conversationId, machineId, machineVersion, snapshot: { status, value, context: {} } });
-      const booking = store.dialogues.create(
+      const booking = store.sync.dialogues.create(
         dialogue(telegram.id, 'booking', 3, 'active', { service: 'choosing' }),
       );
-      store.timers.schedule(booking.id, {
+      store.sync.timers.schedule(booking.id, {
         sendId: 'late',
         event: { type: 'xstate.after.late' },
         dueAt: NOW + 3_600_000,
       });
-      store.timers.schedule(booking.id, {
+      store.sync.timers.schedule(booking.id, {
         sendId: 'soon',
         event: { type: 'xstate.after.soon' },
         dueAt: NOW + 600_000,
       });
 
-      const whatsapp = store.conversations.upsert('whatsapp', '79031112233@c.us');
-      const reminder = store.dialogues.create({
+      const whatsapp = store.sync.conversations.upsert('whatsapp', '79031112233@c.us');
+      const reminder = store.sync.dialogues.create({
         ...dialogue(whatsapp.id, 'reminder', 1, 'active', 'waiting'),
         recordId: 9001,
       });
 
-      const other = store.conversations.upsert('telegram', '777');
-      const finished = store.dialogues.create(dialogue(other.id, 'booking', 3, 'done', 'done'));
-      store.dialogues.setStatus(finished.id, 'done');
+      const other = store.sync.conversations.upsert('telegram', '777');
+      const finished = store.sync.dialogues.create(dialogue(other.id, 'booking', 3, 'done', 'done'));
+      store.sync.dialogues.setStatus(finished.id, 'done');
 
       const response = await app.inject({ method: 'GET', url: '/api/dialogues', headers: AUTH });
       expect(response.statusCode).toBe(200);
@@ -353,7 +353,7 @@ describe('admin API', () => {
   describe('deliveries', () => {
     it('GET filters by phone or record and refuses a bad phone', async () => {
       const { app, store } = await harness();
-      store.deliveries.add({
+      store.sync.deliveries.add({
         companyId: 101,
         recordId: 9001,
         clientPhone: '79161234567',

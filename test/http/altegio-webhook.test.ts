@@ -95,7 +95,7 @@ describe('POST /webhooks/altegio/:secret', () => {
     expect(await (await post(url, body)).json()).toEqual({ ok: true, duplicate: true });
     const store = createStore(dbPath);
     cleanups.push(() => store.close());
-    await eventually(() => expect(store.records.get(101, 9001)?.clientPhone).toBe('79161234567'));
+    await eventually(() => expect(store.sync.records.get(101, 9001)?.clientPhone).toBe('79161234567'));
   });
 
   it('acknowledges resources it does not act on', async () => {
@@ -122,7 +122,7 @@ describe('POST /webhooks/altegio/:secret', () => {
     );
     const store = createStore(dbPath);
     cleanups.push(() => store.close());
-    await eventually(() => store.inbound.unprocessed().length === 0);
-    expect(store.records.get(101, 9001)?.attendance).toBe(2);
+    await eventually(() => store.sync.inbound.unprocessed().length === 0);
+    expect(store.sync.records.get(101, 9001)?.attendance).toBe(2);
   });
 });

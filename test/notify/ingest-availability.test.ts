@@ -23,12 +23,12 @@ function setup() {
     logger: createLogger({ level: 'silent' }),
   });
   let n = 0;
-  const webhook = (spec: RecordSpec, status: 'create' | 'update' | 'delete' = 'update') => {
+  const webhook = async (spec: RecordSpec, status: 'create' | 'update' | 'delete' = 'update') => {
     const body = recordWebhook(spec, status, now);
     const parsed = parseWebhook(body);
     if (!parsed.ok) throw new Error(parsed.reason);
     n += 1;
-    ingest(parsed.event, `test:${n}`, body);
+    await ingest(parsed.event, `test:${n}`, body);
   };
   return { webhook, forgotten, close: () => store.close() };
 }
@@ -36,26 +36,26 @@ function setup() {
 const visit: RecordSpec = { id: 5001, phone: '+79160003001', startsAt: now + 30 * HOUR, changedAt: now };
 
 describe('record webhooks and cached free times', () => {
-  it('a new record takes a slot: that master’s day is forgotten', () => {
+  it('a new record takes a slot: that master’s day is forgotten', async () => {
     const { webhook, forgotten, close } = setup();
-    webhook(visit, 'create');
+    await webhook(visit, 'create');
     expect(forgotten).toEqual([{ staffId: 1001, date: '2030-01-08' }]);
-    close();
+    await close();
   });
 
-  it('a confirmation or a comment moves no slot: the cache stays', () => {
+  it('a confirmation or a comment moves no slot: the cache stays', async () => {
     const { webhook, forgotten, close } = setup();
-    webhook(visit, 'create');
+    await webhook(visit, 'create');
     forgotten.length = 0;
-    webhook({ ...visit, attendance: 2, changedAt: now + 1000 });
-    webhook({ ...visit, attendance: 2, comment: 'see you', changedAt: now + 2000 });
+    await webhook({ ...visit, attendance: 2, changedAt: now + 1000 });
+    await webhook({ ...visit, attendance: 2, comment: 'see you', changedAt: now + 2000 });
     expect(forgotten).toEqual([]);
-    close();
+    await close();
   });
 
-  it('a moved, re-assigned, deleted or no-show record may free a slot: the cache goes', () => {
+  it('a moved, re-assigned, deleted or no-show record may free a slot: the cache goes', async () => {
     const { webhook, forgotten, close } = setup();
-    webhook(visit, 'create');
+    await webhook(visit, 'create');
     const cases: RecordSpec[] = [
       { ...visit, startsAt: visit.startsAt + HOUR, changedAt: now + 1000 },
       { ...visit, startsAt: visit.startsAt + HOUR, staffId: 1002, changedAt: now + 2000 },
@@ -63,12 +63,12 @@ describe('record webhooks and cached free times', () => {
     ];
     for (const spec of cases) {
       forgotten.length = 0;
-      webhook(spec);
+      await webhook(spec);
       expect(forgotten.length).toBeGreaterThan(0);
     }
     forgotten.length = 0;
-    webhook({ ...cases[2], deleted: true, changedAt: now + 4000 } as RecordSpec, 'delete');
+    await webhook({ ...cases[2], deleted: true, changedAt: now + 4000 } as RecordSpec, 'delete');
     expect(forgotten.length).toBeGreaterThan(0);
-    close();
+    await close();
   });
 });

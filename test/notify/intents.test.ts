@@ -8,7 +8,7 @@ import { parseSettings, type Settings } from '../../src/domain/settings.js';
 import { createLogger } from '../../src/log.js';
 import { createAdminMessenger } from '../../src/notify/admin.js';
 import { createIntentHandler } from '../../src/notify/intents.js';
-import { createStore, type Store } from '../../src/store/index.js';
+import { createStore, type SqliteStore as Store } from '../../src/store/index.js';
 
 const ADMIN = '79160000001';
 const VISIT = '2026-05-01T15:00:00+03:00';
@@ -35,9 +35,9 @@ function handler() {
     logger: createLogger({ level: 'silent' }),
   });
   const handle = createIntentHandler({ store, tellAdmin, language: () => current.variables.language });
-  const conversation = store.conversations.upsert('whatsapp', '79161234567@c.us');
+  const conversation = store.sync.conversations.upsert('whatsapp', '79161234567@c.us');
   const adminTexts = () =>
-    (store?.outbox.list({ recipient: `${ADMIN}@c.us` }) ?? []).map((row) =>
+    (store?.sync.outbox.list({ recipient: `${ADMIN}@c.us` }) ?? []).map((row) =>
       String((row.payload as { text: string }).text),
     );
   return {
@@ -74,7 +74,7 @@ describe('intent handler', () => {
       expect.objectContaining({ reason: 'write-failed', action: 'confirm', detail: expect.any(String) }),
     ]);
     const { handle, adminTexts } = handler();
-    handle(intents);
+    await handle(intents);
     const [text] = adminTexts();
     expect(text).toContain('confirm the visit');
     expect(text).toContain('422: record is locked for editing');
@@ -82,14 +82,16 @@ describe('intent handler', () => {
     expect(text).not.toContain('{{');
   });
 
-  it('says so when a failed write came without a reason', () => {
+  it('says so when a failed write came without a reason', async () => {
     const { handle, adminTexts } = handler();
-    handle([{ type: 'admin.notify', reason: 'write-failed', companyId: 7, recordId: 502, action: 'cancel' }]);
+    await handle([
+      { type: 'admin.notify', reason: 'write-failed', companyId: 7, recordId: 502, action: 'cancel' },
+    ]);
     expect(adminTexts()).toEqual([expect.stringContaining('cancel the visit')]);
     expect(adminTexts()[0]).toContain('no reason given');
   });
 
-  it('a refused prepaid Cancel and a poor-rating task each reach the admin once', () => {
+  it('a refused prepaid Cancel and a poor-rating task each reach the admin once', async () => {
     const { handle, adminTexts } = handler();
     const intents: DialogueIntent[] = [
       {
@@ -101,8 +103,8 @@ describe('intent handler', () => {
       },
       { type: 'task.create', kind: 'poor-rating', companyId: 7, recordId: 504, rating: 2 },
     ];
-    handle(intents);
-    handle(intents); // the same step again (a retried commit): the outbox keys keep it to one each
+    await handle(intents);
+    await handle(intents); // the same step again (a retried commit): the outbox keys keep it to one each
     const texts = adminTexts();
     expect(texts).toHaveLength(2);
     expect(texts.some((text) => text.includes('prepaid') && text.includes('503'))).toBe(true);

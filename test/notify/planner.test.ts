@@ -20,7 +20,7 @@ describe('planner', () => {
     { kind: 'record-cancelled', text: 'Cancelled: {{services}}' },
   ];
   const pending = (s: Salon) =>
-    s.store.jobs
+    s.store.sync.jobs
       .list({ state: 'pending' })
       .filter((job) => job.kind !== 'birthday-scan')
       .map((job) => ({ kind: job.kind, dueAt: job.dueAt, type: (job.payload as { kind?: string }).kind }))
@@ -31,8 +31,8 @@ describe('planner', () => {
     const s = salon;
     const now = s.clock.now();
     const visit = now + 30 * HOUR;
-    s.webhook({ id: 1, phone: PHONE, startsAt: visit });
-    s.webhook({ id: 1, phone: PHONE, startsAt: visit });
+    await s.webhook({ id: 1, phone: PHONE, startsAt: visit });
+    await s.webhook({ id: 1, phone: PHONE, startsAt: visit });
     expect(pending(s)).toEqual([
       { kind: 'notice', dueAt: now, type: 'new-record' },
       { kind: 'reminder', dueAt: visit - 24 * HOUR, type: undefined },
@@ -44,7 +44,7 @@ describe('planner', () => {
     salon = await openSalon({ templates });
     const s = salon;
     const visit = s.clock.now() + 3 * HOUR;
-    s.webhook({ id: 2, phone: PHONE, startsAt: visit });
+    await s.webhook({ id: 2, phone: PHONE, startsAt: visit });
     expect(
       pending(s)
         .filter((job) => job.kind === 'reminder')
@@ -56,12 +56,12 @@ describe('planner', () => {
     salon = await openSalon({ records: { groupingWindow: '0s' }, templates });
     const s = salon;
     const now = s.clock.now();
-    s.webhook({ id: 3, phone: PHONE, startsAt: now + 30 * HOUR });
+    await s.webhook({ id: 3, phone: PHONE, startsAt: now + 30 * HOUR });
     await s.clock.advance(1_000);
     const moved = now + 50 * HOUR;
-    s.webhook({ id: 3, phone: PHONE, startsAt: moved, changedAt: now + 1_000 }, 'update');
+    await s.webhook({ id: 3, phone: PHONE, startsAt: moved, changedAt: now + 1_000 }, 'update');
     const reminders = () =>
-      s.store.jobs
+      s.store.sync.jobs
         .list({ state: 'pending' })
         .filter((job) => job.kind === 'reminder')
         .map((job) => job.dueAt)
@@ -69,7 +69,10 @@ describe('planner', () => {
     expect(reminders()).toEqual([moved - 24 * HOUR, moved - 2 * HOUR]);
     expect(pending(s).filter((job) => job.type === 'record-changed')).toHaveLength(1);
 
-    s.webhook({ id: 3, phone: PHONE, startsAt: moved, deleted: true, changedAt: now + 2_000 }, 'delete');
+    await s.webhook(
+      { id: 3, phone: PHONE, startsAt: moved, deleted: true, changedAt: now + 2_000 },
+      'delete',
+    );
     expect(reminders()).toEqual([]);
     expect(pending(s).filter((job) => job.type === 'record-cancelled')).toHaveLength(1);
   });
@@ -77,7 +80,7 @@ describe('planner', () => {
   it('sends no new-record notice for a visit booked in the chat, and says why in the delivery log', async () => {
     salon = await openSalon({ templates });
     const s = salon;
-    s.webhook({
+    await s.webhook({
       id: 4,
       phone: PHONE,
       startsAt: s.clock.now() + 30 * HOUR,
@@ -85,7 +88,7 @@ describe('planner', () => {
     });
     expect(pending(s).filter((job) => job.kind === 'notice')).toEqual([]);
     expect(pending(s).filter((job) => job.kind === 'reminder')).toHaveLength(2);
-    expect(s.store.deliveries.byRecord(4).map((row) => [row.kind, row.decision, row.reason])).toEqual([
+    expect(s.store.sync.deliveries.byRecord(4).map((row) => [row.kind, row.decision, row.reason])).toEqual([
       ['new-record', 'suppressed', 'booked in the chat: the client already has the confirmation'],
     ]);
   });

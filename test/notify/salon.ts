@@ -18,7 +18,7 @@ import { defaultSettings, parseSettings, type Settings } from '../../src/domain/
 import { createLogger } from '../../src/log.js';
 import { createIngest } from '../../src/notify/ingest.js';
 import { createPlanner } from '../../src/notify/planner.js';
-import { createStore, type Store } from '../../src/store/index.js';
+import { createStore, type SqliteStore as Store } from '../../src/store/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
 export const BRANCH = 101;
@@ -35,7 +35,7 @@ export interface Salon {
   /** Replaces the settings (parsed like a settings file, defaults filled). */
   configure(input: Record<string, unknown>): void;
   /** Feeds one record webhook through the real ingest and planner. */
-  webhook(record: RecordSpec, status?: 'create' | 'update' | 'delete'): void;
+  webhook(record: RecordSpec, status?: 'create' | 'update' | 'delete'): Promise<void>;
   /** A Telegram chat that shared this phone, so notifications can reach it. */
   telegramChat(chatId: string, phone: string): void;
   close(): Promise<void>;
@@ -154,19 +154,19 @@ export async function openSalon(settings: Record<string, unknown> = {}): Promise
     altegio,
     settings: () => current,
     configure,
-    webhook(spec, status = 'create') {
+    async webhook(spec, status = 'create') {
       const body = recordWebhook(spec, status, clock.now());
       const parsed = parseWebhook(body);
       if (!parsed.ok) throw new Error(parsed.reason);
       eventId += 1;
-      ingest(parsed.event, `test:${eventId}`, body);
+      await ingest(parsed.event, `test:${eventId}`, body);
     },
     telegramChat(chatId, phone) {
-      store.conversations.upsert('telegram', chatId, { phone: normalizePhone(phone) });
+      store.sync.conversations.upsert('telegram', chatId, { phone: normalizePhone(phone) });
     },
     async close() {
       await sandbox.stop();
-      store.close();
+      await store.close();
     },
   };
 }

@@ -13,7 +13,7 @@ import { parseSettings } from '../../src/domain/settings.js';
 import { createLogger } from '../../src/log.js';
 import type { VisitWriteJob } from '../../src/notify/jobs.js';
 import { createVisitWrites } from '../../src/notify/visit-writes.js';
-import { createStore, type Store } from '../../src/store/index.js';
+import { createStore, type SqliteStore as Store } from '../../src/store/index.js';
 
 const BRANCH = 101;
 const parsed = parseSettings({ general: { channelPriority: ['telegram'] }, branches: [{ id: BRANCH }] });
@@ -49,7 +49,7 @@ describe('visit writes cost Altegio one call on a first try with a fresh mirror'
       clock: { now: () => now },
       logger: createLogger({ level: 'silent' }),
       isRunning: () => true,
-      tellAdmin: () => {},
+      tellAdmin: async () => {},
       onQueued: () => {},
       onOutbox: () => {},
       ...(fresh ? {} : { mirrorIsFresh: () => false }),
@@ -66,7 +66,7 @@ describe('visit writes cost Altegio one call on a first try with a fresh mirror'
       save_if_busy: 1,
     });
     const recordId = Number(record.id);
-    store.records.upsert({
+    store.sync.records.upsert({
       companyId: BRANCH,
       recordId,
       clientPhone: phone,

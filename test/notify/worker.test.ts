@@ -85,7 +85,11 @@ describe('notification worker', () => {
     extra: {
       concurrency?: number;
       isRunning?: (channel: string) => boolean;
-      tellAdmin?: (key: string, params: Record<string, string | number>, idempotencyKey: string) => void;
+      tellAdmin?: (
+        key: string,
+        params: Record<string, string | number>,
+        idempotencyKey: string,
+      ) => Promise<void>;
     } = {},
   ) {
     const worker = createNotificationWorker({
@@ -135,7 +139,7 @@ describe('notification worker', () => {
   }
 
   const sentTexts = (s: Salon) =>
-    s.store.outbox
+    s.store.sync.outbox
       .list({ recipient: CHAT })
       .reverse()
       .map((row) => String((row.payload as { text: string }).text));
@@ -152,8 +156,8 @@ describe('notification worker', () => {
       }),
     );
     // A visit in 61 minutes: its reminder (60 m before) falls due in one minute.
-    s.webhook({ id: 5001, phone: PHONE, startsAt: s.clock.now() + HOUR + MINUTE });
-    const [job] = s.store.jobs.list({ state: 'pending' }).filter((row) => row.kind === 'reminder');
+    await s.webhook({ id: 5001, phone: PHONE, startsAt: s.clock.now() + HOUR + MINUTE });
+    const [job] = s.store.sync.jobs.list({ state: 'pending' }).filter((row) => row.kind === 'reminder');
     expect(job?.dueAt).toBe(s.clock.now() + MINUTE);
 
     // The client starts booking just before the reminder is due, and takes ten minutes over it.
@@ -164,10 +168,10 @@ describe('notification worker', () => {
     });
     for (let minute = 0; minute < 10; minute += 1) await s.clock.advance(MINUTE);
     expect(sentTexts(s).some((text) => text.startsWith('Reminder for'))).toBe(false);
-    const waiting = s.store.jobs.get(job?.id ?? 0);
+    const waiting = s.store.sync.jobs.get(job?.id ?? 0);
     // Dozens of looks while the client was busy, yet no attempt used up and nothing failed.
     expect(waiting).toMatchObject({ state: 'pending', attempts: 0 });
-    expect(s.store.deliveries.recent(1000).filter((row) => row.decision === 'failed')).toEqual([]);
+    expect(s.store.sync.deliveries.recent(1000).filter((row) => row.decision === 'failed')).toEqual([]);
 
     await runtime.handleInbound({
       channel: 'telegram',
@@ -178,7 +182,7 @@ describe('notification worker', () => {
     await runtime.drain();
     const reminders = sentTexts(s).filter((text) => text.startsWith('Reminder for'));
     expect(reminders).toEqual(["Reminder for Women's haircut"]);
-    expect(s.store.jobs.get(job?.id ?? 0)).toMatchObject({ state: 'done', attempts: 1 });
+    expect(s.store.sync.jobs.get(job?.id ?? 0)).toMatchObject({ state: 'done', attempts: 1 });
   });
 
   it('runs due jobs of different clients side by side, up to its bound, one at a time per client', async () => {
@@ -188,10 +192,10 @@ describe('notification worker', () => {
     for (let i = 0; i < 20; i += 1) {
       const phone = `+7916000${String(i).padStart(4, '0')}`;
       s.telegramChat(String(9000 + i), phone);
-      s.webhook({ id: 6000 + i, phone, startsAt: visit });
+      await s.webhook({ id: 6000 + i, phone, startsAt: visit });
     }
     // One client has two visits, hence two reminders due together.
-    s.webhook({ id: 6100, phone: '+79160000000', startsAt: visit, staffId: 1002 });
+    await s.webhook({ id: 6100, phone: '+79160000000', startsAt: visit, staffId: 1002 });
 
     let active = 0;
     let most = 0;
@@ -225,14 +229,16 @@ describe('notification worker', () => {
     expect(most).toBe(8);
     expect(overlapped).toBe(false);
     expect(started.filter((chat) => chat === '9000')).toHaveLength(2);
-    expect(s.store.jobs.list({ state: 'done' }).filter((row) => row.kind === 'reminder')).toHaveLength(21);
+    expect(s.store.sync.jobs.list({ state: 'done' }).filter((row) => row.kind === 'reminder')).toHaveLength(
+      21,
+    );
   });
 
   it('retries a failing job with backoff and gives up after five attempts, saying so in the delivery log', async () => {
     salon = await openSalon(reminderSettings);
     const s = salon;
     s.telegramChat(CHAT, PHONE);
-    s.webhook({ id: 7001, phone: PHONE, startsAt: s.clock.now() + HOUR + MINUTE });
+    await s.webhook({ id: 7001, phone: PHONE, startsAt: s.clock.now() + HOUR + MINUTE });
     let calls = 0;
     startWorker(s, async () => {
       calls += 1;
@@ -246,9 +252,9 @@ describe('notification worker', () => {
     await s.clock.advance(1_000);
     await eventually(() => calls === 2);
     for (let minute = 0; minute < 60 && calls < 5; minute += 1) await s.clock.advance(MINUTE);
-    await eventually(() => s.store.jobs.list({ state: 'failed' }).length === 1);
+    await eventually(() => s.store.sync.jobs.list({ state: 'failed' }).length === 1);
     expect(calls).toBe(5);
-    const failed = s.store.deliveries.recent(1000).filter((row) => row.decision === 'failed');
+    const failed = s.store.sync.deliveries.recent(1000).filter((row) => row.decision === 'failed');
     expect(failed.map((row) => row.reason)).toEqual(['gave up after 5 attempts: database is locked']);
   });
   it('a reminder refused as unreachable starts its dialogue on the next channel, once; with none left the log says so', async () => {
@@ -266,29 +272,35 @@ describe('notification worker', () => {
         }),
       {
         isRunning: () => true,
-        tellAdmin: (key, params, idempotencyKey) => admin.push({ key, params, idempotencyKey }),
+        tellAdmin: async (key, params, idempotencyKey) => {
+          admin.push({ key, params, idempotencyKey });
+        },
       },
     );
-    s.webhook({ id: 8001, phone: PHONE, startsAt: s.clock.now() + HOUR + MINUTE });
+    await s.webhook({ id: 8001, phone: PHONE, startsAt: s.clock.now() + HOUR + MINUTE });
     await s.clock.advance(MINUTE);
-    await eventually(() => s.store.outbox.list({ recipient: CHAT }).length === 1);
+    await eventually(() => s.store.sync.outbox.list({ recipient: CHAT }).length === 1);
     await runtime.drain();
-    const [menu] = s.store.outbox.list({ recipient: CHAT });
+    const [menu] = s.store.sync.outbox.list({ recipient: CHAT });
     // What the outbox worker does on a 403: mark the chat, then hand the row over.
     const refusal = (channel: 'telegram' | 'whatsapp', chatId: string, key: string) => {
-      s.store.conversations.markUnreachable(channel, chatId, `${channel} refused`, s.clock.now());
+      s.store.sync.conversations.markUnreachable(channel, chatId, `${channel} refused`, s.clock.now());
       return worker.refused({ idempotencyKey: key, channel, reason: `${channel} refused` });
     };
-    expect(refusal('telegram', CHAT, menu?.idempotencyKey ?? '')).toBe(true);
+    expect(await refusal('telegram', CHAT, menu?.idempotencyKey ?? '')).toBe(true);
     // A second report of the same refusal plans nothing more.
     expect(
-      worker.refused({ idempotencyKey: menu?.idempotencyKey ?? '', channel: 'telegram', reason: 'again' }),
+      await worker.refused({
+        idempotencyKey: menu?.idempotencyKey ?? '',
+        channel: 'telegram',
+        reason: 'again',
+      }),
     ).toBe(false);
     const waChat = `${PHONE.slice(1)}@c.us`;
     await s.clock.flush();
-    await eventually(() => s.store.outbox.list({ recipient: waChat }).length === 1);
+    await eventually(() => s.store.sync.outbox.list({ recipient: waChat }).length === 1);
     await runtime.drain();
-    const [onWhatsApp] = s.store.outbox.list({ recipient: waChat });
+    const [onWhatsApp] = s.store.sync.outbox.list({ recipient: waChat });
     // The reminder dialogue itself starts there: its first message is the menu with Confirm / Cancel.
     expect(onWhatsApp).toMatchObject({
       channel: 'whatsapp',
@@ -300,7 +312,7 @@ describe('notification worker', () => {
         ],
       },
     });
-    const log = () => s.store.deliveries.byRecord(8001).reverse();
+    const log = () => s.store.sync.deliveries.byRecord(8001).reverse();
     expect(log().map((row) => [row.decision, row.channel])).toEqual([
       ['sent', 'telegram'],
       ['failed', 'telegram'],
@@ -312,7 +324,7 @@ describe('notification worker', () => {
     expect(log()[2]?.reason).toMatch(new RegExp(`telegram chat ${CHAT} is unreachable since`));
 
     // WhatsApp refuses too: nothing is left; the log says so and the admin is told, once.
-    expect(refusal('whatsapp', waChat, onWhatsApp?.idempotencyKey ?? '')).toBe(false);
+    expect(await refusal('whatsapp', waChat, onWhatsApp?.idempotencyKey ?? '')).toBe(false);
     await s.clock.flush();
     expect(log()).toHaveLength(4);
     expect(log()[3]).toMatchObject({ decision: 'failed', channel: 'whatsapp' });
@@ -325,8 +337,8 @@ describe('notification worker', () => {
         params: expect.objectContaining({ phone: '+7***1212', kind: 'reminder', recordId: '8001' }),
       }),
     ]);
-    expect(s.store.jobs.list({}).filter((job) => job.kind === 'reminder')).toHaveLength(2);
+    expect(s.store.sync.jobs.list({}).filter((job) => job.kind === 'reminder')).toHaveLength(2);
     // A dialogue's later messages are not notifications: a refused one plans nothing.
-    expect(worker.refused({ idempotencyKey: `timer:1:0`, channel: 'telegram', reason: 'x' })).toBe(false);
+    expect(await worker.refused({ idempotencyKey: `timer:1:0`, channel: 'telegram', reason: 'x' })).toBe(false);
   });
 });

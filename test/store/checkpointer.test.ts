@@ -15,18 +15,18 @@ describe('WAL checkpointer', () => {
     try {
       // The main connection no longer checkpoints at 1,000 pages by itself.
       expect(store.sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
-      const conversation = store.conversations.upsert('telegram', '1');
+      const conversation = store.sync.conversations.upsert('telegram', '1');
       const snapshot = { context: { text: 'x'.repeat(3000) } };
       for (let i = 0; i < 200; i++) {
-        store.transaction(() => {
-          const dialogue = store.dialogues.create({
+        await store.transaction(async () => {
+          const dialogue = store.sync.dialogues.create({
             conversationId: conversation.id,
             machineId: 'booking',
             machineVersion: 1,
             snapshot,
             status: 'done',
           });
-          store.dialogues.save(dialogue.id, snapshot, 'done');
+          store.sync.dialogues.save(dialogue.id, snapshot, 'done');
         });
       }
       const result = await checkpointer.checkpoint();
@@ -34,9 +34,9 @@ describe('WAL checkpointer', () => {
       expect(result.checkpointed).toBe(result.log);
       // The WAL was fully copied, so the next commit starts it over instead of growing it.
       const before = walBytes(path);
-      store.conversations.upsert('telegram', '2');
+      store.sync.conversations.upsert('telegram', '2');
       expect(walBytes(path)).toBeLessThanOrEqual(before);
-      expect(store.dialogues.list({ limit: 500 })).toHaveLength(200);
+      expect(store.sync.dialogues.list({ limit: 500 })).toHaveLength(200);
     } finally {
       await checkpointer.stop();
     }

@@ -6,7 +6,7 @@ describe('conversations', () => {
 
   it('keeps one conversation per (channel, chat) and refreshes it on every message', () => {
     const clock = testClock();
-    const { conversations } = temp.open(undefined, clock);
+    const { conversations } = temp.open(undefined, clock).sync;
     const first = conversations.upsert('telegram', '100', { language: 'ru' });
     clock.advance(1000);
     const again = conversations.upsert('telegram', '100');
@@ -23,7 +23,7 @@ describe('conversations', () => {
 
   it('links a chat to a phone and finds every chat of that phone, latest first', () => {
     const clock = testClock();
-    const { conversations } = temp.open(undefined, clock);
+    const { conversations } = temp.open(undefined, clock).sync;
     const telegram = conversations.upsert('telegram', '100');
     clock.advance(10);
     const whatsapp = conversations.upsert('whatsapp', '79161234567@c.us', { phone: '79161234567' });
@@ -38,7 +38,7 @@ describe('conversations', () => {
   });
 
   it('records a handled message: highest update id, a revealed phone or language, nothing lost', () => {
-    const { conversations } = temp.open(undefined, testClock());
+    const { conversations } = temp.open(undefined, testClock()).sync;
     const chat = conversations.upsert('telegram', '100', { language: 'uk' });
     conversations.touch(chat.id, { lastUpdateId: 7 });
     conversations.touch(chat.id, { lastUpdateId: 5, phone: '79161234567' });
@@ -66,7 +66,7 @@ describe('conversations', () => {
 
   it('marks a chat unreachable with the reason, also one never seen, and clears it once', () => {
     const clock = testClock();
-    const { conversations } = temp.open(undefined, clock);
+    const { conversations } = temp.open(undefined, clock).sync;
     const chat = conversations.upsert('telegram', '100', { phone: '79161234567' });
     conversations.markUnreachable('telegram', '100', 'telegram 403: Forbidden: bot was blocked by the user');
     conversations.markUnreachable('whatsapp', '79160000000@c.us', 'not on WhatsApp', 5);

@@ -45,14 +45,20 @@ describe('openDatabase / migrateDatabase', () => {
     const path = temp.path();
     const first = createStore(path);
     expect(first.migrationsApplied).toBe(MIGRATION_COUNT);
-    first.tasks.create({ kind: 'poor-rating', title: 'Call back', recordId: 7, companyId: 1, rating: 2 });
+    first.sync.tasks.create({
+      kind: 'poor-rating',
+      title: 'Call back',
+      recordId: 7,
+      companyId: 1,
+      rating: 2,
+    });
     first.close();
 
     const second = createStore(path);
     try {
       expect(second.migrationsApplied).toBe(0);
       expect(migrateDatabase(second.db)).toBe(0);
-      expect(second.tasks.list().map((task) => task.title)).toEqual(['Call back']);
+      expect(second.sync.tasks.list().map((task) => task.title)).toEqual(['Call back']);
     } finally {
       second.close();
     }
@@ -77,7 +83,7 @@ describe('openDatabase / migrateDatabase', () => {
     const store = createStore(':memory:');
     try {
       expect(store.migrationsApplied).toBe(MIGRATION_COUNT);
-      expect(store.inbound.recordIfNew('altegio', '1')).toBe(true);
+      expect(store.sync.inbound.recordIfNew('altegio', '1')).toBe(true);
     } finally {
       store.close();
     }

@@ -6,7 +6,7 @@ describe('deliveries', () => {
 
   it('logs every decision and answers by phone or record, newest first', () => {
     const clock = testClock(1000);
-    const { deliveries } = temp.open(undefined, clock);
+    const { deliveries } = temp.open(undefined, clock).sync;
     deliveries.add({
       companyId: 1,
       recordId: 42,
@@ -54,7 +54,7 @@ describe('tasks', () => {
 
   it('creates, lists and marks tasks done once', () => {
     const clock = testClock(5000);
-    const { tasks } = temp.open(undefined, clock);
+    const { tasks } = temp.open(undefined, clock).sync;
     const poor = tasks.create({
       kind: 'poor-rating',
       title: 'Rating 2',

@@ -310,7 +310,7 @@ export function dialogueStoreContract(open: (clock: ContractClock) => Promise<Di
           dialogue: start({ schedule: [deadline('a', 10)] }),
           messages: [{ text: 'q1' }],
           messageKey: 'k0',
-          alongside: () => {
+          alongside: async () => {
             throw new Error('disk full');
           },
         }),
@@ -348,7 +348,9 @@ export function dialogueStoreContract(open: (clock: ContractClock) => Promise<Di
         dialogue: start(),
         messages: [],
         messageKey: 'k0',
-        alongside: (dialogueId) => seen.push(dialogueId),
+        alongside: async (dialogueId) => {
+          seen.push(dialogueId);
+        },
       });
       expect(seen).toEqual([id]);
     });

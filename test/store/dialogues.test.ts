@@ -8,7 +8,7 @@ describe('dialogues', () => {
   const temp = useTempDatabases();
 
   it('stores and loads the snapshot as JSON', () => {
-    const { conversations, dialogues } = temp.open();
+    const { conversations, dialogues } = temp.open().sync;
     const conversation = conversations.upsert('telegram', '1');
     const created = dialogues.create({
       conversationId: conversation.id,
@@ -27,7 +27,7 @@ describe('dialogues', () => {
   });
 
   it('allows at most one active dialogue per conversation', () => {
-    const { conversations, dialogues } = temp.open();
+    const { conversations, dialogues } = temp.open().sync;
     const conversation = conversations.upsert('telegram', '1');
     const input = { conversationId: conversation.id, machineId: 'booking', machineVersion: 1, snapshot };
     const first = dialogues.create(input);
@@ -56,7 +56,7 @@ describe('dialogues', () => {
 
   it('refuses to reactivate a dialogue while another is active', () => {
     const clock = testClock();
-    const { conversations, dialogues } = temp.open(undefined, clock);
+    const { conversations, dialogues } = temp.open(undefined, clock).sync;
     const conversation = conversations.upsert('telegram', '1');
     const input = { conversationId: conversation.id, machineId: 'booking', machineVersion: 1, snapshot };
     const old = dialogues.create(input);

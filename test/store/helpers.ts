@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { createStore, type Store } from '../../src/store/index.js';
+import { createStore, type SqliteStore as Store } from '../../src/store/index.js';
 
 /** A clock the test moves by hand; starts at a fixed instant so that rows are predictable. */
 export interface TestClock {

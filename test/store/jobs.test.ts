@@ -8,7 +8,7 @@ describe('jobs', () => {
   const temp = useTempDatabases();
 
   it('enqueues a dedupe key once: the second enqueue returns false and changes nothing', () => {
-    const { jobs } = temp.open();
+    const { jobs } = temp.open().sync;
     const job = { kind: 'reminder', dueAt: 1000, dedupeKey: 'reminder:1:42:24h', payload: { n: 1 }, record };
     expect(jobs.enqueue(job)).toBe(true);
     expect(jobs.enqueue({ ...job, dueAt: 5000, payload: { n: 2 } })).toBe(false);
@@ -22,7 +22,7 @@ describe('jobs', () => {
 
   it('claims a due job once only, soonest first, counting the attempt', () => {
     const clock = testClock(10_000);
-    const { jobs } = temp.open(undefined, clock);
+    const { jobs } = temp.open(undefined, clock).sync;
     jobs.enqueue({ kind: 'feedback', dueAt: 3000, dedupeKey: 'b', payload: null });
     jobs.enqueue({ kind: 'reminder', dueAt: 2000, dedupeKey: 'a', payload: null });
     jobs.enqueue({ kind: 'reminder', dueAt: 20_000, dedupeKey: 'later', payload: null });
@@ -39,10 +39,11 @@ describe('jobs', () => {
     const a = temp.open();
     const b = createStore(path);
     try {
-      for (let i = 0; i < 50; i += 1) a.jobs.enqueue({ kind: 'k', dueAt: i, dedupeKey: `k${i}`, payload: i });
+      for (let i = 0; i < 50; i += 1)
+        a.sync.jobs.enqueue({ kind: 'k', dueAt: i, dedupeKey: `k${i}`, payload: i });
       const seen = new Set<number>();
       for (let round = 0; round < 10; round += 1) {
-        for (const job of [...a.jobs.claimDue(100, 3), ...b.jobs.claimDue(100, 4)]) {
+        for (const job of [...a.sync.jobs.claimDue(100, 3), ...b.sync.jobs.claimDue(100, 4)]) {
           expect(seen.has(job.id)).toBe(false);
           seen.add(job.id);
         }
@@ -54,7 +55,7 @@ describe('jobs', () => {
   });
 
   it('postpones a running job without counting the attempt, so waiting never uses up retries', () => {
-    const { jobs } = temp.open();
+    const { jobs } = temp.open().sync;
     jobs.enqueue({ kind: 'reminder', dueAt: 0, dedupeKey: 'busy', payload: null });
     for (let round = 0; round < 10; round += 1) {
       const [job] = jobs.claimDue(round * 1000);
@@ -77,7 +78,7 @@ describe('jobs', () => {
   });
 
   it('completes, retries with a later due time, and fails after max attempts', () => {
-    const { jobs } = temp.open();
+    const { jobs } = temp.open().sync;
     jobs.enqueue({ kind: 'k', dueAt: 0, dedupeKey: 'x', payload: null });
     const [job] = jobs.claimDue(0);
     if (!job) throw new Error('not claimed');
@@ -106,7 +107,7 @@ describe('jobs', () => {
   });
 
   it("cancels a record's pending jobs, optionally by kind, and revives a cancelled key", () => {
-    const { jobs } = temp.open();
+    const { jobs } = temp.open().sync;
     jobs.enqueue({ kind: 'reminder', dueAt: 100, dedupeKey: 'r', payload: null, record });
     jobs.enqueue({ kind: 'feedback', dueAt: 100, dedupeKey: 'f', payload: null, record });
     jobs.enqueue({
@@ -139,15 +140,15 @@ describe('jobs', () => {
   it('returns jobs left running by a crash to pending on the next start', () => {
     const path = temp.path();
     const crashed = createStore(path);
-    crashed.jobs.enqueue({ kind: 'k', dueAt: 0, dedupeKey: 'a', payload: null });
-    crashed.jobs.enqueue({ kind: 'k', dueAt: 0, dedupeKey: 'b', payload: null });
-    expect(crashed.jobs.claimDue(0)).toHaveLength(2);
-    crashed.close(); // the process died before complete()
+    crashed.sync.jobs.enqueue({ kind: 'k', dueAt: 0, dedupeKey: 'a', payload: null });
+    crashed.sync.jobs.enqueue({ kind: 'k', dueAt: 0, dedupeKey: 'b', payload: null });
+    expect(crashed.sync.jobs.claimDue(0)).toHaveLength(2);
+    void crashed.close(); // the process died before complete()
 
     const restarted = temp.open();
-    expect(restarted.jobs.claimDue(0)).toEqual([]);
-    expect(restarted.jobs.recoverInterrupted()).toBe(2);
-    const again = restarted.jobs.claimDue(0);
+    expect(restarted.sync.jobs.claimDue(0)).toEqual([]);
+    expect(restarted.sync.jobs.recoverInterrupted()).toBe(2);
+    const again = restarted.sync.jobs.claimDue(0);
     expect(again.map((j) => [j.dedupeKey, j.attempts])).toEqual([
       ['a', 2],
       ['b', 2],

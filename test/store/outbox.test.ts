@@ -12,7 +12,7 @@ describe('outbox', () => {
   const temp = useTempDatabases();
 
   it('enqueues an idempotency key once', () => {
-    const { outbox } = temp.open();
+    const { outbox } = temp.open().sync;
     expect(outbox.enqueue(message('k1'))).toBe(true);
     expect(outbox.enqueue(message('k1', 'other text'))).toBe(false);
     expect(outbox.list().map((m) => m.payload)).toEqual([{ text: 'hi' }]);
@@ -20,7 +20,7 @@ describe('outbox', () => {
 
   it('claims due messages oldest first and hides them for the lease', () => {
     const clock = testClock(1000);
-    const { outbox } = temp.open(undefined, clock);
+    const { outbox } = temp.open(undefined, clock).sync;
     outbox.enqueue(message('a'));
     outbox.enqueue(message('b'));
     outbox.enqueue({ ...message('later'), notBefore: 5000 });
@@ -42,7 +42,7 @@ describe('outbox', () => {
 
   it('claims interactive replies before bulk notifications, whatever was queued first', () => {
     const clock = testClock(1000);
-    const { outbox } = temp.open(undefined, clock);
+    const { outbox } = temp.open(undefined, clock).sync;
     for (let i = 0; i < 5; i += 1) outbox.enqueue({ ...message(`reminder-${i}`), priority: 'bulk' });
     clock.advance(10);
     outbox.enqueue(message('reply'));
@@ -62,7 +62,7 @@ describe('outbox', () => {
 
   it('marks sent once, and retries or fails a failed send', () => {
     const clock = testClock(0);
-    const { outbox } = temp.open(undefined, clock);
+    const { outbox } = temp.open(undefined, clock).sync;
     outbox.enqueue(message('a'));
     outbox.enqueue(message('b'));
     const [a, b] = outbox.claimDue(0);
@@ -87,7 +87,7 @@ describe('outbox', () => {
   });
 
   it('fails after max attempts even when a retry is asked', () => {
-    const { outbox } = temp.open();
+    const { outbox } = temp.open().sync;
     outbox.enqueue(message('a'));
     const [a] = outbox.claimDue(Date.now());
     if (!a) throw new Error('not claimed');

@@ -25,7 +25,7 @@ describe('records mirror', () => {
   const temp = useTempDatabases();
 
   it('inserts a new record and applies a newer version, returning the previous one', () => {
-    const { records } = temp.open();
+    const { records } = temp.open().sync;
     const created = records.upsert(version('2026-03-14T10:00:00+0300', 0));
     expect(created.changed).toBe(true);
     expect(created.previous).toBeUndefined();
@@ -38,7 +38,7 @@ describe('records mirror', () => {
   });
 
   it('ignores an out-of-order (older) version and a replay of the same one', () => {
-    const { records } = temp.open();
+    const { records } = temp.open().sync;
     records.upsert(version('2026-03-14T10:05:00+0300', 2));
     const late = records.upsert(version('2026-03-14T10:00:00+0300', 0));
     expect(late.changed).toBe(false);
@@ -49,7 +49,7 @@ describe('records mirror', () => {
   });
 
   it('orders by the instant, not by the text of dates with different offsets', () => {
-    const { records } = temp.open();
+    const { records } = temp.open().sync;
     records.upsert(version('2026-03-14T10:00:00+0300', 2)); // 07:00Z
     // Sorts after as text, but is 06:00Z: older.
     expect(records.upsert(version('2026-03-14T09:00:00+0300', 0)).changed).toBe(false);
@@ -58,7 +58,7 @@ describe('records mirror', () => {
   });
 
   it('accepts a different change within the same second', () => {
-    const { records } = temp.open();
+    const { records } = temp.open().sync;
     records.upsert(version('2026-03-14T10:00:00+0300', 0));
     const deleted = records.upsert(
       version('2026-03-14T10:00:00+0300', 0, { deleted: true, data: { id: 42, deleted: true } }),
@@ -68,12 +68,12 @@ describe('records mirror', () => {
   });
 
   it('refuses a version whose last_change_date is not a date', () => {
-    const { records } = temp.open();
+    const { records } = temp.open().sync;
     expect(() => records.upsert(version('yesterday', 0))).toThrow(RangeError);
   });
 
   it("finds a client's records by phone", () => {
-    const { records } = temp.open();
+    const { records } = temp.open().sync;
     records.upsert(version('2026-03-14T10:00:00+0300', 0));
     records.upsert(
       version('2026-03-14T10:00:00+0300', 0, { recordId: 41, datetime: '2026-03-18T12:00:00+03:00' }),

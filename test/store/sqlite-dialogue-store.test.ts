@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSqliteDialogueStore } from '../../src/store/dialogue-store.js';
-import type { Store } from '../../src/store/index.js';
+import type { SqliteStore as Store } from '../../src/store/index.js';
 import { dialogueStoreContract } from './dialogue-store.contract.js';
 import { testClock, useTempDatabases } from './helpers.js';
 
@@ -17,7 +17,7 @@ describe('SQLite dialogue store', () => {
       return {
         store: createSqliteDialogueStore(store, { clock }),
         messages: async (chatId) =>
-          store.outbox
+          store.sync.outbox
             .list({ recipient: chatId })
             .reverse()
             .map(({ payload, idempotencyKey }) => ({ payload, idempotencyKey })),
@@ -38,46 +38,46 @@ describe('SQLite dialogue store', () => {
   }
 
   const handled = async (store: Store, source: string, eventId: string, at: number) => {
-    store.inbound.recordIfNew(source, eventId, null, at);
-    store.inbound.markProcessed(source, eventId, at);
+    store.sync.inbound.recordIfNew(source, eventId, null, at);
+    store.sync.inbound.markProcessed(source, eventId, at);
   };
 
   it('prunes handled ledger entries older than the retention, at most hourly, on the periodic look at deadlines', async () => {
     const { clock, store, dialogues } = opened();
     await handled(store, 'altegio', 'old', clock.now());
-    store.inbound.recordIfNew('altegio', 'unhandled', null, clock.now());
+    store.sync.inbound.recordIfNew('altegio', 'unhandled', null, clock.now());
     clock.advance(86_400_000 + 1);
     await handled(store, 'altegio', 'recent', clock.now());
     await dialogues.dueDeadlines(clock.now());
-    await expect.poll(() => store.inbound.get('altegio', 'old')).toBeUndefined();
+    await expect.poll(() => store.sync.inbound.get('altegio', 'old')).toBeUndefined();
     // Not handled yet: replayed at start-up, so never pruned.
-    expect(store.inbound.get('altegio', 'unhandled')).toBeDefined();
-    expect(store.inbound.get('altegio', 'recent')).toBeDefined();
+    expect(store.sync.inbound.get('altegio', 'unhandled')).toBeDefined();
+    expect(store.sync.inbound.get('altegio', 'recent')).toBeDefined();
 
     // Within the hour nothing more is pruned; after it, what has aged out is.
     clock.advance(86_400_000);
     await dialogues.dueDeadlines(clock.now());
     await new Promise((resolve) => setImmediate(resolve));
-    expect(store.inbound.get('altegio', 'recent')).toBeDefined();
+    expect(store.sync.inbound.get('altegio', 'recent')).toBeDefined();
     clock.advance(3_600_000);
     await dialogues.dueDeadlines(clock.now());
-    await expect.poll(() => store.inbound.get('altegio', 'recent')).toBeUndefined();
+    await expect.poll(() => store.sync.inbound.get('altegio', 'recent')).toBeUndefined();
   });
 
   it('drops deadlines an ended dialogue left behind instead of finding them due forever', async () => {
     const { clock, store, dialogues } = opened();
-    const conversation = store.conversations.upsert('telegram', '42');
-    const dialogue = store.dialogues.create({
+    const conversation = store.sync.conversations.upsert('telegram', '42');
+    const dialogue = store.sync.dialogues.create({
       conversationId: conversation.id,
       machineId: 'quiz',
       machineVersion: 1,
       snapshot: {},
     });
-    store.timers.schedule(dialogue.id, { sendId: 'a', event: { type: 'a' }, dueAt: clock.now() });
+    store.sync.timers.schedule(dialogue.id, { sendId: 'a', event: { type: 'a' }, dueAt: clock.now() });
     // Ended the way older versions did, without dropping its deadlines.
-    store.dialogues.setStatus(dialogue.id, 'ended');
+    store.sync.dialogues.setStatus(dialogue.id, 'ended');
     expect(await dialogues.dueDeadlines(clock.now())).toEqual([]);
-    expect(store.timers.nextDueAt()).toBeUndefined();
+    expect(store.sync.timers.nextDueAt()).toBeUndefined();
   });
 
   it('reads a chat afresh once it left the cache, and never answers another chat from it', async () => {

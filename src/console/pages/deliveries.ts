@@ -30,11 +30,11 @@ export function registerDeliveryPages(app: FastifyInstance, deps: PageRoutes): v
     const q = ((request.query as { q?: string }).q ?? '').trim();
     let list: Delivery[];
     let problem = '';
-    if (q === '') list = deps.store.deliveries.recent();
-    else if (/^\d{1,9}$/.test(q)) list = deps.store.deliveries.byRecord(Number(q));
+    if (q === '') list = await deps.store.deliveries.recent();
+    else if (/^\d{1,9}$/.test(q)) list = await deps.store.deliveries.byRecord(Number(q));
     else {
       const phone = normalizePhone(q);
-      if (phone) list = deps.store.deliveries.byPhone(phone);
+      if (phone) list = await deps.store.deliveries.byPhone(phone);
       else {
         list = [];
         problem = t('deliveries.badQuery');

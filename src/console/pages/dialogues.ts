@@ -32,9 +32,8 @@ export function registerDialoguePages(app: FastifyInstance, deps: PageRoutes): v
   app.get('/console/dialogues', { preHandler: deps.guard }, async (request, reply) => {
     const ctx = context(request, reply);
     const { t } = ctx;
-    const dialogues = deps.store.dialogues
-      .list({ status: 'active' })
-      .map((d) => toDialogueView(deps.store, d));
+    const active = await deps.store.dialogues.list({ status: 'active' });
+    const dialogues = await Promise.all(active.map((d) => toDialogueView(deps.store, d)));
     const body = html`${
       deps.inspectorUrl
         ? html`<p><a href="${deps.inspectorUrl}" target="_blank" rel="noopener">${t('dialogues.inspector')}</a></p>`
@@ -60,7 +59,7 @@ export function registerDialoguePages(app: FastifyInstance, deps: PageRoutes): v
     const ctx = context(request, reply);
     const { t } = ctx;
     const id = Number((request.params as { id: string }).id);
-    const dialogue = Number.isSafeInteger(id) ? deps.store.dialogues.get(id) : undefined;
+    const dialogue = Number.isSafeInteger(id) ? await deps.store.dialogues.get(id) : undefined;
     if (!dialogue) {
       const body = html`<p>${t('dialogues.notFound', { id: String(id) })}</p>`;
       return deps.send(
@@ -69,7 +68,7 @@ export function registerDialoguePages(app: FastifyInstance, deps: PageRoutes): v
         404,
       );
     }
-    const view = toDialogueView(deps.store, dialogue);
+    const view = await toDialogueView(deps.store, dialogue);
     const machine = MACHINES[dialogue.machineId];
     const snapshot = dialogue.snapshot as { value?: unknown } | null;
     const state = flattenStateValue(snapshot?.value ?? null);

@@ -94,7 +94,7 @@ async function sectionData(deps: SettingsPageDeps): Promise<SectionData> {
       deps.altegio,
       settings.branches.map((b) => b.id),
     ),
-    syncs: deps.store.syncs.all(),
+    syncs: await deps.store.syncs.all(),
   };
 }
 

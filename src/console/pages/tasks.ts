@@ -35,7 +35,7 @@ export function registerTaskPages(app: FastifyInstance, deps: PageRoutes): void 
     const ctx = context(request, reply);
     const { t } = ctx;
     const done = (request.query as { done?: string }).done === 'true';
-    const tasks = deps.store.tasks.list({ done });
+    const tasks = await deps.store.tasks.list({ done });
     const body = html`<nav class="tabs" aria-label="${t('tasks.filter')}">
         <a href="/console/tasks"${done ? '' : html` aria-current="page"`}>${t('tasks.open')}</a>
         <a href="/console/tasks?done=true"${done ? html` aria-current="page"` : ''}>${t('tasks.doneTab')}</a>
@@ -52,7 +52,7 @@ export function registerTaskPages(app: FastifyInstance, deps: PageRoutes): void 
 
   app.post('/console/tasks/:id/done', { preHandler: deps.guard }, async (request, reply) => {
     const id = Number((request.params as { id: string }).id);
-    const task = Number.isSafeInteger(id) ? deps.store.tasks.markDone(id, deps.clock.now()) : undefined;
+    const task = Number.isSafeInteger(id) ? await deps.store.tasks.markDone(id, deps.clock.now()) : undefined;
     if (!task) return reply.code(404).type('text/plain').send(`no task ${id}`);
     request.log.info({ task: id }, 'task marked done in the console');
     if (request.headers['hx-request'] === 'true')

@@ -92,13 +92,13 @@ export function createPlaygroundControls(options: PlaygroundControlsOptions): Pl
     return found.sort((a, b) => (b.createDate ?? 0) - (a.createDate ?? 0) || b.id - a.id);
   }
 
-  function bringForward(): void {
+  async function bringForward(): Promise<void> {
     const now = clock.now();
     let moved = false;
     for (const [key, since] of awaitedFeedback) {
-      const job = store.jobs.byDedupeKey(key);
+      const job = await store.jobs.byDedupeKey(key);
       if (job?.state === 'pending') {
-        moved = store.jobs.bringForward(job.id, now + options.feedbackLeadMs) || moved;
+        moved = (await store.jobs.bringForward(job.id, now + options.feedbackLeadMs)) || moved;
         awaitedFeedback.delete(key);
       } else if (job || now - since > FEEDBACK_WAIT_MS) {
         awaitedFeedback.delete(key);
@@ -156,7 +156,7 @@ export function createPlaygroundControls(options: PlaygroundControlsOptions): Pl
       awaitedFeedback.set(`feedback:${record.companyId}:${record.id}`, clock.now());
       control.setAttendance(record.companyId, record.id, 1);
       // The webhook may already have been ingested (it is sent at once, on loopback).
-      bringForward();
+      await bringForward();
       return {
         ok: true,
         key: 'playground.result.cameMarked',
@@ -172,7 +172,7 @@ export function createPlaygroundControls(options: PlaygroundControlsOptions): Pl
       const zone = settings.general.timezone;
       const at = clock.now();
       const today = formatInTimeZone(at, zone, 'yyyy-MM-dd');
-      if (store.jobs.byDedupeKey(`birthday:${today.slice(0, 4)}:${client.phone}`)) {
+      if (await store.jobs.byDedupeKey(`birthday:${today.slice(0, 4)}:${client.phone}`)) {
         return { ok: true, key: 'playground.result.alreadyGreeted' };
       }
       const records = await recordsOf(client);
@@ -181,7 +181,7 @@ export function createPlaygroundControls(options: PlaygroundControlsOptions): Pl
       if (companyId === undefined) return { ok: false, key: 'playground.result.noBranch' };
       // 1992 is a leap year, so a 29 February birthday can be written too.
       control.setClientBirthDate(companyId, client.phone, client.name, `1992-${today.slice(5)}`);
-      const scheduled = store.jobs.byDedupeKey(`birthday-scan:${today}`);
+      const scheduled = await store.jobs.byDedupeKey(`birthday-scan:${today}`);
       if (!sendNow && scheduled?.state === 'pending' && scheduled.dueAt > at) {
         return {
           ok: true,
@@ -192,7 +192,7 @@ export function createPlaygroundControls(options: PlaygroundControlsOptions): Pl
       }
       // Today's scan has run (or is asked for now): one more scan of today finds the client.
       const payload: BirthdayScanJob = { type: 'birthday-scan', day: today };
-      store.jobs.enqueue({
+      await store.jobs.enqueue({
         kind: JOB_KIND.birthdayScan,
         dueAt: at,
         dedupeKey: `birthday-scan:${today}:playground:${randomUUID()}`,
@@ -203,7 +203,10 @@ export function createPlaygroundControls(options: PlaygroundControlsOptions): Pl
     },
 
     onPlanned() {
-      if (awaitedFeedback.size > 0) bringForward();
+      if (awaitedFeedback.size > 0)
+        bringForward().catch((error: unknown) =>
+          logger.warn({ err: error }, 'playground: bringing the feedback forward failed'),
+        );
     },
   };
 }

@@ -191,7 +191,10 @@ export function registerPlaygroundRoutes(app: FastifyInstance, options: Playgrou
     // engine's notifications for the phone find them, and the booking offers it in one tap.
     for (const { style } of PANES) {
       const chatId = webChatId(style, session.chatKey);
-      options.store.conversations.upsert('web', chatId, { phone: session.phone, language: context.language });
+      await options.store.conversations.upsert('web', chatId, {
+        phone: session.phone,
+        language: context.language,
+      });
       web.open(chatId, { languageCode: context.language });
     }
     if (fresh) void reply.header('set-cookie', sessions.cookie(session));
