@@ -339,6 +339,8 @@ describe('notification worker', () => {
     ]);
     expect(s.store.sync.jobs.list({}).filter((job) => job.kind === 'reminder')).toHaveLength(2);
     // A dialogue's later messages are not notifications: a refused one plans nothing.
-    expect(await worker.refused({ idempotencyKey: `timer:1:0`, channel: 'telegram', reason: 'x' })).toBe(false);
+    expect(await worker.refused({ idempotencyKey: `timer:1:0`, channel: 'telegram', reason: 'x' })).toBe(
+      false,
+    );
   });
 });
