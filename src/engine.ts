@@ -1,3 +1,4 @@
+import { createPgRateLimiter } from './altegio/pg-budget.js';
 import type { RateLimiter } from './altegio/rate-limiter.js';
 import type { ConsoleChatOptions } from './channels/console.js';
 import type { DispatcherOptions } from './channels/dispatcher.js';
@@ -28,6 +29,9 @@ import { createMetrics } from './metrics.js';
 import { replayUnprocessedWebhooks } from './notify/ingest.js';
 import { reportUnconfigured } from './startup-report.js';
 import { migrateDatabase, openDatabase } from './store/index.js';
+import { isPostgresStore, openPostgresStore } from './store/pg/index.js';
+import { redactDatabaseUrl } from './store/pg/url.js';
+import type { Store } from './store/ports.js';
 import { botT } from './templates/i18n.js';
 
 export type { EngineErrorContext, EngineErrorHandler } from './engine/errors.js';
@@ -152,12 +156,21 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
   };
 
+  /** On Postgres, every process behind one egress IP shares one Altegio budget (`pg-budget.ts`). */
+  function sharedBudget(store: Store): RateLimiter | undefined {
+    if (!isPostgresStore(store)) return undefined;
+    return createPgRateLimiter(store.pool, {
+      onError: (error) =>
+        logger.warn({ err: error }, 'the shared Altegio budget could not be read; retrying'),
+    });
+  }
+
   async function startParts(lifecycle: Lifecycle): Promise<EngineInfo> {
     const metrics = createMetrics();
     const { store, dialogueStore, settings } = await lifecycle.start(createStorePart(env, clock, logger));
     const currentSettings = settings.get;
     const altegio = await lifecycle.start(
-      createAltegioPart(env, { logger, metrics, limiter: options.altegioLimiter }),
+      createAltegioPart(env, { logger, metrics, limiter: options.altegioLimiter ?? sharedBudget(store) }),
     );
     const languageFor = (code: string | undefined): Language =>
       asLanguage(code) ?? currentSettings().variables.language;
@@ -294,6 +307,17 @@ export function createEngine(options: EngineOptions = {}): Engine {
 export async function runMigrations(rawEnv: NodeJS.ProcessEnv): Promise<void> {
   const env = parseEnv(rawEnv);
   const logger = createLogger({ level: env.logLevel });
+  if (env.databaseUrl !== undefined) {
+    // Opening the Postgres store applies its migrations (under an advisory lock, so a second process waits).
+    const store = await openPostgresStore(env.databaseUrl);
+    const applied = store.migrationsApplied;
+    await store.close();
+    logger.info(
+      { database: redactDatabaseUrl(env.databaseUrl), applied },
+      applied > 0 ? `applied ${applied} migration(s)` : 'database schema up to date',
+    );
+    return;
+  }
   const opened = openDatabase(env.databasePath);
   try {
     const applied = migrateDatabase(opened.db);

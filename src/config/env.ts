@@ -19,6 +19,8 @@ export interface Env {
   whatsappEnabled: boolean;
   chromiumPath: string | undefined;
   databasePath: string;
+  /** Set: the store is Postgres at this URL (several processes may share it); unset: SQLite at `databasePath`. */
+  databaseUrl: string | undefined;
   settingsFile: string;
   /** `SETTINGS_FILE` was set: a missing file is then an error instead of "use the defaults". */
   settingsFileExplicit: boolean;
@@ -101,6 +103,10 @@ const schema = z.object({
   WHATSAPP_ENABLED: flag.default(false),
   CHROMIUM_PATH: z.string().optional(),
   DATABASE_PATH: z.string().default('./data/altegio-bot.sqlite'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, { error: 'must be a postgres:// or postgresql:// URL' })
+    .optional(),
   SETTINGS_FILE: z.string().optional(),
   HOST: z.string().default('127.0.0.1'),
   PORT: z
@@ -128,6 +134,8 @@ const SECRETS: ReadonlySet<Name> = new Set([
   'TELEGRAM_BOT_TOKEN',
   'WEBHOOK_SECRET',
   'ADMIN_TOKEN',
+  // It may carry the database password.
+  'DATABASE_URL',
 ]);
 
 export const DEFAULT_SETTINGS_FILE = './settings.yaml';
@@ -163,6 +171,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): Env {
     whatsappEnabled: v.WHATSAPP_ENABLED,
     chromiumPath: v.CHROMIUM_PATH,
     databasePath: v.DATABASE_PATH,
+    databaseUrl: v.DATABASE_URL,
     settingsFile: v.SETTINGS_FILE ?? DEFAULT_SETTINGS_FILE,
     settingsFileExplicit: v.SETTINGS_FILE !== undefined,
     host: v.HOST,

@@ -1,6 +1,7 @@
 /**
- * The `store` part: the settings file and the SQLite database. Started first and stopped last,
- * so every other part can write until it has stopped.
+ * The `store` part: the settings file and the database — SQLite at `DATABASE_PATH`, or Postgres
+ * when `DATABASE_URL` is set. Started first and stopped last, so every other part can write until
+ * it has stopped.
  *
  * @module
  */
@@ -13,6 +14,9 @@ import type { Logger } from '../log.js';
 import { type Checkpointer, startCheckpointer } from '../store/checkpointer.js';
 import { createSqliteDialogueStore } from '../store/dialogue-store.js';
 import { createStore, type Store } from '../store/index.js';
+import { openPostgresStore, type PostgresStore } from '../store/pg/index.js';
+import { redactDatabaseUrl } from '../store/pg/url.js';
+import { createPortDialogueStore } from '../store/port-dialogue-store.js';
 import type { Part } from './lifecycle.js';
 
 export interface StorePart extends Part {
@@ -23,7 +27,25 @@ export interface StorePart extends Part {
   readonly settings: SettingsHolder;
 }
 
+/** First key of the per-chat advisory locks ("Chat"), apart from the budget's and pg-boss's. */
+const CHAT_LOCK_NAMESPACE = 0x4368_6174;
+
+/**
+ * One conversation's commits run one at a time across processes: a transaction-scoped advisory
+ * lock, released with the commit or with the connection, so a killed process never leaves one held.
+ */
+function chatLock(store: PostgresStore): (conversationId: number) => Promise<void> {
+  return async (conversationId) => {
+    await store.executeSql('SELECT pg_advisory_xact_lock($1, $2)', [CHAT_LOCK_NAMESPACE, conversationId]);
+  };
+}
+
 export function createStorePart(env: Env, clock: Clock, logger: Logger): StorePart {
+  const announce = (database: string, applied: number) =>
+    logger.info(
+      { database, applied },
+      applied > 0 ? `applied ${applied} database migration(s)` : 'database schema up to date',
+    );
   let store: Store | undefined;
   let dialogueStore: DialogueStore | undefined;
   let settings: SettingsHolder | undefined;
@@ -50,15 +72,17 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger): StorePa
         loaded.source === 'defaults' ? 'no settings file found, using defaults' : 'settings loaded',
       );
       settings = createSettingsHolder(loaded.settings, env.settingsFile);
+      if (env.databaseUrl !== undefined) {
+        const opened = await openPostgresStore(env.databaseUrl, { clock });
+        store = opened;
+        dialogueStore = createPortDialogueStore(opened, { clock, lockChat: chatLock(opened) });
+        announce(redactDatabaseUrl(env.databaseUrl), opened.migrationsApplied);
+        return;
+      }
       const opened = createStore(env.databasePath, { clock });
       store = opened;
       dialogueStore = createSqliteDialogueStore(opened, { clock });
-      logger.info(
-        { database: env.databasePath, applied: opened.migrationsApplied },
-        opened.migrationsApplied > 0
-          ? `applied ${opened.migrationsApplied} database migration(s)`
-          : 'database schema up to date',
-      );
+      announce(env.databasePath, opened.migrationsApplied);
       try {
         if (!opened.sqlite.memory) {
           checkpointer = startCheckpointer(opened.sqlite, { onProblem: (problem) => logger.warn(problem) });

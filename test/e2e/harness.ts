@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { stringify } from 'yaml';
 import {
   DEFAULT_PARTNER_TOKEN,
@@ -12,6 +13,7 @@ import { createLogger } from '../../src/log.js';
 import { FakeTelegramServer } from '../fakes/telegram-server.js';
 import { FakeWhatsAppClient } from '../fakes/whatsapp-client.js';
 import { eventually } from '../helpers/eventually.js';
+import { startTestPostgres, type TestDatabase, type TestPostgres } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
 
 export const BOT_TOKEN = '123456:test-token';
@@ -39,8 +41,28 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function createWorld(settings: Record<string, unknown>): Promise<World> {
+/** The stores an end-to-end suite can run on: SQLite at `DATABASE_PATH`, or Postgres at `DATABASE_URL`. */
+export const E2E_DIALECTS = ['sqlite', 'postgres'] as const;
+export type E2eDialect = (typeof E2E_DIALECTS)[number];
+
+/** One Postgres server per test file, started on first use and stopped after the file. */
+let postgres: Promise<TestPostgres> | undefined;
+afterAll(async () => {
+  const started = postgres;
+  postgres = undefined;
+  if (started) await (await started).stop();
+});
+
+export async function createWorld(
+  settings: Record<string, unknown>,
+  options: { dialect?: E2eDialect } = {},
+): Promise<World> {
   const dir = tempDir();
+  let database: TestDatabase | undefined;
+  if (options.dialect === 'postgres') {
+    postgres ??= startTestPostgres();
+    database = await (await postgres).createDatabase();
+  }
   const sandbox = await startSandbox({ logger: createLogger({ level: 'silent' }) });
   const telegram = new FakeTelegramServer({ token: BOT_TOKEN, maxPollMs: 200 });
   const { apiRoot } = await telegram.start();
@@ -56,6 +78,7 @@ export async function createWorld(settings: Record<string, unknown>): Promise<Wo
     WEBHOOK_SECRET,
     ADMIN_TOKEN: 'admin-token',
     DATABASE_PATH: join(dir.path, 'bot.sqlite'),
+    ...(database ? { DATABASE_URL: database.url } : {}),
     SETTINGS_FILE: settingsFile,
     PORT: '0',
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'silent',
@@ -95,6 +118,7 @@ export async function createWorld(settings: Record<string, unknown>): Promise<Wo
       await world.engine?.stop();
       await telegram.stop();
       await sandbox.stop();
+      await database?.drop();
       dir.cleanup();
     },
   };

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
-import { bookVisit, createWorld, type World } from './harness.js';
+import { bookVisit, createWorld, E2E_DIALECTS, type World } from './harness.js';
 
 const CLIENT = '+79160005566';
 const CHAT = '79160005566@c.us';
@@ -56,7 +56,7 @@ async function waitForText(
   }, timeoutMs);
 }
 
-describe('reminders and notifications over WhatsApp, end to end', () => {
+describe.each(E2E_DIALECTS)('reminders and notifications over WhatsApp, end to end, on %s', (dialect) => {
   let world: World | undefined;
   afterEach(async () => {
     await world?.close();
@@ -64,7 +64,7 @@ describe('reminders and notifications over WhatsApp, end to end', () => {
   });
 
   async function start(overrides: Record<string, unknown> = {}): Promise<World> {
-    world = await createWorld(settings(overrides));
+    world = await createWorld(settings(overrides), { dialect });
     await world.startEngine();
     return world;
   }
@@ -214,13 +214,16 @@ describe('reminders and notifications over WhatsApp, end to end', () => {
   });
 
   it("fills {{weekday}} in each template's own language, in the branch's time zone", async () => {
-    world = await createWorld({
-      ...settings(),
-      templates: [
-        { kind: 'new-record', text: 'RU {{weekday}} {{date}}', language: 'ru' },
-        { kind: 'new-record', text: 'UK {{weekday}} {{date}}', language: 'uk' },
-      ],
-    });
+    world = await createWorld(
+      {
+        ...settings(),
+        templates: [
+          { kind: 'new-record', text: 'RU {{weekday}} {{date}}', language: 'ru' },
+          { kind: 'new-record', text: 'UK {{weekday}} {{date}}', language: 'uk' },
+        ],
+      },
+      { dialect },
+    );
     await world.startEngine();
     const visit = createVisit(world, { leadSeconds: 3 * 86_400 });
     const weekday = (locale: string) =>

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TelegramUser } from '../helpers/telegram-user.js';
-import { createWorld, ONE_BRANCH, recordsOf, type World } from './harness.js';
+import { createWorld, E2E_DIALECTS, ONE_BRANCH, recordsOf, type World } from './harness.js';
 
 /** Altegio calls the engine made so far, from its Prometheus metrics. */
 async function altegioCalls(world: World): Promise<number> {
@@ -11,7 +11,7 @@ async function altegioCalls(world: World): Promise<number> {
     .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
 }
 
-describe('booking in Telegram, end to end', () => {
+describe.each(E2E_DIALECTS)('booking in Telegram, end to end, on %s', (dialect) => {
   let world: World | undefined;
   afterEach(async () => {
     await world?.close();
@@ -19,7 +19,7 @@ describe('booking in Telegram, end to end', () => {
   });
 
   it('books a chosen service with a chosen specialist, and the record lands in Altegio', async () => {
-    world = await createWorld(ONE_BRANCH);
+    world = await createWorld(ONE_BRANCH, { dialect });
     await world.startEngine();
     const client = new TelegramUser(world.telegram, 7001);
     const callsBefore = await altegioCalls(world);
@@ -56,7 +56,7 @@ describe('booking in Telegram, end to end', () => {
   });
 
   it('with the staff step off, books "any specialist" and Altegio assigns one', async () => {
-    world = await createWorld({ ...ONE_BRANCH, booking: { chooseStaff: false } });
+    world = await createWorld({ ...ONE_BRANCH, booking: { chooseStaff: false } }, { dialect });
     await world.startEngine();
     const client = new TelegramUser(world.telegram, 7002);
 
@@ -74,7 +74,7 @@ describe('booking in Telegram, end to end', () => {
   });
 
   it('tells the client the booking timed out without any message from them', async () => {
-    world = await createWorld({ ...ONE_BRANCH, booking: { replyTimeout: '2s' } });
+    world = await createWorld({ ...ONE_BRANCH, booking: { replyTimeout: '2s' } }, { dialect });
     await world.startEngine();
     const client = new TelegramUser(world.telegram, 7003);
     client.send('/start');
@@ -86,7 +86,7 @@ describe('booking in Telegram, end to end', () => {
   });
 
   it('answers a forged button politely and changes nothing', async () => {
-    world = await createWorld(ONE_BRANCH);
+    world = await createWorld(ONE_BRANCH, { dialect });
     await world.startEngine();
     const client = new TelegramUser(world.telegram, 7004);
     client.send('/start');

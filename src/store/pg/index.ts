@@ -111,3 +111,8 @@ export async function openPostgresStore(
     },
   };
 }
+
+/** Whether `store` is the Postgres store (and so has a pool other Postgres parts can share). */
+export function isPostgresStore(store: Store): store is PostgresStore {
+  return store.dialect === 'postgres' && 'pool' in store;
+}
