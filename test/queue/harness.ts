@@ -27,6 +27,9 @@ export async function openHost(
   options: Partial<Omit<PgBossQueuesOptions, 'pool'>> = {},
 ): Promise<Host> {
   const pool = new pg.Pool({ connectionString: url, max: 8 });
+  // Dropping the test database terminates the pool's idle connections; node-postgres reports that
+  // as an 'error' event, which without a listener would crash the test run.
+  pool.on('error', () => {});
   const queues = await startPgBossQueues({
     pool,
     logger: silent,
