@@ -1,18 +1,39 @@
 import { describe, expect, it } from 'vitest';
+import { storeDialects, useDialectStores } from './harness.js';
 import { testClock, useTempDatabases } from './helpers.js';
 
-describe('inbound ledger', () => {
-  const temp = useTempDatabases();
+describe.each(storeDialects)('inbound ledger on $name', (dialect) => {
+  const open = useDialectStores(dialect);
 
-  it('records an event once and returns false for a duplicate', () => {
-    const { inbound } = temp.open().sync;
-    expect(inbound.recordIfNew('altegio', 'abc', { resource: 'record' })).toBe(true);
-    expect(inbound.recordIfNew('altegio', 'abc', { resource: 'changed' })).toBe(false);
+  it('records an event once and returns false for a duplicate', async () => {
+    const { inbound } = await open();
+    expect(await inbound.recordIfNew('altegio', 'abc', { resource: 'record' })).toBe(true);
+    expect(await inbound.recordIfNew('altegio', 'abc', { resource: 'changed' })).toBe(false);
     // The same id from another source is another event.
-    expect(inbound.recordIfNew('telegram', 'abc')).toBe(true);
-    expect(inbound.get('altegio', 'abc')?.payload).toEqual({ resource: 'record' });
-    expect(inbound.get('telegram', 'abc')?.payload).toBeNull();
+    expect(await inbound.recordIfNew('telegram', 'abc')).toBe(true);
+    expect((await inbound.get('altegio', 'abc'))?.payload).toEqual({ resource: 'record' });
+    expect((await inbound.get('telegram', 'abc'))?.payload).toBeNull();
   });
+
+  it('prunes at most the given number of handled events at a time, oldest first', async () => {
+    const clock = testClock();
+    const store = await open(clock);
+    for (const id of ['a', 'b', 'c']) {
+      await store.inbound.recordIfNew('whatsapp', id);
+      await store.inbound.markProcessed('whatsapp', id);
+      clock.advance(1000);
+    }
+    expect(await store.inbound.pruneProcessed(clock.now(), 2)).toBe(2);
+    expect(await store.inbound.get('whatsapp', 'a')).toBeUndefined();
+    expect(await store.inbound.get('whatsapp', 'b')).toBeUndefined();
+    expect(await store.inbound.get('whatsapp', 'c')).toBeDefined();
+    expect(await store.inbound.pruneProcessed(clock.now(), 2)).toBe(1);
+  });
+});
+
+// Closing and reopening the same file is how a restart looks on SQLite.
+describe('inbound ledger on sqlite only (restart from file)', () => {
+  const temp = useTempDatabases();
 
   it('lists stored but unprocessed events for replay, and prunes processed ones', () => {
     const clock = testClock(1000);
@@ -31,20 +52,5 @@ describe('inbound ledger', () => {
     expect(restarted.sync.inbound.pruneProcessed(clock.now() + 1)).toBe(1);
     expect(restarted.sync.inbound.get('altegio', '1')).toBeUndefined();
     expect(restarted.sync.inbound.get('altegio', '2')).toBeDefined();
-  });
-
-  it('prunes at most the given number of handled events at a time, oldest first', () => {
-    const clock = testClock();
-    const store = temp.open(undefined, clock);
-    for (const id of ['a', 'b', 'c']) {
-      store.sync.inbound.recordIfNew('whatsapp', id);
-      store.sync.inbound.markProcessed('whatsapp', id);
-      clock.advance(1000);
-    }
-    expect(store.sync.inbound.pruneProcessed(clock.now(), 2)).toBe(2);
-    expect(store.sync.inbound.get('whatsapp', 'a')).toBeUndefined();
-    expect(store.sync.inbound.get('whatsapp', 'b')).toBeUndefined();
-    expect(store.sync.inbound.get('whatsapp', 'c')).toBeDefined();
-    expect(store.sync.inbound.pruneProcessed(clock.now(), 2)).toBe(1);
   });
 });
