@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordInput } from '../../src/store/index.js';
-import { useTempDatabases } from './helpers.js';
+import { storeDialects, useDialectStores } from './harness.js';
 
 const version = (
   lastChangeDate: string,
@@ -21,64 +21,66 @@ const version = (
   ...extra,
 });
 
-describe('records mirror', () => {
-  const temp = useTempDatabases();
+describe.each(storeDialects)('records mirror on $name', (dialect) => {
+  const open = useDialectStores(dialect);
 
-  it('inserts a new record and applies a newer version, returning the previous one', () => {
-    const { records } = temp.open().sync;
-    const created = records.upsert(version('2026-03-14T10:00:00+0300', 0));
+  it('inserts a new record and applies a newer version, returning the previous one', async () => {
+    const { records } = await open();
+    const created = await records.upsert(version('2026-03-14T10:00:00+0300', 0));
     expect(created.changed).toBe(true);
     expect(created.previous).toBeUndefined();
     expect(created.current).toMatchObject({ attendance: 0, staffIds: [3], deleted: false });
 
-    const confirmed = records.upsert(version('2026-03-14T10:05:00+0300', 2));
+    const confirmed = await records.upsert(version('2026-03-14T10:05:00+0300', 2));
     expect(confirmed.changed).toBe(true);
     expect(confirmed.previous?.attendance).toBe(0);
-    expect(records.get(1, 42)?.attendance).toBe(2);
+    expect((await records.get(1, 42))?.attendance).toBe(2);
   });
 
-  it('ignores an out-of-order (older) version and a replay of the same one', () => {
-    const { records } = temp.open().sync;
-    records.upsert(version('2026-03-14T10:05:00+0300', 2));
-    const late = records.upsert(version('2026-03-14T10:00:00+0300', 0));
+  it('ignores an out-of-order (older) version and a replay of the same one', async () => {
+    const { records } = await open();
+    await records.upsert(version('2026-03-14T10:05:00+0300', 2));
+    const late = await records.upsert(version('2026-03-14T10:00:00+0300', 0));
     expect(late.changed).toBe(false);
     expect(late.current.attendance).toBe(2);
-    expect(records.get(1, 42)?.attendance).toBe(2);
+    expect((await records.get(1, 42))?.attendance).toBe(2);
 
-    expect(records.upsert(version('2026-03-14T10:05:00+0300', 2)).changed).toBe(false);
+    expect((await records.upsert(version('2026-03-14T10:05:00+0300', 2))).changed).toBe(false);
   });
 
-  it('orders by the instant, not by the text of dates with different offsets', () => {
-    const { records } = temp.open().sync;
-    records.upsert(version('2026-03-14T10:00:00+0300', 2)); // 07:00Z
+  it('orders by the instant, not by the text of dates with different offsets', async () => {
+    const { records } = await open();
+    await records.upsert(version('2026-03-14T10:00:00+0300', 2)); // 07:00Z
     // Sorts after as text, but is 06:00Z: older.
-    expect(records.upsert(version('2026-03-14T09:00:00+0300', 0)).changed).toBe(false);
-    expect(records.upsert(version('2026-03-14T08:00:00+0000', 1)).changed).toBe(true); // 08:00Z
-    expect(records.get(1, 42)?.attendance).toBe(1);
+    expect((await records.upsert(version('2026-03-14T09:00:00+0300', 0))).changed).toBe(false);
+    expect((await records.upsert(version('2026-03-14T08:00:00+0000', 1))).changed).toBe(true); // 08:00Z
+    expect((await records.get(1, 42))?.attendance).toBe(1);
   });
 
-  it('accepts a different change within the same second', () => {
-    const { records } = temp.open().sync;
-    records.upsert(version('2026-03-14T10:00:00+0300', 0));
-    const deleted = records.upsert(
+  it('accepts a different change within the same second', async () => {
+    const { records } = await open();
+    await records.upsert(version('2026-03-14T10:00:00+0300', 0));
+    const deleted = await records.upsert(
       version('2026-03-14T10:00:00+0300', 0, { deleted: true, data: { id: 42, deleted: true } }),
     );
     expect(deleted.changed).toBe(true);
-    expect(records.get(1, 42)?.deleted).toBe(true);
+    expect((await records.get(1, 42))?.deleted).toBe(true);
   });
 
-  it('refuses a version whose last_change_date is not a date', () => {
-    const { records } = temp.open().sync;
-    expect(() => records.upsert(version('yesterday', 0))).toThrow(RangeError);
+  it('refuses a version whose last_change_date is not a date', async () => {
+    const { records } = await open();
+    await expect(records.upsert(version('yesterday', 0))).rejects.toThrow(RangeError);
   });
 
-  it("finds a client's records by phone", () => {
-    const { records } = temp.open().sync;
-    records.upsert(version('2026-03-14T10:00:00+0300', 0));
-    records.upsert(
+  it("finds a client's records by phone", async () => {
+    const { records } = await open();
+    await records.upsert(version('2026-03-14T10:00:00+0300', 0));
+    await records.upsert(
       version('2026-03-14T10:00:00+0300', 0, { recordId: 41, datetime: '2026-03-18T12:00:00+03:00' }),
     );
-    records.upsert(version('2026-03-14T10:00:00+0300', 0, { recordId: 50, clientPhone: '70000000000' }));
-    expect(records.byClientPhone('79161234567').map((r) => r.recordId)).toEqual([41, 42]);
+    await records.upsert(
+      version('2026-03-14T10:00:00+0300', 0, { recordId: 50, clientPhone: '70000000000' }),
+    );
+    expect((await records.byClientPhone('79161234567')).map((r) => r.recordId)).toEqual([41, 42]);
   });
 });
