@@ -134,19 +134,13 @@ export function createAltegioBookingPort(options: AltegioBookingPortOptions): Bo
         // A step repeated after a crash finds its own earlier booking holding the slot: that is success.
         if (error instanceof AltegioApiError && error.isSlotUnavailable) {
           // Otherwise the slot went to someone else: the times shown next must be Altegio's, fresh.
-          const day = /^\d+$/.test(request.datetime)
-            ? undefined
-            : (toCalendarDate(request.datetime) ?? undefined);
-          // A unix-time slot names no branch-local day: drop all of that master's days.
-          altegio.invalidateAvailability(request.companyId, { staffId: request.staffId, date: day });
-          // The times shown next are loaded now, alongside the check below rather than after it:
-          // the machine's next load joins this one through the availability cache, so a taken slot
-          // costs the client one wait for the budget less. Its failure is the next load's to report.
-          if (day !== undefined) {
-            void altegio
-              .bookTimes(request.companyId, request.staffId, day, { serviceIds: request.serviceIds })
-              .catch(() => {});
-          }
+          altegio.invalidateAvailability(request.companyId, {
+            staffId: request.staffId,
+            // A unix-time slot names no branch-local day: drop all of that master's days.
+            date: /^\d+$/.test(request.datetime)
+              ? undefined
+              : (toCalendarDate(request.datetime) ?? undefined),
+          });
           const existing = await altegio
             .findBooking(request.companyId, booking, { signal })
             .catch(() => null);
