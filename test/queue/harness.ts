@@ -4,9 +4,11 @@
  */
 import pg from 'pg';
 import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { z } from 'zod';
 import { type PgBossQueues, type PgBossQueuesOptions, startPgBossQueues } from '../../src/queue/pg-boss.js';
 import type { QueueDefinition } from '../../src/queue/port.js';
+import { startTestPostgres, type TestDatabase, type TestPostgres } from '../helpers/postgres.js';
 
 /** The data of every test job. */
 export const testData = z.object({ n: z.number() });
@@ -54,3 +56,32 @@ export function definition(name: string, overrides: Partial<QueueDefinition> = {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A fresh database per test and the hosts a test opened on it, closed afterwards: the setup every
+ * queue suite shares. `open()` starts one "process"; `url()` is the current test's database.
+ */
+export function useHosts(): { open(options?: Parameters<typeof openHost>[1]): Promise<Host>; url(): string } {
+  let server: TestPostgres;
+  let database: TestDatabase;
+  const hosts: Host[] = [];
+  beforeAll(async () => {
+    server = await startTestPostgres();
+  });
+  beforeEach(async () => {
+    database = await server.createDatabase();
+  });
+  afterEach(async () => {
+    for (const host of hosts.splice(0)) await host.close();
+    await database.drop();
+  });
+  afterAll(() => server.stop());
+  return {
+    async open(options = {}) {
+      const host = await openHost(database.url, options);
+      hosts.push(host);
+      return host;
+    },
+    url: () => database.url,
+  };
+}

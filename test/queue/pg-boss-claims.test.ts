@@ -1,29 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { QueueJob } from '../../src/queue/port.js';
 import { eventually } from '../helpers/eventually.js';
-import { startTestPostgres, type TestDatabase, type TestPostgres } from '../helpers/postgres.js';
-import { definition, type Host, openHost, parseTestData, sleep, type TestData } from './harness.js';
+import { definition, parseTestData, sleep, type TestData, useHosts } from './harness.js';
 
-let server: TestPostgres;
-let database: TestDatabase;
-const hosts: Host[] = [];
-const open = async () => {
-  const host = await openHost(database.url);
-  hosts.push(host);
-  return host;
-};
-
-beforeAll(async () => {
-  server = await startTestPostgres();
-});
-beforeEach(async () => {
-  database = await server.createDatabase();
-});
-afterEach(async () => {
-  for (const host of hosts.splice(0)) await host.close();
-  await database.drop();
-});
-afterAll(() => server.stop());
+const { open, url } = useHosts();
 
 describe('several workers', () => {
   it('three processes claim 300 jobs and each job runs exactly once', async () => {

@@ -1,31 +1,11 @@
 import pg from 'pg';
 import PgBoss from 'pg-boss';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JobQueue, QueueJob } from '../../src/queue/port.js';
 import { eventually } from '../helpers/eventually.js';
-import { startTestPostgres, type TestDatabase, type TestPostgres } from '../helpers/postgres.js';
-import { definition, type Host, openHost, parseTestData, type TestData } from './harness.js';
+import { definition, parseTestData, type TestData, useHosts } from './harness.js';
 
-let server: TestPostgres;
-let database: TestDatabase;
-const hosts: Host[] = [];
-const open = async () => {
-  const host = await openHost(database.url);
-  hosts.push(host);
-  return host;
-};
-
-beforeAll(async () => {
-  server = await startTestPostgres();
-});
-beforeEach(async () => {
-  database = await server.createDatabase();
-});
-afterEach(async () => {
-  for (const host of hosts.splice(0)) await host.close();
-  await database.drop();
-});
-afterAll(() => server.stop());
+const { open, url } = useHosts();
 
 /** pg-boss's job rows of a queue, whatever their state. */
 async function jobRows(url: string, queue: string): Promise<number> {
@@ -70,12 +50,12 @@ describe('one dedupe key runs once', () => {
     await eventually(async () => expect(await qb.state('after')).toBe('done'));
     expect([...runs.values()].every((count) => count === 1)).toBe(true);
     expect(runs.size).toBe(keys.length + 1);
-    expect(await jobRows(database.url, 'notify')).toBe(keys.length + 1);
+    expect(await jobRows(url(), 'notify')).toBe(keys.length + 1);
   });
 
   it('why a key ledger: pg-boss alone accepts a finished singleton key again (its indexes cover queued and active jobs)', async () => {
     const boss = new PgBoss({
-      connectionString: database.url,
+      connectionString: url(),
       schema: 'evidence',
       schedule: false,
       supervise: false,

@@ -1,31 +1,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { QueueJob } from '../../src/queue/port.js';
 import { eventually } from '../helpers/eventually.js';
-import { startTestPostgres, type TestDatabase, type TestPostgres } from '../helpers/postgres.js';
-import { definition, type Host, openHost, parseTestData, sleep, type TestData } from './harness.js';
+import { definition, parseTestData, sleep, type TestData, useHosts } from './harness.js';
 
-let server: TestPostgres;
-let database: TestDatabase;
-const hosts: Host[] = [];
-const open = async (options: Parameters<typeof openHost>[1] = {}) => {
-  const host = await openHost(database.url, options);
-  hosts.push(host);
-  return host;
-};
-
-beforeAll(async () => {
-  server = await startTestPostgres();
-});
-beforeEach(async () => {
-  database = await server.createDatabase();
-});
-afterEach(async () => {
-  for (const host of hosts.splice(0)) await host.close();
-  await database.drop();
-});
-afterAll(() => server.stop());
+const { open, url } = useHosts();
 
 describe('due times', () => {
   it('a job due at T does not run before T, and runs after the worker restarted', async () => {
@@ -133,7 +113,7 @@ describe('failures', () => {
     await queue.enqueue({ key: 'reminder:3:1', data: { n: 1 } });
 
     const script = fileURLToPath(new URL('./crash-worker.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', script, database.url, 'crashy'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, url(), 'crashy'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let output = '';
