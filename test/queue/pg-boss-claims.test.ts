@@ -3,7 +3,7 @@ import type { QueueJob } from '../../src/queue/port.js';
 import { eventually } from '../helpers/eventually.js';
 import { definition, parseTestData, sleep, type TestData, useHosts } from './harness.js';
 
-const { open, url } = useHosts();
+const { open } = useHosts();
 
 describe('several workers', () => {
   it('three processes claim 300 jobs and each job runs exactly once', async () => {
