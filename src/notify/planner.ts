@@ -116,6 +116,9 @@ export function createPlanner({ store, settings, clock, logger, tellAdmin }: Pla
     const windowMs = durationsOf(settings()).groupingWindow;
     for (const templateIndex of noticeTemplates('new-record')) {
       const prefix = `new-record:${record.companyId}:${phone}:${templateIndex}:`;
+      // Two webhooks of one client may be planned at once (on Postgres, or in two processes):
+      // without the lock both would find no open notice and each would open one.
+      await store.lock(prefix);
       const open = (await store.jobs.pendingWithKeyPrefix(JOB_KIND.notice, prefix))[0];
       const payload = open?.payload as NoticeJob | undefined;
       if (open && payload && windowMs > 0) {

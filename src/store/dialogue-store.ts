@@ -54,7 +54,7 @@ export function createSqliteDialogueStore(
   options: SqliteDialogueStoreOptions,
 ): DialogueStore {
   const { clock } = options;
-  const { sync, lock } = store;
+  const { sync, connection: lock } = store;
   // The batch commits on its own, after any async transaction open on the connection.
   const group = createGroupCommit((write) => lock.runAlone(() => transaction(store.db, write)));
   const cache = new LruMap<string, ChatState>(options.cachedChats ?? 10_000);

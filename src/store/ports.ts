@@ -73,6 +73,13 @@ export interface Store extends Repositories {
    * inside: on SQLite the connection is held for the whole callback.
    */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Inside {@link transaction}: waits until no other transaction holds `key`, then holds it until
+   * this transaction ends. For a read-then-write that two callers (or two processes) may run at
+   * once, such as joining a client's open notice. Throws outside a transaction, where it would
+   * protect nothing.
+   */
+  lock(key: string): Promise<void>;
   /** Closes the connection(s); safe to call twice. */
   close(): Promise<void>;
 }

@@ -54,12 +54,12 @@ export interface SqliteStore extends Store {
   /** Raw better-sqlite3 connection (pragmas, backups). */
   sqlite: Database.Database;
   /**
-   * The repositories themselves, synchronous. Use them only through {@link SqliteStore.lock}
-   * (`lock.run(() => sync.timers.due(now))`), so that nothing lands inside, or reads from, an async
+   * The repositories themselves, synchronous. Use them only through {@link SqliteStore.connection}
+   * (`connection.run(() => sync.timers.due(now))`), so that nothing lands inside, or reads from, an async
    * transaction another chain has open.
    */
   sync: SqliteRepositories;
-  lock: ConnectionLock;
+  connection: ConnectionLock;
 }
 
 /** `repo`'s methods as a port: each runs on the connection under `lock`. */
@@ -139,10 +139,14 @@ export function createStore(path: string, options: StoreOptions = {}): SqliteSto
     db,
     sqlite,
     sync,
-    lock,
+    connection: lock,
     migrationsApplied,
     ...ports,
     transaction: (fn) => lock.transaction(fn, statements),
+    // One transaction holds the connection at a time, so holding it is holding every key.
+    async lock() {
+      if (!lock.joined) throw new Error('store.lock called outside a transaction');
+    },
     // After an open transaction ends, so that it is not cut off midway.
     close: () => lock.run(() => opened.close()),
   };

@@ -46,7 +46,12 @@ export interface PgContext {
    * pg-boss's `db` option (`executeSql`), so a job it enqueues commits with our transaction.
    */
   executeSql(text: string, values?: unknown[]): Promise<SqlResult>;
+  /** Takes a transaction-scoped advisory lock on `key`; throws outside a transaction. */
+  lock(key: string): Promise<void>;
 }
+
+/** First key of the advisory locks {@link PgContext.lock} takes ("Keys"), apart from the chats' and the budget's. */
+const KEY_LOCK_NAMESPACE = 0x4b657973;
 
 interface Active {
   client: pg.PoolClient;
@@ -95,6 +100,14 @@ export function createPgContext(db: PgDb): PgContext {
     async executeSql(text, values) {
       const result = await (current.getStore()?.client ?? pool).query(text, values);
       return { rows: result.rows, rowCount: result.rowCount };
+    },
+
+    async lock(key) {
+      const active = current.getStore();
+      if (!active) throw new Error('store.lock called outside a transaction');
+      // Released by COMMIT or ROLLBACK, and by the server when the connection dies. Two keys with
+      // the same hash only wait for each other, which is safe.
+      await active.client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [KEY_LOCK_NAMESPACE, key]);
     },
   };
 }

@@ -104,6 +104,7 @@ export async function openPostgresStore(
     ratings: createPgRatings(ctx, now),
     syncs: createPgSyncs(ctx, now),
     transaction: (fn) => ctx.transaction(fn),
+    lock: (key) => ctx.lock(key),
     executeSql: (text, values) => ctx.executeSql(text, values),
     close() {
       closed ??= db.$client.end();
