@@ -16,10 +16,14 @@ export interface LiveActorsOptions {
  * so a step that fails (or whose commit fails) leaves nothing behind. Idle actors leave memory.
  */
 export interface LiveActors {
-  /** Takes the dialogue's actor out of the cache, if it is there; the step now owns it. */
-  take(dialogueId: number): AnyActorRef | undefined;
-  /** Keeps a dialogue's actor after a committed step. */
-  keep(dialogueId: number, actor: AnyActorRef): void;
+  /**
+   * Takes the dialogue's actor out of the cache, if it is there and is the stored `version` of
+   * the dialogue; the step now owns it. One of another version (another process committed a
+   * step of the dialogue since) is stopped instead: the step hydrates the stored snapshot.
+   */
+  take(dialogueId: number, version: number): AnyActorRef | undefined;
+  /** Keeps a dialogue's actor after a committed step, which left the dialogue at `version`. */
+  keep(dialogueId: number, actor: AnyActorRef, version: number): void;
   /** Stops and forgets the dialogue's actor (the dialogue ended). */
   drop(dialogueId: number): void;
   /** How many are kept. */
@@ -28,7 +32,7 @@ export interface LiveActors {
 
 export function createLiveActors(options: LiveActorsOptions): LiveActors {
   // Map order is the order of `keep`: the first entry is the one idle longest.
-  const actors = new Map<number, { actor: AnyActorRef; keptAt: number }>();
+  const actors = new Map<number, { actor: AnyActorRef; version: number; keptAt: number }>();
   let sweep: NodeJS.Timeout | undefined;
 
   function evict(dialogueId: number): void {
@@ -49,16 +53,20 @@ export function createLiveActors(options: LiveActorsOptions): LiveActors {
   }
 
   return {
-    take(dialogueId) {
+    take(dialogueId, version) {
       const kept = actors.get(dialogueId);
       actors.delete(dialogueId);
+      if (kept && kept.version !== version) {
+        kept.actor.stop();
+        return undefined;
+      }
       return kept?.actor;
     },
-    keep(dialogueId, actor) {
+    keep(dialogueId, actor, version) {
       const previous = actors.get(dialogueId)?.actor;
       if (previous && previous !== actor) previous.stop();
       actors.delete(dialogueId);
-      actors.set(dialogueId, { actor, keptAt: performance.now() });
+      actors.set(dialogueId, { actor, version, keptAt: performance.now() });
       for (const [oldest] of actors) {
         if (actors.size <= options.capacity) break;
         evict(oldest);

@@ -15,6 +15,7 @@ import {
   type DialogueStore,
   menuIdOf,
   numericUpdateId,
+  StaleDialogueError,
   type StepCommit,
 } from './store-port.js';
 
@@ -71,7 +72,8 @@ export function createMemoryDialogueStore(clock: Clock): MemoryDialogueStore {
       const busy = [...dialogues.values()].some(
         (d) => d.conversationId === conversation.id && d.status === 'active' && d.id !== step.end,
       );
-      if (change.status === 'active' && busy) throw new ActiveDialogueExistsError(conversation.id);
+      if (change.status === 'active' && busy)
+        throw new StaleDialogueError(undefined, { cause: new ActiveDialogueExistsError(conversation.id) });
       row = {
         id: nextId,
         conversationId: conversation.id,
@@ -80,13 +82,21 @@ export function createMemoryDialogueStore(clock: Clock): MemoryDialogueStore {
         snapshot: copy(change.snapshot),
         status: change.status,
         recordId: change.start.recordId ?? null,
+        version: 0,
         createdAt: now,
         updatedAt: now,
       };
     } else if (change) {
       const stored = dialogues.get(change.id);
       if (!stored) throw new Error(`dialogue ${change.id} does not exist`);
-      row = { ...stored, snapshot: copy(change.snapshot), status: change.status, updatedAt: now };
+      if (stored.version !== change.version) throw new StaleDialogueError(change.id);
+      row = {
+        ...stored,
+        snapshot: copy(change.snapshot),
+        status: change.status,
+        version: stored.version + 1,
+        updatedAt: now,
+      };
     }
     const id = row?.id;
     const menu = id === undefined ? {} : { menuId: menuIdOf(id) };
@@ -102,7 +112,13 @@ export function createMemoryDialogueStore(clock: Clock): MemoryDialogueStore {
       apply() {
         if (step.end !== undefined) {
           const ended = dialogues.get(step.end);
-          if (ended) dialogues.set(ended.id, { ...ended, status: 'ended', updatedAt: now });
+          if (ended)
+            dialogues.set(ended.id, {
+              ...ended,
+              status: 'ended',
+              version: ended.version + 1,
+              updatedAt: now,
+            });
           dropDeadlines(step.end);
         }
         if (row && change) {

@@ -22,7 +22,10 @@ import {
   type DialogueStore,
   type DueDeadline,
   menuIdOf,
+  numericUpdateId,
+  StaleDialogueError,
   type StepCommit,
+  versionAfter,
 } from './store-port.js';
 import { inertClock, type PendingTimer, type TimerChanges, trackTimers } from './timer-recorder.js';
 
@@ -103,6 +106,13 @@ export interface DialogueRuntime {
   /** Waits for every queued step to finish. */
   drain(): Promise<void>;
 }
+
+/**
+ * How many times a task whose commit was refused as stale ({@link StaleDialogueError}) is redone
+ * from a fresh read of its chat. Each refusal means another step of the chat committed, so more
+ * than a few in a row would take a chat busier than any client makes it.
+ */
+const STALE_REDOS = 5;
 
 /** What a step did, ready to commit. */
 interface StepResult {
@@ -290,7 +300,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       result.actor?.stop();
       throw error;
     }
-    if (result.actor && id !== undefined) actors.keep(id, result.actor);
+    if (result.actor && id !== undefined) actors.keep(id, result.actor, versionAfter(dialogue));
   }
 
   const changeOf = (result: StepResult, fired?: number): DialogueChange => ({
@@ -337,7 +347,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       );
       return;
     }
-    const kept = actors.take(dialogue.id);
+    const kept = actors.take(dialogue.id, dialogue.version);
     const timers = kept ? [] : (delivering?.timers ?? (await store.pendingDeadlines(dialogue.id)));
     const fired = delivering?.fired;
     const result = await runStep(
@@ -351,14 +361,52 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     } else if (!result) {
       await replyDirectly(turn, 'common.tryLater');
     } else {
-      await saveStep(turn, result, { ...changeOf(result, fired?.id), id: dialogue.id });
+      const step = { ...changeOf(result, fired?.id), id: dialogue.id, version: dialogue.version };
+      await saveStep(turn, result, step);
     }
   }
 
-  async function processInbound(message: InboundMessage): Promise<void> {
+  /**
+   * Runs a chat's task, and again from a fresh read of the chat while its commit is refused as
+   * stale: another process committed a step of the chat meanwhile, so the step is recomputed on
+   * the state it left rather than overwriting it (the refused commit wrote nothing).
+   */
+  async function redoWhileStale(task: (redo: boolean) => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await task(attempt > 0);
+      } catch (error) {
+        if (!(error instanceof StaleDialogueError) || attempt >= STALE_REDOS) throw error;
+        logger.info(
+          { dialogue: error.dialogueId, attempt: attempt + 1 },
+          'the chat moved on; redoing the step',
+        );
+      }
+    }
+  }
+
+  /** Whether this message was handled already; `redo`: it was not when first checked. */
+  async function handledAlready(
+    conversation: Conversation,
+    message: InboundMessage,
+    messageKey: string,
+    redo: boolean,
+  ): Promise<boolean> {
+    const { updateId } = message;
+    if (updateId === undefined) return false;
+    // Redoing: the chat's watermark may have passed this update because another process handled
+    // a later one meanwhile, so only a reply queued under this update's key says it was handled.
+    if (redo && numericUpdateId(updateId) !== undefined)
+      return store.isDuplicate(conversation, { start: messageKey });
+    return store.isDuplicate(conversation, { update: updateId });
+  }
+
+  async function processInbound(message: InboundMessage, redo = false): Promise<void> {
     const chat = await store.loadChat(message.channel, message.chatId);
     const { updateId, event } = message;
-    if (updateId !== undefined && (await store.isDuplicate(chat.conversation, { update: updateId }))) {
+    const messageKey = `${message.channel}:${message.chatId}:${updateId ?? randomUUID()}`;
+    const duplicate = await handledAlready(chat.conversation, message, messageKey, redo);
+    if (duplicate) {
       logger.debug({ channel: message.channel, updateId }, 'duplicate update ignored');
       return;
     }
@@ -368,11 +416,7 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
       language: asLanguage(message.languageCode) ?? chat.conversation.language,
       phone: (event.type === 'user.contact' ? event.phone : undefined) ?? chat.conversation.phone,
     };
-    const turn: Turn = {
-      conversation,
-      messageKey: `${message.channel}:${message.chatId}:${updateId ?? randomUUID()}`,
-      inbound: message,
-    };
+    const turn: Turn = { conversation, messageKey, inbound: message };
     const { active } = chat;
     const kind = event.type === 'user.command' ? startedBy.get(event.name) : undefined;
     if (kind) {
@@ -415,27 +459,35 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
 
   return {
     handleInbound(message) {
-      return queue.run(`${message.channel}:${message.chatId}`, () => processInbound(message));
+      return queue.run(`${message.channel}:${message.chatId}`, () =>
+        redoWhileStale((redo) => processInbound(message, redo)),
+      );
     },
     startDialogue(channel, chatId, kindId, data, start = {}) {
-      return queue.run(`${channel}:${chatId}`, async () => {
-        const kind = kinds[kindId];
-        if (!kind) throw new Error(`no dialogue kind "${kindId}"`);
-        const { conversation, active } = await store.loadChat(channel, chatId);
-        if (active && kinds[active.machineId]?.interruptible === false)
-          throw new DialogueBusyError(active.id);
-        const messageKey = start.idempotencyKey ?? `start:${kindId}:${channel}:${chatId}:${randomUUID()}`;
-        // A job repeated after a crash must not send the same reminder twice.
-        if (start.idempotencyKey && (await store.isDuplicate(conversation, { start: messageKey }))) return;
-        const language = languageOf(conversation);
-        const input = kind.input({ conversation, language, dialogueKey: randomUUID(), data });
-        const priority = start.priority === undefined ? {} : { priority: start.priority };
-        await begin({ conversation, messageKey, ...priority }, kind, input, active, start.recordId);
-      });
+      return queue.run(`${channel}:${chatId}`, () =>
+        redoWhileStale(async () => {
+          const kind = kinds[kindId];
+          if (!kind) throw new Error(`no dialogue kind "${kindId}"`);
+          const { conversation, active } = await store.loadChat(channel, chatId);
+          if (active && kinds[active.machineId]?.interruptible === false)
+            throw new DialogueBusyError(active.id);
+          const messageKey = start.idempotencyKey ?? `start:${kindId}:${channel}:${chatId}:${randomUUID()}`;
+          // A job repeated after a crash must not send the same reminder twice.
+          if (start.idempotencyKey && (await store.isDuplicate(conversation, { start: messageKey }))) return;
+          const language = languageOf(conversation);
+          const input = kind.input({ conversation, language, dialogueKey: randomUUID(), data });
+          const priority = start.priority === undefined ? {} : { priority: start.priority };
+          await begin({ conversation, messageKey, ...priority }, kind, input, active, start.recordId);
+        }),
+      );
     },
     async fireDueTimers() {
       const due = await store.dueDeadlines(clock.now());
-      await Promise.all(due.map((row) => queue.run(`${row.channel}:${row.chatId}`, () => fireDeadline(row))));
+      await Promise.all(
+        due.map((row) =>
+          queue.run(`${row.channel}:${row.chatId}`, () => redoWhileStale(() => fireDeadline(row))),
+        ),
+      );
       return due.length;
     },
     drain: () => queue.drain(),

@@ -60,10 +60,22 @@ export interface DialogueChange {
   fired?: number;
 }
 
-/** A new dialogue (`start`) or a step of the one the chat is in (`id`). */
+/**
+ * A new dialogue (`start`) or a step of the one the chat is in (`id`), computed from the
+ * dialogue as stored at `version` ({@link Dialogue.version}): the commit is refused with
+ * {@link StaleDialogueError} if the stored one has moved on since.
+ */
 export type StepDialogue =
-  | (DialogueChange & { id: number })
+  | (DialogueChange & { id: number; version: number })
   | (DialogueChange & { start: { machineId: string; machineVersion: number; recordId?: number } });
+
+/**
+ * The version a committed step leaves its dialogue at: a new one starts at 0, and every write of
+ * a dialogue makes its version one more.
+ */
+export function versionAfter(dialogue: StepDialogue): number {
+  return 'start' in dialogue ? 0 : dialogue.version + 1;
+}
 
 /** Everything one step writes. */
 export interface StepCommit {
@@ -95,6 +107,26 @@ export interface StepCommit {
   alongside?(dialogueId: number): Promise<void>;
 }
 
+/**
+ * A commit refused, having written nothing, because the chat's state moved on since the step read
+ * it: another process (or an earlier step) committed a newer version of the dialogue, or started
+ * one in the chat. Not a failure of the step: the runtime reads the chat again and redoes it.
+ */
+export class StaleDialogueError extends Error {
+  override readonly name = 'StaleDialogueError';
+  constructor(
+    readonly dialogueId: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      dialogueId === undefined
+        ? 'the chat started a dialogue meanwhile; reload and redo the step'
+        : `dialogue ${dialogueId} moved on since the step read it; reload and redo the step`,
+      options,
+    );
+  }
+}
+
 /** What the dialogue runtime needs of storage. */
 export interface DialogueStore {
   /** The chat's conversation (created on first contact) and its active dialogue. */
@@ -106,7 +138,8 @@ export interface DialogueStore {
   isDuplicate(conversation: Conversation, key: { update: string } | { start: string }): Promise<boolean>;
   /**
    * Writes a step atomically; resolves with the id of the step's dialogue (a new one's, too) once
-   * durable. Rejects, having written nothing, when any part fails, including `alongside`.
+   * durable. Rejects, having written nothing, when any part fails, including `alongside`; with
+   * {@link StaleDialogueError} when the step was computed from a state that has moved on.
    */
   commit(step: StepCommit): Promise<number | undefined>;
   /** A dialogue's pending deadlines, soonest first: what a hydrated actor gets back. */

@@ -12,11 +12,13 @@ import {
   type DueDeadline,
   menuIdOf,
   numericUpdateId,
+  StaleDialogueError,
   type StepCommit,
 } from '../dialogues/store-port.js';
 import type { Clock } from '../domain/clock.js';
 import { LruMap } from '../lru.js';
 import { transaction } from './db.js';
+import { ActiveDialogueExistsError } from './dialogues.js';
 import { createGroupCommit } from './group-commit.js';
 import type { Dialogue } from './schema.js';
 import { conversations, dialogues, timers } from './schema.js';
@@ -92,19 +94,29 @@ export function createSqliteDialogueStore(
     let created: Dialogue | undefined;
     const change = step.dialogue;
     if (change && 'start' in change) {
-      created = sync.dialogues.create({
-        conversationId: conversation.id,
-        machineId: change.start.machineId,
-        machineVersion: change.start.machineVersion,
-        snapshot: change.snapshot,
-        status: change.status,
-        recordId: change.start.recordId ?? null,
-      });
+      try {
+        created = sync.dialogues.create({
+          conversationId: conversation.id,
+          machineId: change.start.machineId,
+          machineVersion: change.start.machineVersion,
+          snapshot: change.snapshot,
+          status: change.status,
+          recordId: change.start.recordId ?? null,
+        });
+      } catch (error) {
+        // The step read a chat without a dialogue, and one was started meanwhile.
+        if (error instanceof ActiveDialogueExistsError)
+          throw new StaleDialogueError(undefined, { cause: error });
+        throw error;
+      }
       id = created.id;
     } else if (change) {
       id = change.id;
-      if (!sync.dialogues.save(id, change.snapshot, change.status))
+      // Compare-and-set: only over the version the step was computed from.
+      if (!sync.dialogues.save(id, change.snapshot, change.status, change.version)) {
+        if (sync.dialogues.get(id)) throw new StaleDialogueError(id);
         throw new Error(`dialogue ${id} does not exist`);
+      }
     }
     if (change && id !== undefined) {
       if (change.status === 'active') {
@@ -150,7 +162,9 @@ export function createSqliteDialogueStore(
     const change = step.dialogue;
     const previous = cache.get(chatKey);
     const base = written.created ?? (previous?.active?.id === written.id ? previous?.active : undefined);
-    if (!change || !base) {
+    // A cached dialogue of another version than the step's says nothing sure about the stored one.
+    const stepVersion = change && 'id' in change ? change.version : undefined;
+    if (!change || !base || (!written.created && base.version !== stepVersion)) {
       cache.delete(chatKey);
       return;
     }
@@ -161,7 +175,14 @@ export function createSqliteDialogueStore(
       conversation,
       active:
         change.status === 'active'
-          ? { ...base, snapshot: change.snapshot, status: 'active', updatedAt: clock.now() }
+          ? {
+              ...base,
+              snapshot: change.snapshot,
+              status: 'active',
+              // As the commit left it: a created row at its first version, a step one further.
+              version: written.created ? base.version : base.version + 1,
+              updatedAt: clock.now(),
+            }
           : undefined,
     });
   }

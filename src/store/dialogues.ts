@@ -44,12 +44,12 @@ export interface DialoguesRepo {
   /** The dialogue an inbound message of this conversation goes to, if any. */
   getActive(conversationId: number): Dialogue | undefined;
   /**
-   * Stores the snapshot after a step, with the status the step ended in. Returns false when
-   * the dialogue does not exist. Use `saveDialogueStep` of the store to write the step's
-   * messages and timers in the same transaction.
+   * Stores the snapshot after a step, with the status the step ended in, and bumps the row's
+   * version. With `expectedVersion`, only over that version (compare-and-set). Returns false when
+   * nothing was written: no such dialogue, or (with `expectedVersion`) a newer version is stored.
    */
-  save(id: number, snapshot: unknown, status: DialogueStatus): boolean;
-  /** Ends (or re-labels) a dialogue without touching its snapshot. */
+  save(id: number, snapshot: unknown, status: DialogueStatus, expectedVersion?: number): boolean;
+  /** Ends (or re-labels) a dialogue without touching its snapshot; bumps its version. */
   setStatus(id: number, status: DialogueStatus): boolean;
   /** Dialogues about one Altegio record, newest first (a deleted record ends its reminder). */
   findByRecord(recordId: number): Dialogue[];
@@ -93,8 +93,19 @@ export function createDialogues(db: Db, now: Now = Date.now): DialoguesRepo {
       // update().set() takes placeholders only for columns typed loosely; wrap the others in sql``.
       status: sql`${sql.placeholder('status')}`,
       updatedAt: sql`${sql.placeholder('now')}`,
+      version: sql`${dialogues.version} + 1`,
     })
     .where(eq(dialogues.id, sql.placeholder('id')))
+    .prepare();
+  const compareAndSaveStatement = db
+    .update(dialogues)
+    .set({
+      snapshot: sql.placeholder('snapshot'),
+      status: sql`${sql.placeholder('status')}`,
+      updatedAt: sql`${sql.placeholder('now')}`,
+      version: sql`${dialogues.version} + 1`,
+    })
+    .where(and(eq(dialogues.id, sql.placeholder('id')), eq(dialogues.version, sql.placeholder('version'))))
     .prepare();
 
   return {
@@ -107,6 +118,7 @@ export function createDialogues(db: Db, now: Now = Date.now): DialoguesRepo {
         snapshot: input.snapshot,
         status: input.status ?? 'active',
         recordId: input.recordId ?? null,
+        version: 0,
         createdAt: at,
         updatedAt: at,
       };
@@ -127,14 +139,23 @@ export function createDialogues(db: Db, now: Now = Date.now): DialoguesRepo {
       return getActiveStatement.get({ conversationId });
     },
 
-    save(id, snapshot, status) {
+    save(id, snapshot, status, expectedVersion) {
       // The placeholder goes through the JSON column's mapper, so the object is passed as is.
-      return saveStatement.run({ id, snapshot, status, now: now() }).changes > 0;
+      const values = { id, snapshot, status, now: now() };
+      const result =
+        expectedVersion === undefined
+          ? saveStatement.run(values)
+          : compareAndSaveStatement.run({ ...values, version: expectedVersion });
+      return result.changes > 0;
     },
 
     setStatus(id, status) {
       return (
-        db.update(dialogues).set({ status, updatedAt: now() }).where(eq(dialogues.id, id)).run().changes > 0
+        db
+          .update(dialogues)
+          .set({ status, updatedAt: now(), version: sql`${dialogues.version} + 1` })
+          .where(eq(dialogues.id, id))
+          .run().changes > 0
       );
     },
 

@@ -119,6 +119,11 @@ export const dialogues = sqliteTable(
     status: text('status', { enum: DIALOGUE_STATUSES }).notNull().default('active'),
     /** Altegio record a reminder or feedback dialogue is about; null for bookings. */
     recordId: integer('record_id'),
+    /**
+     * Bumped by every write of the row. A step commits only over the version it read, so a step
+     * computed from a stale snapshot (another process moved the dialogue on) cannot overwrite it.
+     */
+    version: integer('version').notNull().default(0),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },

@@ -217,6 +217,41 @@ describe('dialogue runtime', () => {
     expect(await pending(store, dialogueId)).toEqual([1_120_000]);
   });
 
+  it("a step another process overtook is redone on the state it left, and neither client's message is lost", async () => {
+    // Before this process commits its step, another one commits the chat's next message.
+    let overtake: (() => Promise<void>) | undefined;
+    const here = setupRuntime(undefined, 1, (store) => ({
+      ...store,
+      async commit(step) {
+        const other = overtake;
+        overtake = undefined;
+        await other?.();
+        return store.commit(step);
+      },
+    }));
+    const there = setupRuntime(here);
+    await here.runtime.handleInbound(msg({ type: 'user.command', name: 'start' }));
+    const id = here.store.dialogues()[0]?.id ?? 0;
+    const text = msg({ type: 'user.text', text: 'hello' });
+    const choice = msg({ type: 'user.choice', value: 'a' }, { menuId: String(id) });
+    overtake = () => there.runtime.handleInbound(choice);
+    // Computed on the first question (where text changes nothing), refused, redone on the second.
+    await here.runtime.handleInbound(text);
+    expect(texts(here.store)).toEqual(['q1', 'q2', 'thanks']);
+    expect(here.store.dialogue(id)?.status).toBe('done');
+  });
+
+  it('a live actor another process moved the dialogue past is not used: the step hydrates the stored state', async () => {
+    const here = setupRuntime();
+    const there = setupRuntime(here);
+    await here.runtime.handleInbound(msg({ type: 'user.command', name: 'start' }));
+    const id = here.store.dialogues()[0]?.id ?? 0;
+    // `here` keeps the actor at the first question; `there` answers it.
+    await there.runtime.handleInbound(msg({ type: 'user.choice', value: 'a' }, { menuId: String(id) }));
+    await here.runtime.handleInbound(msg({ type: 'user.text', text: 'hello' }));
+    expect(texts(here.store)).toEqual(['q1', 'q2', 'thanks']);
+  });
+
   it('ignores an update it has seen before', async () => {
     const { runtime, store } = setupRuntime();
     const start = msg({ type: 'user.command', name: 'start' });

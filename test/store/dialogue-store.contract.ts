@@ -3,11 +3,12 @@
  * implementation (SQLite, in memory; a Postgres one would add a third with its own harness).
  */
 import { describe, expect, it } from 'vitest';
-import type {
-  DialogueChange,
-  DialogueStore,
-  StepCommit,
-  StepDialogue,
+import {
+  type DialogueChange,
+  type DialogueStore,
+  StaleDialogueError,
+  type StepCommit,
+  type StepDialogue,
 } from '../../src/dialogues/store-port.js';
 
 /** A clock the suite moves by hand. */
@@ -39,6 +40,13 @@ const start = (overrides: Partial<DialogueChange> = {}, recordId?: number): Step
 });
 
 const deadline = (sendId: string, dueAt: number) => ({ sendId, event: { type: sendId }, dueAt });
+
+/** A step of chat 42's dialogue `id` as the runtime computes one: over the version it read. */
+async function at(store: DialogueStore, id: number): Promise<{ id: number; version: number }> {
+  const { active } = await store.loadChat('telegram', '42');
+  if (active?.id !== id) throw new Error(`dialogue ${id} is not the active one`);
+  return { id, version: active.version };
+}
 
 export function dialogueStoreContract(open: (clock: ContractClock) => Promise<DialogueStoreHarness>): void {
   async function setup() {
@@ -125,7 +133,7 @@ export function dialogueStoreContract(open: (clock: ContractClock) => Promise<Di
       await store.commit({
         conversation: (await chat()).conversation,
         inbound: { updateId: '8' },
-        dialogue: { id: id ?? 0, ...change({ snapshot: { value: 'second' } }) },
+        dialogue: { ...(await at(store, id ?? 0)), ...change({ snapshot: { value: 'second' } }) },
         messages: [],
         messageKey: 'u8',
       });
@@ -198,7 +206,7 @@ export function dialogueStoreContract(open: (clock: ContractClock) => Promise<Di
       await store.commit({
         conversation,
         dialogue: {
-          id,
+          ...(await at(store, id)),
           ...change({ snapshot: { value: 'second' }, cancel: ['a'], schedule: [deadline('b', 30)] }),
         },
         messages: [],
@@ -222,14 +230,14 @@ export function dialogueStoreContract(open: (clock: ContractClock) => Promise<Di
       if (!a || !b) throw new Error('no deadlines');
       await store.commit({
         conversation,
-        dialogue: { id, ...change({ fired: a.id }) },
+        dialogue: { ...(await at(store, id)), ...change({ fired: a.id }) },
         messages: [],
         messageKey: 'k1',
       });
       expect((await store.pendingDeadlines(id)).map((row) => row.sendId)).toEqual(['b']);
       await store.commit({
         conversation,
-        dialogue: { id, ...change({ fired: b.id, schedule: [deadline('b', 40)] }) },
+        dialogue: { ...(await at(store, id)), ...change({ fired: b.id, schedule: [deadline('b', 40)] }) },
         messages: [],
         messageKey: 'k2',
       });
@@ -241,7 +249,7 @@ export function dialogueStoreContract(open: (clock: ContractClock) => Promise<Di
       const { id, conversation } = await begin({ dialogue: start({ schedule: [deadline('a', 10)] }) });
       await store.commit({
         conversation,
-        dialogue: { id, ...change({ status: 'done', snapshot: { value: 'done' } }) },
+        dialogue: { ...(await at(store, id)), ...change({ status: 'done', snapshot: { value: 'done' } }) },
         messages: [{ text: 'thanks' }],
         messageKey: 'k1',
       });
@@ -329,7 +337,10 @@ export function dialogueStoreContract(open: (clock: ContractClock) => Promise<Di
       await expect(
         store.commit({
           conversation,
-          dialogue: { id, ...change({ snapshot: { n: 1n }, cancel: ['a'], schedule: [deadline('b', 20)] }) },
+          dialogue: {
+            ...(await at(store, id)),
+            ...change({ snapshot: { n: 1n }, cancel: ['a'], schedule: [deadline('b', 20)] }),
+          },
           messages: [{ text: 'q2' }],
           messageKey: 'k1',
         }),
@@ -417,7 +428,7 @@ export function dialogueStoreContract(open: (clock: ContractClock) => Promise<Di
       expect((await store.dueDeadlines(5_000)).map((row) => row.sendId)).toEqual(['b', 'a']);
       await store.commit({
         conversation,
-        dialogue: { id, ...change({ fired: b.id }) },
+        dialogue: { ...(await at(store, id)), ...change({ fired: b.id }) },
         messages: [],
         messageKey: 'k1',
       });
@@ -432,14 +443,14 @@ export function dialogueStoreContract(open: (clock: ContractClock) => Promise<Di
       const { id, conversation } = await begin();
       await store.commit({
         conversation,
-        dialogue: { id, ...change({ snapshot: { value: 'second' } }) },
+        dialogue: { ...(await at(store, id)), ...change({ snapshot: { value: 'second' } }) },
         messages: [],
         messageKey: 'k1',
       });
       await expect(
         store.commit({
           conversation,
-          dialogue: { id, ...change({ snapshot: { n: 1n } }) },
+          dialogue: { ...(await at(store, id)), ...change({ snapshot: { n: 1n } }) },
           messages: [],
           messageKey: 'k2',
         }),
@@ -468,6 +479,74 @@ export function dialogueStoreContract(open: (clock: ContractClock) => Promise<Di
         id,
         snapshot: { value: 'first', context: { answers: ['a'] } },
       });
+    });
+  });
+
+  describe('two processes on one chat', () => {
+    it('of two steps computed from the same snapshot, the second is refused and overwrites nothing', async () => {
+      const { harness, store, begin, texts, clock } = await setup();
+      const { id, conversation } = await begin();
+      // Another process, its own connection and no memory of this one's.
+      const other = await harness.reopen();
+      const read = await at(store, id);
+      expect(await at(other, id)).toEqual(read);
+      await store.commit({
+        conversation,
+        dialogue: { ...read, ...change({ snapshot: { value: 'here' } }) },
+        messages: [{ text: 'from here' }],
+        messageKey: 'here',
+      });
+      const refused = other.commit({
+        conversation,
+        dialogue: {
+          ...read,
+          ...change({ snapshot: { value: 'there' }, schedule: [deadline('late', clock.now() + 60_000)] }),
+        },
+        messages: [{ text: 'from there' }],
+        messageKey: 'there',
+      });
+      await expect(refused).rejects.toBeInstanceOf(StaleDialogueError);
+      for (const opened of [store, other, await harness.reopen()]) {
+        expect((await opened.loadChat('telegram', '42')).active?.snapshot).toEqual({ value: 'here' });
+        expect(await opened.pendingDeadlines(id)).toEqual([]);
+      }
+      expect(await texts()).toEqual(['from here']);
+      // Redone over what it reads now, the other process's step goes through.
+      const again = await at(other, id);
+      expect(again.version).not.toBe(read.version);
+      await other.commit({
+        conversation,
+        dialogue: { ...again, ...change({ snapshot: { value: 'there, redone' } }) },
+        messages: [{ text: 'from there' }],
+        messageKey: 'there',
+      });
+      const fresh = await harness.reopen();
+      expect((await fresh.loadChat('telegram', '42')).active?.snapshot).toEqual({ value: 'there, redone' });
+      expect(await texts()).toEqual(['from here', 'from there']);
+    });
+
+    it('a step of a dialogue another process ended meanwhile is refused', async () => {
+      const { harness, store, begin } = await setup();
+      const { id, conversation } = await begin();
+      const other = await harness.reopen();
+      const read = await at(other, id);
+      await store.commit({ conversation, end: id, messages: [{ text: 'ended' }], messageKey: 'end' });
+      await expect(
+        other.commit({ conversation, dialogue: { ...read, ...change() }, messages: [], messageKey: 'late' }),
+      ).rejects.toBeInstanceOf(StaleDialogueError);
+      expect((await other.loadChat('telegram', '42')).active).toBeUndefined();
+    });
+
+    it('of two dialogues started in a chat from the same read, the second is refused', async () => {
+      const { harness, store, chat } = await setup();
+      const other = await harness.reopen();
+      const { conversation } = await chat();
+      expect((await other.loadChat('telegram', '42')).active).toBeUndefined();
+      const id = await store.commit({ conversation, dialogue: start(), messages: [], messageKey: 'a' });
+      await expect(
+        other.commit({ conversation, dialogue: start(), messages: [{ text: 'b' }], messageKey: 'b' }),
+      ).rejects.toBeInstanceOf(StaleDialogueError);
+      expect((await other.loadChat('telegram', '42')).active?.id).toBe(id);
     });
   });
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { StaleDialogueError } from '../../src/dialogues/store-port.js';
 import { createSqliteDialogueStore } from '../../src/store/dialogue-store.js';
 import type { SqliteStore as Store } from '../../src/store/index.js';
 import { dialogueStoreContract } from './dialogue-store.contract.js';
@@ -104,7 +105,7 @@ describe('SQLite dialogue store', () => {
     await dialogues.commit({
       conversation: a.conversation,
       inbound: { updateId: '2' },
-      dialogue: { ...step({ value: 'a2' }), id: id ?? 0 },
+      dialogue: { ...step({ value: 'a2' }), id: id ?? 0, version: 0 },
       messages: [],
       messageKey: 'a2',
     });
@@ -112,5 +113,45 @@ describe('SQLite dialogue store', () => {
     expect(again.active?.snapshot).toEqual({ value: 'a2' });
     expect(again.conversation.lastUpdateId).toBe(2);
     expect((await dialogues.loadChat('telegram', 'b')).active).toBeUndefined();
+  });
+
+  it('a chat cached by one process and moved on by another: the cached step is refused, the next read is fresh', async () => {
+    const clock = testClock();
+    const name = 'shared.sqlite';
+    const here = createSqliteDialogueStore(temp.open(name, clock), { clock });
+    const there = createSqliteDialogueStore(temp.open(name, clock), { clock });
+    const step = (value: string) => ({
+      snapshot: { value },
+      status: 'active' as const,
+      cancel: [],
+      schedule: [],
+    });
+    const { conversation } = await here.loadChat('telegram', '42');
+    const id = await here.commit({
+      conversation,
+      dialogue: { ...step('first'), start: { machineId: 'quiz', machineVersion: 1 } },
+      messages: [],
+      messageKey: 'k0',
+    });
+    const cached = (await here.loadChat('telegram', '42')).active;
+    const read = (await there.loadChat('telegram', '42')).active;
+    if (!cached || !read || id === undefined) throw new Error('no dialogue');
+    await there.commit({
+      conversation,
+      dialogue: { ...step('there'), id, version: read.version },
+      messages: [],
+      messageKey: 'k1',
+    });
+    // `here` still answers from its cache; its step over that read cannot overwrite.
+    expect((await here.loadChat('telegram', '42')).active?.snapshot).toEqual({ value: 'first' });
+    await expect(
+      here.commit({
+        conversation,
+        dialogue: { ...step('here'), id, version: cached.version },
+        messages: [],
+        messageKey: 'k2',
+      }),
+    ).rejects.toBeInstanceOf(StaleDialogueError);
+    expect((await here.loadChat('telegram', '42')).active?.snapshot).toEqual({ value: 'there' });
   });
 });
