@@ -82,6 +82,8 @@ export const dialogues = pgTable(
     snapshot: jsonb('snapshot').$type<unknown>().notNull(),
     status: text('status', { enum: DIALOGUE_STATUSES }).notNull().default('active'),
     recordId: int64('record_id'),
+    /** Bumped by every write of the row; a step commits only over the version it read. */
+    version: integer('version').notNull().default(0),
     createdAt: int64('created_at').notNull(),
     updatedAt: int64('updated_at').notNull(),
   },
