@@ -15,9 +15,11 @@ import {
   type DueDeadline,
   menuIdOf,
   numericUpdateId,
+  StaleDialogueError,
   type StepCommit,
 } from '../dialogues/store-port.js';
 import type { Clock } from '../domain/clock.js';
+import { ActiveDialogueExistsError } from './dialogues.js';
 import type { Store } from './ports.js';
 
 /** Options of {@link createPortDialogueStore}. */
@@ -44,19 +46,30 @@ export function createPortDialogueStore(store: Store, options: PortDialogueStore
     let id: number | undefined;
     const change = step.dialogue;
     if (change && 'start' in change) {
-      const created = await store.dialogues.create({
-        conversationId: conversation.id,
-        machineId: change.start.machineId,
-        machineVersion: change.start.machineVersion,
-        snapshot: change.snapshot,
-        status: change.status,
-        recordId: change.start.recordId ?? null,
-      });
+      const created = await store.dialogues
+        .create({
+          conversationId: conversation.id,
+          machineId: change.start.machineId,
+          machineVersion: change.start.machineVersion,
+          snapshot: change.snapshot,
+          status: change.status,
+          recordId: change.start.recordId ?? null,
+        })
+        .catch((error: unknown) => {
+          // The step read a chat without a dialogue, and one was started meanwhile.
+          if (error instanceof ActiveDialogueExistsError)
+            throw new StaleDialogueError(undefined, { cause: error });
+          throw error;
+        });
       id = created.id;
     } else if (change) {
       id = change.id;
-      if (!(await store.dialogues.save(id, change.snapshot, change.status)))
+      // Compare-and-set: only over the version the step was computed from, so a step of a stale
+      // snapshot (another process committed one since) overwrites nothing.
+      if (!(await store.dialogues.save(id, change.snapshot, change.status, change.version))) {
+        if (await store.dialogues.get(id)) throw new StaleDialogueError(id);
         throw new Error(`dialogue ${id} does not exist`);
+      }
     }
     if (change && id !== undefined) {
       await step.alongside?.(id);

@@ -51,12 +51,21 @@ export function createPgDialogues(ctx: PgContext, now: Now = Date.now): Dialogue
       return row;
     },
 
-    async save(id, snapshot, status) {
+    async save(id, snapshot, status, expectedVersion) {
       const result = await ctx
         .db()
         .update(dialogues)
-        .set({ snapshot: jsonValue(snapshot), status, updatedAt: now() })
-        .where(eq(dialogues.id, id));
+        .set({
+          snapshot: jsonValue(snapshot),
+          status,
+          updatedAt: now(),
+          version: sql`${dialogues.version} + 1`,
+        })
+        .where(
+          expectedVersion === undefined
+            ? eq(dialogues.id, id)
+            : and(eq(dialogues.id, id), eq(dialogues.version, expectedVersion)),
+        );
       return (result.rowCount ?? 0) > 0;
     },
 
@@ -64,7 +73,7 @@ export function createPgDialogues(ctx: PgContext, now: Now = Date.now): Dialogue
       const result = await ctx
         .db()
         .update(dialogues)
-        .set({ status, updatedAt: now() })
+        .set({ status, updatedAt: now(), version: sql`${dialogues.version} + 1` })
         .where(eq(dialogues.id, id));
       return (result.rowCount ?? 0) > 0;
     },
