@@ -14,9 +14,9 @@ import type { Logger } from '../log.js';
 import { type Checkpointer, startCheckpointer } from '../store/checkpointer.js';
 import { createSqliteDialogueStore } from '../store/dialogue-store.js';
 import { createStore, type Store } from '../store/index.js';
-import { openPostgresStore, type PostgresStore } from '../store/pg/index.js';
+import { createPostgresDialogueStore } from '../store/pg/dialogue-store.js';
+import { openPostgresStore } from '../store/pg/index.js';
 import { redactDatabaseUrl } from '../store/pg/url.js';
-import { createPortDialogueStore } from '../store/port-dialogue-store.js';
 import type { Part } from './lifecycle.js';
 
 export interface StorePart extends Part {
@@ -25,19 +25,6 @@ export interface StorePart extends Part {
   /** The dialogue runtime's store on the same database. Available once started. */
   readonly dialogueStore: DialogueStore;
   readonly settings: SettingsHolder;
-}
-
-/** First key of the per-chat advisory locks ("Chat"), apart from the budget's and pg-boss's. */
-const CHAT_LOCK_NAMESPACE = 0x4368_6174;
-
-/**
- * One conversation's commits run one at a time across processes: a transaction-scoped advisory
- * lock, released with the commit or with the connection, so a killed process never leaves one held.
- */
-function chatLock(store: PostgresStore): (conversationId: number) => Promise<void> {
-  return async (conversationId) => {
-    await store.executeSql('SELECT pg_advisory_xact_lock($1, $2)', [CHAT_LOCK_NAMESPACE, conversationId]);
-  };
 }
 
 export function createStorePart(env: Env, clock: Clock, logger: Logger): StorePart {
@@ -75,7 +62,7 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger): StorePa
       if (env.databaseUrl !== undefined) {
         const opened = await openPostgresStore(env.databaseUrl, { clock });
         store = opened;
-        dialogueStore = createPortDialogueStore(opened, { clock, lockChat: chatLock(opened) });
+        dialogueStore = createPostgresDialogueStore(opened, { clock });
         announce(redactDatabaseUrl(env.databaseUrl), opened.migrationsApplied);
         return;
       }
