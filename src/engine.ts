@@ -167,7 +167,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   async function startParts(lifecycle: Lifecycle): Promise<EngineInfo> {
     const metrics = createMetrics();
-    const { store, dialogueStore, settings } = await lifecycle.start(createStorePart(env, clock, logger));
+    const { store, dialogueStore, settings, jobTriggers } = await lifecycle.start(
+      createStorePart(env, clock, logger),
+    );
     const currentSettings = settings.get;
     const altegio = await lifecycle.start(
       createAltegioPart(env, { logger, metrics, limiter: options.altegioLimiter ?? sharedBudget(store) }),
@@ -236,6 +238,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       runtime: () => dialogues.runtime,
       onOutbox: () => dialogues.outbox.wake(),
       onPlanned: () => playground?.controls.onPlanned(),
+      jobTriggers,
       reconcileIntervalMs: options.reconcileIntervalMs,
     });
     await lifecycle.start(dialogues);

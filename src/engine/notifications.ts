@@ -21,6 +21,7 @@ import { createReconciler } from '../notify/reconcile.js';
 import { renderTemplate } from '../notify/render.js';
 import { createVisitWrites } from '../notify/visit-writes.js';
 import { createNotificationWorker } from '../notify/worker.js';
+import type { JobTriggers } from '../queue/job-triggers.js';
 import type { Store } from '../store/index.js';
 import type { EngineErrorHandler } from './errors.js';
 
@@ -39,6 +40,8 @@ export interface NotificationsOptions {
   onOutbox(): void;
   /** Jobs were planned (the playground shows them). */
   onPlanned?(): void;
+  /** On Postgres: pg-boss runs the notification jobs (see `queue/job-triggers.ts`). */
+  jobTriggers?: JobTriggers | undefined;
   /** Between reconcile syncs of the served branches' records. */
   reconcileIntervalMs?: number | undefined;
 }
@@ -74,6 +77,7 @@ export function createNotifications(options: NotificationsOptions) {
     onOutbox,
     visitWrites,
     tellAdmin,
+    triggers: options.jobTriggers,
     onError: (error) =>
       options.onError({ part: 'notifications', error, during: 'running notification jobs' }),
   });

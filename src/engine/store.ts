@@ -11,6 +11,13 @@ import { createSettingsHolder, type SettingsHolder } from '../config/settings-ho
 import type { DialogueStore } from '../dialogues/store-port.js';
 import type { Clock } from '../domain/clock.js';
 import type { Logger } from '../log.js';
+import {
+  type JobTriggers,
+  NOTIFICATION_QUEUE,
+  parseTriggerData,
+  withJobTriggers,
+} from '../queue/job-triggers.js';
+import { type PgBossQueues, startPgBossQueues } from '../queue/pg-boss.js';
 import { type Checkpointer, startCheckpointer } from '../store/checkpointer.js';
 import { createSqliteDialogueStore } from '../store/dialogue-store.js';
 import { createStore, type Store } from '../store/index.js';
@@ -25,6 +32,8 @@ export interface StorePart extends Part {
   /** The dialogue runtime's store on the same database. Available once started. */
   readonly dialogueStore: DialogueStore;
   readonly settings: SettingsHolder;
+  /** On Postgres: pg-boss runs the notification jobs through these. Undefined on SQLite. */
+  readonly jobTriggers: JobTriggers | undefined;
 }
 
 export function createStorePart(env: Env, clock: Clock, logger: Logger): StorePart {
@@ -37,6 +46,8 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger): StorePa
   let dialogueStore: DialogueStore | undefined;
   let settings: SettingsHolder | undefined;
   let checkpointer: Checkpointer | undefined;
+  let queues: PgBossQueues | undefined;
+  let jobTriggers: JobTriggers | undefined;
   return {
     name: 'store',
     get store() {
@@ -51,6 +62,9 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger): StorePa
       if (!settings) throw new Error('the store part has not started');
       return settings;
     },
+    get jobTriggers() {
+      return jobTriggers;
+    },
     async start() {
       const loaded = await loadSettingsFile(env.settingsFile, { explicit: env.settingsFileExplicit });
       if (!loaded.ok) throw loaded.error;
@@ -61,8 +75,23 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger): StorePa
       settings = createSettingsHolder(loaded.settings, env.settingsFile);
       if (env.databaseUrl !== undefined) {
         const opened = await openPostgresStore(env.databaseUrl, { clock });
-        store = opened;
-        dialogueStore = createPostgresDialogueStore(opened, { clock });
+        let wired: ReturnType<typeof withJobTriggers>;
+        try {
+          // pg-boss on the store's pool: its sends join our transactions through `executeSql`.
+          queues = await startPgBossQueues({
+            pool: opened.pool,
+            logger: logger.child({ component: 'queue' }),
+          });
+          const queue = await queues.queue(NOTIFICATION_QUEUE, parseTriggerData);
+          wired = withJobTriggers(opened, queue, logger.child({ component: 'queue' }));
+        } catch (error) {
+          await queues?.stop().catch(() => {});
+          await opened.close();
+          throw error;
+        }
+        store = wired.store;
+        jobTriggers = wired.triggers;
+        dialogueStore = createPostgresDialogueStore(wired.store, { clock });
         announce(redactDatabaseUrl(env.databaseUrl), opened.migrationsApplied);
         return;
       }
@@ -82,6 +111,8 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger): StorePa
     },
     async stop() {
       await checkpointer?.stop();
+      // pg-boss runs on the store's pool: stopped (its workers were stopped already) before it closes.
+      await queues?.stop();
       await store?.close();
     },
   };

@@ -1,4 +1,6 @@
 import { DialogueBusyError } from '../dialogues/runtime.js';
+import { afterRun, type JobTriggers } from '../queue/job-triggers.js';
+import type { JobOutcome, QueueJob } from '../queue/port.js';
 import { createDueLoop, type TimerHost } from '../scheduling/due-loop.js';
 import { createLanes } from '../scheduling/lanes.js';
 import type { Job } from '../store/index.js';
@@ -29,6 +31,11 @@ export interface NotificationWorkerOptions extends JobHandlerOptions {
   visitWrites?: VisitWrites;
   /** A failed round of the jobs loop (it is retried on the next look). Default: logged. */
   onError?(error: unknown): void;
+  /**
+   * On Postgres: pg-boss decides when a row runs and which process runs it (see
+   * `queue/job-triggers.ts`), instead of this worker polling the table.
+   */
+  triggers?: JobTriggers | undefined;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -58,7 +65,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     tellAdmin: options.tellAdmin,
     clock,
     logger,
-    wake: () => loop.wake(),
+    wake: () => wake(),
     onOutbox: () => options.onOutbox(),
   });
   let running = false;
@@ -85,7 +92,26 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
       }
     }
     // A retry or a postponement may be due sooner than the loop's current sleep.
-    loop.wake();
+    wake();
+  }
+
+  const triggers = options.triggers;
+  function wake(): void {
+    if (triggers) triggers.queue.wake();
+    else loop.wake();
+  }
+
+  /** A trigger fired (Postgres mode): run its row if it is there to take, then say what follows. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: the queue port's handler shape.
+  async function runTrigger(trigger: QueueJob<{ jobId: number }>): Promise<JobOutcome | void> {
+    if (!triggers) return;
+    if (!running) return { postpone: { until: clock.now() + 1000, reason: 'the worker is stopping' } };
+    const job = await triggers.claim(trigger.data.jobId, clock.now());
+    if (job) {
+      await lanes.run(laneOf(job), () => runJob(job));
+      logger.debug({ job: job.id, kind: job.kind }, 'notification job ran');
+    }
+    return afterRun(await triggers.get(trigger.data.jobId), clock.now());
   }
 
   async function runVisitWrite(job: Job, payload: VisitWriteJob): Promise<void> {
@@ -163,6 +189,13 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     async start(): Promise<void> {
       running = true;
       await handlers.scheduleBirthdayScan();
+      if (triggers) {
+        // No recoverInterrupted here: another process may be running those rows right now; a
+        // row whose run died is taken again once its run limit has passed.
+        await triggers.adopt(clock.now());
+        await triggers.queue.work(runTrigger, { concurrency: options.concurrency ?? 8 });
+        return;
+      }
       const recovered = await store.jobs.recoverInterrupted();
       if (recovered > 0) logger.info({ recovered }, 'jobs interrupted by the last stop will run again');
       void loop.start();
@@ -176,13 +209,24 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     },
     /** A job was planned: look again now, it may be due sooner than the current sleep. */
     wake(): void {
-      loop.wake();
+      wake();
+    },
+    /** Which engine runs the jobs, and (on pg-boss) its triggers waiting and running. */
+    async figures(): Promise<{
+      engine: 'table' | 'pg-boss';
+      queued?: number;
+      active?: number;
+      failed?: number;
+    }> {
+      if (!triggers) return { engine: 'table' };
+      return { engine: 'pg-boss', ...(await triggers.counts()) };
     },
     /** Resolves when every job started so far has finished (tests, benchmarks). */
     idle: () => lanes.idle(),
     async stop(): Promise<void> {
       running = false;
-      await loop.stop();
+      if (triggers) await triggers.queue.stopWork();
+      else await loop.stop();
       await lanes.idle();
     },
   };

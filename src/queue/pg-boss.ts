@@ -41,11 +41,16 @@ import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { JobHandler, JobQueue, NewQueueJob, QueueDefinition, QueueJobState } from './port.js';
 
-/** A connection with an open transaction (a `pg` client between BEGIN and COMMIT). */
-export type SqlClient = Pick<pg.ClientBase, 'query'>;
+/**
+ * A connection with an open transaction: a `pg` client between BEGIN and COMMIT, or the store's
+ * `executeSql` on its current transaction (`{ query: store.executeSql }`).
+ */
+export interface SqlClient {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
 
 /** pg-boss's connection interface (types.d.ts `Db`) over one of our clients or the pool. */
-function asBossDb(client: Pick<pg.ClientBase, 'query'> | pg.Pool): PgBoss.Db {
+function asBossDb(client: SqlClient | pg.Pool): PgBoss.Db {
   return {
     executeSql: async (text, values) => {
       const result = await client.query(text, values);
@@ -263,7 +268,24 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
       return mine;
     }
 
+    /** Jobs this process is running, so that `stopWork` can wait for them. */
+    let running = 0;
+    const idleWaiters: Array<() => void> = [];
+
     async function runOne(job: PgBoss.JobWithMetadata<unknown>, handler: JobHandler<Data>): Promise<void> {
+      running++;
+      try {
+        await runEnvelope(job, handler);
+      } finally {
+        running--;
+        if (running === 0) for (const resolve of idleWaiters.splice(0)) resolve();
+      }
+    }
+
+    async function runEnvelope(
+      job: PgBoss.JobWithMetadata<unknown>,
+      handler: JobHandler<Data>,
+    ): Promise<void> {
       const envelope = envelopeSchema.parse(job.data);
       await inLane(envelope.orderKey, async () => {
         if (await earlierPending(envelope)) {
@@ -359,6 +381,37 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
           ids.push(id);
         }
         workerIds.set(name, [...(workerIds.get(name) ?? []), ...ids]);
+      },
+
+      async stopWork() {
+        const ids = workerIds.get(name) ?? [];
+        workerIds.delete(name);
+        // offWork only asks the workers to stop (manager.js `offWork`); a job they hold still runs.
+        await Promise.all(ids.map((id) => boss.offWork({ id })));
+        while (running > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
+      },
+
+      async liveKeys(prefix) {
+        const { rows } = await pool.query(
+          `SELECT k.key FROM ${keys} k JOIN ${schema}.job j ON j.name = k.queue AND j.id = k.job_id
+           WHERE k.queue = $1 AND starts_with(k.key, $2) AND j.state < 'completed'`,
+          [name, prefix],
+        );
+        return new Set(rows.map((row) => String((row as { key: string }).key)));
+      },
+
+      async counts() {
+        const { rows } = await pool.query(
+          `SELECT state, count(*)::int AS n FROM ${schema}.job WHERE name = $1 GROUP BY state`,
+          [name],
+        );
+        const counts = { queued: 0, active: 0, failed: 0 };
+        for (const row of rows as Array<{ state: string; n: number }>) {
+          if (row.state === 'created' || row.state === 'retry') counts.queued += row.n;
+          else if (row.state === 'active') counts.active += row.n;
+          else if (row.state === 'failed') counts.failed += row.n;
+        }
+        return counts;
       },
 
       wake,

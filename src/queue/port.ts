@@ -99,6 +99,19 @@ export interface JobQueue<Data, Tx> {
    * at once instead of at their next poll (an enqueue without `tx` does this itself).
    */
   wake(): void;
+  /** Stops this process's workers of the queue and waits for the jobs they are running. */
+  stopWork(): Promise<void>;
+  /** Keys starting with `prefix` whose job is queued, running or retrying. */
+  liveKeys(prefix: string): Promise<Set<string>>;
+  /** How many jobs of the queue are waiting (due or not), running, and failed for good (health figures). */
+  counts(): Promise<QueueCounts>;
+}
+
+/** Job counts of one queue. */
+export interface QueueCounts {
+  queued: number;
+  active: number;
+  failed: number;
 }
 
 /** What a queue is declared with. */

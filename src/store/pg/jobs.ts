@@ -3,10 +3,11 @@
  *
  * @module
  */
-import { and, asc, desc, eq, inArray, lte, min, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, lte, min, or, sql } from 'drizzle-orm';
 import type { Now } from '../db.js';
 import type { JobsPort } from '../ports.js';
-import { jsonValue, type PgContext } from './db.js';
+import type { Job } from '../schema.js';
+import { jsonValue, type PgContext, type PgDb } from './db.js';
 import { jobs } from './schema.js';
 
 /** Creates the jobs repository. */
@@ -218,4 +219,30 @@ export function createPgJobs(ctx: PgContext, now: Now = Date.now): JobsPort {
       );
     },
   };
+}
+
+/**
+ * Takes one job row for a run, the way `claimDue` takes many: `pending` and due at `at`, or left
+ * `running` since before `staleBefore` by a run that died. One more attempt is counted. Answers
+ * nothing when the row is not there to take (done, cancelled, not due, or running elsewhere); the
+ * row lock makes two callers racing for it get it once between them.
+ */
+export async function claimPgJob(
+  db: PgDb,
+  id: number,
+  at: number,
+  staleBefore: number,
+): Promise<Job | undefined> {
+  const [row] = await db
+    .update(jobs)
+    .set({ state: 'running', attempts: sql`${jobs.attempts} + 1`, updatedAt: at })
+    .where(
+      and(
+        eq(jobs.id, id),
+        lte(jobs.dueAt, at),
+        or(eq(jobs.state, 'pending'), and(eq(jobs.state, 'running'), lt(jobs.updatedAt, staleBefore))),
+      ),
+    )
+    .returning();
+  return row;
 }
