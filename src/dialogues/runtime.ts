@@ -21,6 +21,7 @@ import {
   type DialogueChange,
   type DialogueStore,
   type DueDeadline,
+  DuplicateUpdateError,
   menuIdOf,
   numericUpdateId,
   StaleDialogueError,
@@ -460,7 +461,11 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
   return {
     handleInbound(message) {
       return queue.run(`${message.channel}:${message.chatId}`, () =>
-        redoWhileStale((redo) => processInbound(message, redo)),
+        redoWhileStale((redo) => processInbound(message, redo)).catch((error: unknown) => {
+          // The same update reached another process too, and its step committed first.
+          if (!(error instanceof DuplicateUpdateError)) throw error;
+          logger.debug({ channel: message.channel, updateId: message.updateId }, 'duplicate update ignored');
+        }),
       );
     },
     startDialogue(channel, chatId, kindId, data, start = {}) {

@@ -127,6 +127,18 @@ export class StaleDialogueError extends Error {
   }
 }
 
+/**
+ * A commit refused, having written nothing, because its inbound update was handled meanwhile: the
+ * same update reached another process too (a redelivery), and that one's step committed first.
+ * Not a failure: the update is a duplicate, and the runtime drops it.
+ */
+export class DuplicateUpdateError extends Error {
+  override readonly name = 'DuplicateUpdateError';
+  constructor(readonly updateId: string) {
+    super(`update ${updateId} was handled meanwhile`);
+  }
+}
+
 /** What the dialogue runtime needs of storage. */
 export interface DialogueStore {
   /** The chat's conversation (created on first contact) and its active dialogue. */
@@ -139,7 +151,9 @@ export interface DialogueStore {
   /**
    * Writes a step atomically; resolves with the id of the step's dialogue (a new one's, too) once
    * durable. Rejects, having written nothing, when any part fails, including `alongside`; with
-   * {@link StaleDialogueError} when the step was computed from a state that has moved on.
+   * {@link StaleDialogueError} when the step was computed from a state that has moved on; with
+   * {@link DuplicateUpdateError} when a store that keeps a ledger of updates finds the step's
+   * inbound update handled meanwhile.
    */
   commit(step: StepCommit): Promise<number | undefined>;
   /** A dialogue's pending deadlines, soonest first: what a hydrated actor gets back. */

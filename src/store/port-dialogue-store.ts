@@ -7,12 +7,19 @@
  * its transaction (on Postgres a transaction-scoped advisory lock, released with the commit or
  * the connection, so a killed process never leaves one held).
  *
+ * Duplicates are recognised by the update's own id, never by the chat's highest one: behind a
+ * load balancer a chat's updates 101 and 102 may reach two processes at once, and 102 may commit
+ * first; a watermark would then drop 101, a client's message. Each handled update leaves a row in
+ * the inbound ledger, keyed (channel, chat and update id), written in its step's transaction, so
+ * the row exists exactly when the step's writes do. The ledger is pruned after a retention.
+ *
  * @module
  */
 import {
   type ChatState,
   type DialogueStore,
   type DueDeadline,
+  DuplicateUpdateError,
   menuIdOf,
   numericUpdateId,
   StaleDialogueError,
@@ -30,15 +37,56 @@ export interface PortDialogueStoreOptions {
    * processes' commits of that chat until this transaction ends. Default: none (one process).
    */
   lockChat?(conversationId: number): Promise<void>;
+  /**
+   * How long a handled update stays in the inbound ledger, so that a redelivery is still
+   * recognised. Default 30 days: far beyond Telegram's, which keeps an undelivered update 24 h.
+   */
+  ledgerRetentionMs?: number;
 }
+
+const HOUR = 3_600_000;
+/** Ledger rows pruned per look, so one statement never runs long. */
+const PRUNE_BATCH = 10_000;
+
+/**
+ * The ledger key of a chat's update: the chat is part of it, since only Telegram promises ids
+ * unique across a bot's chats (`update_id`), and nothing else needs to assume it.
+ */
+const ledgerKey = (chatId: string, updateId: string): string => `${chatId}:${updateId}`;
 
 export function createPortDialogueStore(store: Store, options: PortDialogueStoreOptions): DialogueStore {
   const { clock } = options;
+  const retentionMs = options.ledgerRetentionMs ?? 30 * 24 * HOUR;
+  let prunedAt = Number.NEGATIVE_INFINITY;
+
+  /** Drops handled updates past the retention, at most hourly (several processes may each do it). */
+  async function pruneLedger(): Promise<void> {
+    const now = clock.now();
+    if (now - prunedAt < HOUR) return;
+    prunedAt = now;
+    try {
+      const pruned = await store.inbound.pruneProcessed(now - retentionMs, PRUNE_BATCH);
+      // A full batch: more may be left, taken at the next look rather than an hour later.
+      if (pruned >= PRUNE_BATCH) prunedAt = Number.NEGATIVE_INFINITY;
+    } catch {
+      // Housekeeping: the next look tries again.
+      prunedAt = Number.NEGATIVE_INFINITY;
+    }
+  }
 
   /** In the transaction: the step's writes, in the order the runtime relies on. */
   async function write(step: StepCommit): Promise<number | undefined> {
     const { conversation } = step;
     await options.lockChat?.(conversation.id);
+    const updateId = step.inbound?.updateId;
+    if (updateId !== undefined) {
+      // First, under the chat's lock: the same update handled by another process meanwhile
+      // refuses this step before it writes anything.
+      const key = ledgerKey(conversation.chatId, updateId);
+      if (!(await store.inbound.recordIfNew(conversation.channel, key, undefined, clock.now())))
+        throw new DuplicateUpdateError(updateId);
+      await store.inbound.markProcessed(conversation.channel, key, clock.now());
+    }
     if (step.end !== undefined) {
       await store.dialogues.setStatus(step.end, 'ended');
       await store.timers.deleteForDialogue(step.end);
@@ -95,17 +143,12 @@ export function createPortDialogueStore(store: Store, options: PortDialogueStore
       });
     }
     if (step.inbound) {
-      const { updateId } = step.inbound;
-      const numeric = numericUpdateId(updateId);
+      // The watermark is still kept (the column is shared with SQLite), but not used to dedupe.
       await store.conversations.touch(conversation.id, {
         phone: conversation.phone,
         language: conversation.language,
-        lastUpdateId: numeric ?? null,
+        lastUpdateId: numericUpdateId(updateId) ?? null,
       });
-      if (updateId !== undefined && numeric === undefined) {
-        await store.inbound.recordIfNew(conversation.channel, updateId, undefined, clock.now());
-        await store.inbound.markProcessed(conversation.channel, updateId, clock.now());
-      }
     }
     return id;
   }
@@ -120,13 +163,8 @@ export function createPortDialogueStore(store: Store, options: PortDialogueStore
 
     async isDuplicate(conversation, id) {
       if ('start' in id) return (await store.outbox.byIdempotencyKey(`${id.start}:0`)) !== undefined;
-      const numeric = numericUpdateId(id.update);
-      if (numeric === undefined)
-        return (await store.inbound.get(conversation.channel, id.update)) !== undefined;
-      // Read afresh: another process may have handled a later update of this chat.
-      const current = await store.conversations.get(conversation.id);
-      const last = current?.lastUpdateId ?? conversation.lastUpdateId;
-      return last != null && numeric <= last;
+      const key = ledgerKey(conversation.chatId, id.update);
+      return (await store.inbound.get(conversation.channel, key)) !== undefined;
     },
 
     commit(step) {
@@ -139,6 +177,8 @@ export function createPortDialogueStore(store: Store, options: PortDialogueStore
     },
 
     async dueDeadlines(now, limit = 100) {
+      // The sweeper's periodic look is the ledger's housekeeping tick, as on SQLite.
+      await pruneLedger();
       const due: DueDeadline[] = [];
       for (const timer of await store.timers.due(now, limit)) {
         const dialogue = await store.dialogues.get(timer.dialogueId);

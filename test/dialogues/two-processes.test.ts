@@ -180,4 +180,42 @@ describe('two engine processes on one Postgres database', () => {
     expect(await statuses(a.store)).toEqual(['expired']);
     expect(await sent(a.store)).toEqual(['hello', 'expired', 'common.noActiveDialogue']);
   });
+
+  it("answers a chat's two updates that two processes handle out of order, and each redelivery once", async () => {
+    const a = await startProcess();
+    const b = await startProcess();
+    await a.runtime.handleInbound(message(100, { type: 'user.command', name: 'start' }));
+    // Update 102 reached b and was handled before a got to 101.
+    await b.runtime.handleInbound(message(102, { type: 'user.text', text: 'second' }));
+    await a.runtime.handleInbound(message(101, { type: 'user.text', text: 'first' }));
+    expect(await sent(a.store)).toEqual(['hello', 'got second', 'got first']);
+    // Telegram redelivers both, each to the other process.
+    await a.runtime.handleInbound(message(102, { type: 'user.text', text: 'second' }));
+    await b.runtime.handleInbound(message(101, { type: 'user.text', text: 'first' }));
+    expect(await sent(b.store)).toEqual(['hello', 'got second', 'got first']);
+  });
+
+  it('an update that reaches two processes at once is answered once', async () => {
+    const together = commitsTogether(2);
+    const a = await startProcess();
+    await a.runtime.handleInbound(message(100, { type: 'user.command', name: 'start' }));
+    const first = await startProcess(together);
+    const second = await startProcess(together);
+    await Promise.all([
+      first.runtime.handleInbound(message(101, { type: 'user.text', text: 'hi' })),
+      second.runtime.handleInbound(message(101, { type: 'user.text', text: 'hi' })),
+    ]);
+    expect(await sent(a.store)).toEqual(['hello', 'got hi']);
+  });
+
+  it('a redelivered update outside any dialogue is answered once, even handled at once', async () => {
+    const together = commitsTogether(2);
+    const first = await startProcess(together);
+    const second = await startProcess(together);
+    await Promise.all([
+      first.runtime.handleInbound(message(7, { type: 'user.text', text: 'hi' })),
+      second.runtime.handleInbound(message(7, { type: 'user.text', text: 'hi' })),
+    ]);
+    expect(await sent(first.store)).toEqual(['common.noActiveDialogue']);
+  });
 });

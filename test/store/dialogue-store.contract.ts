@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type DialogueChange,
   type DialogueStore,
+  DuplicateUpdateError,
   StaleDialogueError,
   type StepCommit,
   type StepDialogue,
@@ -24,6 +25,12 @@ export interface DialogueStoreHarness {
   messages(chatId: string): Promise<Array<{ payload: unknown; idempotencyKey: string }>>;
   /** The same data as a freshly started process sees it (no cache, no memory of earlier calls). */
   reopen(): Promise<DialogueStore>;
+  /**
+   * How the store knows a Telegram update it has seen: by the chat's highest update id (default;
+   * one process handles a chat's updates in order), or by each update's own id (`each`: processes
+   * sharing the database may commit a chat's updates out of order).
+   */
+  updates?: 'watermark' | 'each';
 }
 
 const change = (overrides: Partial<DialogueChange> = {}): DialogueChange => ({
@@ -112,7 +119,8 @@ export function dialogueStoreContract(open: (clock: ContractClock) => Promise<Di
       await store.commit({ conversation, inbound: { updateId: '7' }, messages: [], messageKey: 'u7' });
       const seen = (await chat()).conversation;
       expect(await store.isDuplicate(seen, { update: '7' })).toBe(true);
-      expect(await store.isDuplicate(seen, { update: '5' })).toBe(true);
+      // An older id never handled: below the watermark, or still to be handled when ids are kept.
+      expect(await store.isDuplicate(seen, { update: '5' })).toBe(harness.updates !== 'each');
       expect(await store.isDuplicate(seen, { update: '8' })).toBe(false);
       const reopened = await harness.reopen();
       const fresh = (await reopened.loadChat('telegram', '42')).conversation;
@@ -140,6 +148,40 @@ export function dialogueStoreContract(open: (clock: ContractClock) => Promise<Di
       const seen = (await chat()).conversation;
       expect(await store.isDuplicate(seen, { update: '8' })).toBe(true);
       expect(await store.isDuplicate(seen, { update: '9' })).toBe(false);
+    });
+
+    it("keeps each of a chat's updates handled out of order, and refuses a second commit of one", async () => {
+      const { harness, store, chat, texts } = await setup();
+      if (harness.updates !== 'each') return;
+      const { conversation } = await chat();
+      await store.commit({
+        conversation,
+        inbound: { updateId: '102' },
+        messages: [{ text: 'b' }],
+        messageKey: 'b',
+      });
+      // Update 101 was handled by another process, which commits after 102's.
+      const seen = (await chat()).conversation;
+      expect(await store.isDuplicate(seen, { update: '101' })).toBe(false);
+      await store.commit({
+        conversation: seen,
+        inbound: { updateId: '101' },
+        messages: [{ text: 'a' }],
+        messageKey: 'a',
+      });
+      const now = (await chat()).conversation;
+      expect(await store.isDuplicate(now, { update: '101' })).toBe(true);
+      expect(await store.isDuplicate(now, { update: '102' })).toBe(true);
+      // The same update computed twice (it reached two processes): the later commit writes nothing.
+      await expect(
+        store.commit({
+          conversation: now,
+          inbound: { updateId: '101' },
+          messages: [{ text: 'again' }],
+          messageKey: 'x',
+        }),
+      ).rejects.toBeInstanceOf(DuplicateUpdateError);
+      expect(await texts()).toEqual(['b', 'a']);
     });
 
     it('recognises a redelivered update with opaque ids (WhatsApp message ids)', async () => {

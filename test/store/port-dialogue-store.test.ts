@@ -17,6 +17,7 @@ describe.each(storeDialects)('dialogue store over the store ports on $name', (di
           .map(({ payload, idempotencyKey }) => ({ payload, idempotencyKey })),
       // Nothing is cached between steps: a new instance over the same database is a restart.
       reopen: async () => dialogues(),
+      updates: 'each',
     };
   });
 });
