@@ -39,7 +39,7 @@ export function parseTriggerData(raw: unknown): TriggerData {
 }
 
 /** Longest run of one notification job; past it the run counts as dead and the row is taken again. */
-export const JOB_RUN_LIMIT_MS = 15 * 60_000;
+export const JOB_RUN_LIMIT_MS = 5 * 60_000;
 
 /**
  * The queue of triggers. Attempts and backoff of the work itself are the table's (as on SQLite: a

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  afterRun,
   type JobTriggers,
   NOTIFICATION_QUEUE,
   parseTriggerData,
@@ -128,5 +129,48 @@ describe('notification jobs on pg-boss (Postgres mode)', () => {
     expect(await triggers.adopt(Date.now())).toBe(1);
     expect(await triggers.adopt(Date.now())).toBe(0);
     expect(await triggerCount(store)).toBe(1);
+  });
+
+  it('retries a failed row at its retry time, runs nothing for a cancelled one, and runs a revived one', async () => {
+    const { store, triggers } = await openEngine();
+    const runs: Array<{ key: string; attempts: number; at: number }> = [];
+    let retryAt = 0;
+    await triggers.queue.work(
+      async (trigger) => {
+        const row = await triggers.claim(trigger.data.jobId, Date.now());
+        if (row) {
+          runs.push({ key: row.dedupeKey, attempts: row.attempts, at: Date.now() });
+          if (row.dedupeKey === 'test:1' && row.attempts === 1) {
+            retryAt = Date.now() + 1500;
+            await store.jobs.fail(row.id, 'the channel is down', { retryAt });
+          } else await store.jobs.complete(row.id);
+        }
+        return afterRun(await triggers.get(trigger.data.jobId), Date.now());
+      },
+      { concurrency: 2 },
+    );
+    const record = { companyId: 101, recordId: 5 };
+    await store.jobs.enqueue({ ...job(2, Date.now() + 1000), record });
+    expect(await store.jobs.cancelForRecord(record)).toBe(1);
+    await store.jobs.enqueue(job(1));
+
+    await eventually(
+      async () => expect((await store.jobs.byDedupeKey('test:1'))?.state).toBe('done'),
+      20_000,
+    );
+    expect(runs.filter((run) => run.key === 'test:1').map((run) => run.attempts)).toEqual([1, 2]);
+    expect(runs.find((run) => run.attempts === 2)?.at).toBeGreaterThanOrEqual(retryAt);
+    // The cancelled row's trigger has fired by now (due a second after enqueue) and taken nothing.
+    await eventually(async () => expect((await triggers.queue.counts()).queued).toBe(0), 20_000);
+    expect(runs.some((run) => run.key === 'test:2')).toBe(false);
+    expect((await store.jobs.byDedupeKey('test:2'))?.state).toBe('cancelled');
+
+    // Enqueued again, the cancelled key comes back (it never ran) and runs once.
+    expect(await store.jobs.enqueue({ ...job(2), record })).toBe(true);
+    await eventually(
+      async () => expect((await store.jobs.byDedupeKey('test:2'))?.state).toBe('done'),
+      20_000,
+    );
+    expect(runs.filter((run) => run.key === 'test:2')).toHaveLength(1);
   });
 });
