@@ -147,7 +147,8 @@ export class FakeTelegramServer {
   /** While set, every `getUpdates` gets 409, as when another process polls with the same token. */
   private conflicting = false;
   private server: Server | undefined;
-  private readonly startedAt = Date.now();
+  /** `Date.now()` when the server was made: a call's `at` counts from here. */
+  readonly startedAt = Date.now();
   private nextUpdateId = 100_000;
   private nextMessageId = 1;
   private nextCallbackId = 1;
