@@ -8,6 +8,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
   dialogues: async (args) => (await import('./dialogues.js')).benchDialogues(args),
   reminders: async (args) => (await import('./reminders.js')).benchReminders(args),
   rush: async (args) => (await import('./rush.js')).benchRush(args),
+  scale: async (args) => (await import('./scale.js')).benchScale(args),
 };
 
 const [requested, ...args] = process.argv.slice(2);

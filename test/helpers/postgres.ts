@@ -60,18 +60,32 @@ export interface TestDatabase {
 export interface TestPostgres {
   /** Connection string of the server's maintenance database (`postgres`). */
   adminUrl: string;
+  /** Whether this module started the server (so its processes are on this machine). */
+  local: boolean;
   /** A fresh empty database `t_<random>`. */
   createDatabase(): Promise<TestDatabase>;
   /** Drops what is left and, when this module started the cluster, stops it. */
   stop(): Promise<void>;
 }
 
+/** Options of {@link startTestPostgres}. */
+export interface TestPostgresOptions {
+  /**
+   * A cluster of its own with Postgres's default durability (fsync and synchronous commit on),
+   * for benchmarks whose figures must be production's; `TEST_DATABASE_URL` is not used. Default:
+   * off, since tests throw the data away.
+   */
+  durable?: boolean;
+  /** A server to use instead of `TEST_DATABASE_URL` (a role that may create databases). */
+  url?: string;
+}
+
 /** Connects to `TEST_DATABASE_URL`, or starts a cluster (see the module comment). */
-export async function startTestPostgres(): Promise<TestPostgres> {
-  const support = postgresSupport();
+export async function startTestPostgres(options: TestPostgresOptions = {}): Promise<TestPostgres> {
+  const external = options.url ?? (options.durable ? undefined : process.env.TEST_DATABASE_URL);
+  const support: PostgresSupport = external ? { available: true } : postgresSupport();
   if (!support.available) throw new Error(support.reason);
-  const external = process.env.TEST_DATABASE_URL;
-  const cluster = external ? undefined : await startCluster();
+  const cluster = external ? undefined : await startCluster(options.durable ?? false);
   const adminUrl = external ?? cluster?.url ?? '';
   const admin = new pg.Pool({ connectionString: adminUrl, max: 2 });
   const created = new Set<string>();
@@ -84,6 +98,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
 
   return {
     adminUrl,
+    local: cluster !== undefined,
     async createDatabase() {
       const name = `t_${randomBytes(6).toString('hex')}`;
       await admin.query(`CREATE DATABASE "${name}"`);
@@ -114,7 +129,7 @@ interface Cluster {
  * `-m immediate`: the data is thrown away, so there is nothing to flush. Also stopped when the
  * process exits without calling `stop()`, so a crashed test run leaves no server behind.
  */
-async function startCluster(): Promise<Cluster> {
+async function startCluster(durable: boolean): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'altegio-bot-pg-'));
   const data = join(dir, 'data');
   const asRoot = process.getuid?.() === 0;
@@ -150,9 +165,7 @@ async function startCluster(): Promise<Cluster> {
       `-k ${dir}`,
       '-c listen_addresses=127.0.0.1',
       // Throw-away data: durability only costs time here.
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
+      ...(durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
     ].join(' ');
     run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
     started = true;
