@@ -8,10 +8,10 @@
  */
 import { createInterface } from 'node:readline';
 import type { DialogueStore } from '../src/dialogues/store-port.js';
-import { createPostgresDialogueStore } from '../src/engine/store.js';
 import { startCheckpointer } from '../src/store/checkpointer.js';
 import { createSqliteDialogueStore } from '../src/store/dialogue-store.js';
 import { createStore } from '../src/store/index.js';
+import { createPostgresDialogueStore } from '../src/store/pg/dialogue-store.js';
 import { openPostgresStore } from '../src/store/pg/index.js';
 import { BOOKING_SCRIPT, createBenchRuntime, sendStep } from './booking-script.js';
 import { drive } from './naive-dialogues.js';
@@ -27,7 +27,7 @@ async function open(): Promise<{ dialogues: DialogueStore; close(): Promise<void
       clock,
       maxConnections: options.concurrency + 2,
     });
-    return { dialogues: createPostgresDialogueStore(store, clock), close: () => store.close() };
+    return { dialogues: createPostgresDialogueStore(store, { clock }), close: () => store.close() };
   }
   const store = createStore(options.database, { clock });
   // As the engine runs it: WAL checkpoints on the second core.
