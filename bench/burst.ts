@@ -13,13 +13,7 @@
  * real ingest and planner on the engine's database before the engine starts, as webhooks would
  * have done the day before.
  *
- *   npm run bench -- burst [reminders] [bookers] [cap in minutes] [--lockstep]
- *
- * The booking clients behave like people by default: each choice takes a few seconds to read and
- * make, they arrive spread over the first minute, and each books again after a pause for as long
- * as the burst lasts. `--lockstep` is the worst case instead: all start at the same instant, answer
- * every menu at once, and book once, so they move together (each chat gated by Telegram's 1
- * message per second) and press Confirm within a fraction of a second of one another.
+ *   npm run bench -- burst [reminders] [bookers] [cap in minutes]
  *
  * Last line: `bench burst: <n> reminders, <m> confirmations written, ack p99 <ms> ms,
  * booking p99 <ms> ms, <k> x 429, lost <l>, duplicated <d>`.
@@ -151,19 +145,7 @@ function timedLimiter(): {
 
 const phoneOf = (i: number) => `+7916${String(i).padStart(7, '0')}`;
 
-/**
- * A person's time to read a menu and choose: 1–4 s, uniform. Short menus (a day, a master) take a
- * second; a list of times or the summary to check takes a few. Seeded, so runs compare.
- */
-const THINK_MS = { min: 1_000, max: 4_000 };
-/** Booking clients arrive spread over the reminders' first minute. */
-const ARRIVALS_MS = MINUTE;
-/** Between one client's bookings (the next person on that phone, say): 5–15 s. */
-const NEXT_BOOKING_MS = { min: 5_000, max: 15_000 };
-
-export async function benchBurst(argv: string[]): Promise<string> {
-  const lockstep = argv.includes('--lockstep');
-  const args = argv.filter((arg) => !arg.startsWith('--'));
+export async function benchBurst(args: string[]): Promise<string> {
   const reminders = Number(args[0] ?? 2000);
   const bookers = Number(args[1] ?? 20);
   const capMs = Number(args[2] ?? 25) * MINUTE;
@@ -279,12 +261,7 @@ export async function benchBurst(argv: string[]): Promise<string> {
       index: number;
       acted: number;
       steps: number[];
-      /** Between "/start" and "You are booked". */
-      busy: boolean;
-      /** Bookings finished. */
-      booked: number;
-      /** The action this client is still thinking about (a newer message replaces it). */
-      thinking: NodeJS.Timeout | undefined;
+      done: boolean;
       last: string;
       masters: number;
       day: number;
@@ -295,36 +272,9 @@ export async function benchBurst(argv: string[]): Promise<string> {
     const stepKinds: Array<{ kind: string; ms: number; chatId: number; from: number; to: number }> = [];
     const errorTexts: string[] = [];
     const bookerById = new Map<number, Booker>();
-    const think = random(7);
-    const between = (range: { min: number; max: number }) =>
-      range.min + Math.floor(think() * (range.max - range.min));
-    const bookerTimers = new Set<NodeJS.Timeout>();
-    const later = (ms: number, fn: () => void): NodeJS.Timeout => {
-      const timer = setTimeout(() => {
-        bookerTimers.delete(timer);
-        fn();
-      }, ms);
-      bookerTimers.add(timer);
-      return timer;
-    };
-    /** A step's latency runs from the action (after any thinking) to the bot's next message. */
-    const perform = (booker: Booker, action: () => void) => {
+    const act = (booker: Booker, action: () => void) => {
       booker.acted = Date.now();
       action();
-    };
-    const act = (booker: Booker, action: () => void) => {
-      if (lockstep) return perform(booker, action);
-      if (booker.thinking) clearTimeout(booker.thinking);
-      booker.thinking = later(between(THINK_MS), () => {
-        booker.thinking = undefined;
-        perform(booker, action);
-      });
-    };
-    /** Set once every reminder is out and every confirmation written: no new bookings start. */
-    let burstOver = false;
-    const startBooking = (booker: Booker) => {
-      booker.busy = true;
-      perform(booker, () => telegram.userSends(booker.chatId, '/start'));
     };
     const choicesOf = (message: Seen) =>
       message.buttons.filter((b) => !/back|cancel|next|previous|«|»|‹|›|←|→/i.test(b.text));
@@ -350,19 +300,8 @@ export async function benchBurst(argv: string[]): Promise<string> {
       const text = message.text;
       booker.last = text.slice(0, 80);
       if (/went wrong|try again later/i.test(text)) errorTexts.push(text);
-      if (!booker.busy) return;
       if (text.startsWith('You are booked')) {
-        booker.busy = false;
-        booker.booked += 1;
-        if (booker.thinking) clearTimeout(booker.thinking);
-        booker.thinking = undefined;
-        if (!lockstep) {
-          // Another visit: a later day, so a client's bookings do not take each other's slots.
-          booker.day += 1;
-          later(between(NEXT_BOOKING_MS), () => {
-            if (!burstOver) startBooking(booker);
-          });
-        }
+        booker.done = true;
       } else if (text.startsWith('Please check')) {
         const confirm = message.buttons.find((b) => b.text === '✔ Confirm');
         if (confirm) act(booker, () => telegram.userPresses(booker.chatId, message.messageId, confirm.data));
@@ -389,14 +328,11 @@ export async function benchBurst(argv: string[]): Promise<string> {
     };
 
     let cursor = 0;
-    /** When each message was seen sent (all chats): Telegram's 30/s is shared by all of them. */
-    const sentAt: number[] = [];
     const watch = () => {
       const calls = telegram.sent;
       for (; cursor < calls.length; cursor += 1) {
         const call = calls[cursor];
         if (call?.method !== 'sendMessage' || !call.response.ok) continue;
-        sentAt.push(Date.now());
         const chatId = Number(call.chatId);
         const booker = bookerById.get(chatId);
         if (booker) {
@@ -432,7 +368,6 @@ export async function benchBurst(argv: string[]): Promise<string> {
     stops.unshift(() => {
       clearInterval(watcher);
       for (const timer of pressTimers) clearTimeout(timer);
-      for (const timer of bookerTimers) clearTimeout(timer);
     });
 
     // The bookers start when the reminders fall due.
@@ -440,26 +375,21 @@ export async function benchBurst(argv: string[]): Promise<string> {
     const callsBefore = altegio.calls.length;
     for (const priority of PRIORITIES) budget.waits[priority].length = 0;
     loopDelay.enable();
-    const arrivals = random(11);
     for (let index = 0; index < bookers; index += 1) {
       const booker: Booker = {
         chatId: FIRST_BOOKER + index,
         index,
         acted: 0,
         steps: [],
-        busy: false,
-        booked: 0,
-        thinking: undefined,
+        done: false,
         last: '',
         masters: 1,
         day: 0,
       };
       booking.push(booker);
       bookerById.set(booker.chatId, booker);
-      if (lockstep) startBooking(booker);
-      else later(Math.floor(arrivals() * ARRIVALS_MS), () => startBooking(booker));
+      act(booker, () => telegram.userSends(booker.chatId, '/start'));
     }
-    const idle = (b: Booker) => !b.busy && b.booked > 0;
 
     // Looked up only for presses not yet seen written, so checking costs the engine little.
     const writtenChats = new Set<number>();
@@ -477,8 +407,8 @@ export async function benchBurst(argv: string[]): Promise<string> {
       await new Promise((resolve) => setTimeout(resolve, 3_000));
       confirmed = written();
       const allReminded = reminderAt.size >= reminders;
-      if (allReminded && confirmed >= confirmers.size) burstOver = true;
-      if (burstOver && booking.every(idle)) break;
+      const allBooked = booking.every((b) => b.done);
+      if (allReminded && confirmed >= confirmers.size && allBooked) break;
       if (Date.now() - dueAt > capMs) {
         console.log('burst: time cap reached, reporting what was done');
         break;
@@ -486,7 +416,7 @@ export async function benchBurst(argv: string[]): Promise<string> {
       if (Date.now() - lastProgress > 30_000) {
         lastProgress = Date.now();
         console.log(
-          `burst: +${((Date.now() - dueAt) / 1000).toFixed(0)} s: ${reminderAt.size} reminded, ${pressAt.size} pressed, ${confirmed} written, ${booking.reduce((n, b) => n + b.booked, 0)} bookings`,
+          `burst: +${((Date.now() - dueAt) / 1000).toFixed(0)} s: ${reminderAt.size} reminded, ${pressAt.size} pressed, ${confirmed} written, ${booking.filter((b) => b.done).length}/${bookers} booked`,
         );
       }
     }
@@ -514,18 +444,14 @@ export async function benchBurst(argv: string[]): Promise<string> {
     const duplicatedReminders = [...reminderAt.values()].filter((times) => times.length > 1).length;
     const duplicatedAcks = [...acks.values()].filter((times) => times.length > 1).length;
     const duplicatedWrites = [...writesByPath.values()].filter((n) => n > 1).length;
-    const bookingsDone = booking.reduce((n, b) => n + b.booked, 0);
-    const lost = lostReminders + lostConfirmations + booking.filter((b) => !idle(b)).length;
+    const lost = lostReminders + lostConfirmations + booking.filter((b) => !b.done).length;
     const duplicated = duplicatedReminders + duplicatedAcks + duplicatedWrites;
     const refused = (telegram.limiter?.refused ?? 0) + altegio.refused;
     const bookingP99 = percentile(stepLatencies, 99);
     const ackP99 = percentile(ackLatencies, 99);
 
-    // Every message sent by then shares Telegram's 30 per second, acknowledgements and booking
-    // answers too: that count, not the reminders alone, is what the last reminder is bound by.
-    const sentByLast = sentAt.filter((at) => at >= dueAt && at <= lastReminder).length;
     console.log(
-      `burst: last reminder out at +${seconds(lastReminder - dueAt)} s (limit ${sentByLast} messages sent by then / 30 per s = ${seconds((sentByLast / 30) * 1000)} s; reminders alone ${seconds((reminders / 30) * 1000)} s)`,
+      `burst: last reminder out at +${seconds(lastReminder - dueAt)} s (limit ${reminders} / 30 per s = ${seconds((reminders / 30) * 1000)} s)`,
     );
     console.log(
       `burst: ${pressAt.size} pressed Confirm; acknowledgement p50 ${percentile(ackLatencies, 50)} ms, p99 ${ackP99} ms`,
@@ -537,7 +463,7 @@ export async function benchBurst(argv: string[]): Promise<string> {
       `burst: 429s: telegram ${telegram.limiter?.refused ?? 0}, altegio ${altegio.refused}; lost: ${lostReminders} reminders, ${lostConfirmations} confirmations; duplicated: ${duplicatedReminders} reminders, ${duplicatedAcks} acknowledgements, ${duplicatedWrites} writes`,
     );
     console.log(
-      `burst: ${bookingsDone} bookings by ${booking.filter((b) => b.booked > 0).length}/${bookers} clients (${lockstep ? 'lockstep' : 'thinking 1-4 s a choice'}); step p50 ${percentile(stepLatencies, 50)} ms, p99 ${bookingP99} ms; error texts: ${errorTexts.length === 0 ? 'none' : JSON.stringify([...new Set(errorTexts)])}`,
+      `burst: ${booking.filter((b) => b.done).length}/${bookers} booked during the burst; step p50 ${percentile(stepLatencies, 50)} ms, p99 ${bookingP99} ms; error texts: ${errorTexts.length === 0 ? 'none' : JSON.stringify([...new Set(errorTexts)])}`,
     );
     // Where the time goes: waits for the Altegio budget per priority, and the engine's event loop.
     const waitsLine = PRIORITIES.map((priority) => {
@@ -589,7 +515,7 @@ export async function benchBurst(argv: string[]): Promise<string> {
       byEndpoint.set(key, (byEndpoint.get(key) ?? 0) + 1);
     }
     console.log(`burst: Altegio calls during the burst: ${JSON.stringify(Object.fromEntries(byEndpoint))}`);
-    const unfinished = booking.filter((b) => !idle(b));
+    const unfinished = booking.filter((b) => !b.done);
     if (unfinished.length > 0) {
       console.log(
         `burst: unfinished bookings, last message seen: ${JSON.stringify(unfinished.map((b) => b.last))}`,

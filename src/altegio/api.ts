@@ -129,8 +129,6 @@ export interface ClientSearchQuery {
 export interface CallScope {
   /** Told when a call has to wait for the budget. */
   onQueued?: AcquireOptions['onQueued'];
-  /** When the work a call serves began (the chat's step): orders calls within the priority. */
-  since?: (() => number | undefined) | undefined;
 }
 
 /** The client returned by {@link createAltegioClient}. */

@@ -92,7 +92,7 @@ export function createCachedAltegio(base: AltegioApi, options: CacheOptions = {}
   /** The cached client as one priority sees it; every view shares the same entries. */
   const view = (priority: CallPriority | undefined, scope: CallScope): CachedAltegioApi => {
     const client = priority === undefined ? base : base.withPriority(priority, scope);
-    const asker: Asker = { priority, onQueued: scope.onQueued, since: scope.since };
+    const asker: Asker = { priority, onQueued: scope.onQueued };
     // A miss loads through a view whose wait hook also tells the callers that joined it.
     const loader = (loadScope: CallScope) => base.withPriority(priority ?? 'notify', loadScope);
     return {

@@ -44,13 +44,7 @@ export function createAltegioClient(options: AltegioClientOptions): AltegioApi {
     const records = recordOps(transport);
     return {
       withPriority: (priority, scope = {}) =>
-        build(
-          transport.withDefaults({
-            priority,
-            ...(scope.onQueued ? { onQueued: scope.onQueued } : {}),
-            ...(scope.since ? { since: scope.since } : {}),
-          }),
-        ),
+        build(transport.withDefaults({ priority, ...(scope.onQueued ? { onQueued: scope.onQueued } : {}) })),
       ...referenceOps(transport),
       ...bookingOps(transport, records, {
         settleMs: options.bookRecordSettleMs ?? 1_500,

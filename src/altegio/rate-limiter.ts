@@ -82,12 +82,6 @@ export interface AcquireOptions {
   /** Ends the wait: the acquire rejects with the signal's reason. */
   signal?: AbortSignal | undefined;
   /**
-   * When the work this call serves began (epoch ms), e.g. the client's step. Among calls of one
-   * priority, earlier work goes first: a step's follow-up calls (after a taken slot: the records
-   * check, fresh times) do not each wait behind every newer step's first call. Default: now.
-   */
-  since?: number | undefined;
-  /**
    * Called once when the call cannot go at once (the chat shows "typing", a long wait is told to
    * the client). The function it may return is called when the wait ends, granted or aborted.
    */
@@ -150,8 +144,6 @@ const systemLimiterClock: LimiterClock = {
 interface Waiter {
   priority: CallPriority;
   queuedAt: number;
-  /** Order within the priority's queue (see {@link AcquireOptions.since}). */
-  since: number;
   resolve: (release: Release) => void;
   reject: (reason: unknown) => void;
   signal: AbortSignal | undefined;
@@ -357,12 +349,9 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       const priority = acquireOptions.priority ?? 'notify';
       if (signal?.aborted) return Promise.reject(signal.reason);
       return new Promise<Release>((resolve, reject) => {
-        const now = clock.now();
         const waiter: Waiter = {
           priority,
-          queuedAt: now,
-          // Never later than now: a caller's clock skew cannot push its call behind newer ones.
-          since: Math.min(now, acquireOptions.since ?? now),
+          queuedAt: clock.now(),
           resolve,
           reject,
           signal,
@@ -383,11 +372,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
           };
           signal.addEventListener('abort', waiter.onAbort, { once: true });
         }
-        // After every waiter whose work began no later (first in first out among equals).
-        const queue = queues[priority];
-        let at = queue.length;
-        while (at > 0 && (queue[at - 1]?.since ?? 0) > waiter.since) at -= 1;
-        queue.splice(at, 0, waiter);
+        queues[priority].push(waiter);
         // Only a new head can change what happens next; behind it, the call waits its turn
         // without asking the ledger (no round trip per waiter).
         if (head() === waiter) pump();

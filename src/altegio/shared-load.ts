@@ -15,8 +15,6 @@ export interface Asker {
   /** `undefined` = the budget's default (`notify`). */
   priority: CallPriority | undefined;
   onQueued: CallScope['onQueued'];
-  /** When the asker's work began: the load is queued as of the step that started it. */
-  since?: CallScope['since'];
 }
 
 export interface SharedLoad {
@@ -60,7 +58,6 @@ export function startLoad(asker: Asker, start: (scope: CallScope) => Promise<unk
     load.joined.clear();
   };
   load.value = start({
-    ...(asker.since ? { since: asker.since } : {}),
     onQueued: (info) => {
       load.queued = info;
       const own = asker.onQueued?.(info);

@@ -76,15 +76,10 @@ export interface RequestSpec {
   priority?: CallPriority | undefined;
   /** Told when the call has to wait for the budget (typing indicator, "you are in line"). */
   onQueued?: AcquireOptions['onQueued'];
-  /** When the work this request serves began; orders it within its priority (`rate-limiter.ts`). */
-  since?: number | undefined;
 }
 
 /** What a view of the transport adds to every request it sends. */
-export type CallDefaults = Pick<RequestSpec, 'priority' | 'onQueued'> & {
-  /** Asked at each request: when the work it serves began (e.g. the running chat step). */
-  since?: (() => number | undefined) | undefined;
-};
+export type CallDefaults = Pick<RequestSpec, 'priority' | 'onQueued'>;
 
 /** An answered request: the envelope's `data` and `meta` (or the bare body when there is no envelope). */
 export interface Answer {
@@ -172,7 +167,6 @@ export function createTransport(options: TransportOptions): Transport {
         priority: spec.priority,
         signal: spec.signal,
         onQueued: spec.onQueued,
-        since: spec.since,
       });
     } catch (cause) {
       throw new AltegioNetworkError({ ...info, kind: 'aborted', cause });
@@ -319,7 +313,6 @@ export function createTransport(options: TransportOptions): Transport {
           ...spec,
           priority: spec.priority ?? defaults.priority,
           onQueued: spec.onQueued ?? defaults.onQueued,
-          since: spec.since ?? defaults.since?.(),
         }),
       parse,
       hasUserToken: Boolean(options.userToken),

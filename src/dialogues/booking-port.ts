@@ -21,8 +21,6 @@ export interface AltegioBookingPortOptions {
   logger: Logger;
   /** Told when a client's call waits for the Altegio budget (the chat shows that it is in line). */
   onQueued?: CallScope['onQueued'];
-  /** When the running client step began: its calls queue by it within the booking priority. */
-  since?: CallScope['since'];
 }
 
 /**
@@ -42,10 +40,10 @@ export async function servedBranchIds(
 export function createAltegioBookingPort(options: AltegioBookingPortOptions): BookingPort {
   const { logger } = options;
   // A client is waiting on every one of these calls: they go first in the Altegio budget.
-  const altegio = options.altegio.withPriority('booking', {
-    ...(options.onQueued ? { onQueued: options.onQueued } : {}),
-    ...(options.since ? { since: options.since } : {}),
-  });
+  const altegio = options.altegio.withPriority(
+    'booking',
+    options.onQueued ? { onQueued: options.onQueued } : {},
+  );
   const branchIds = (signal: AbortSignal) => servedBranchIds({ ...options, altegio }, signal);
 
   return {

@@ -17,8 +17,6 @@ export interface WaitingChat {
   chatId: string;
   /** Messenger-reported language, if any (the notice falls back to the salon's). */
   languageCode?: string | undefined;
-  /** When the step began (epoch ms): its Altegio calls queue by it (`AcquireOptions.since`). */
-  startedAt?: number | undefined;
 }
 
 const current = new AsyncLocalStorage<WaitingChat>();
@@ -31,11 +29,6 @@ export function inChat<T>(chat: WaitingChat, fn: () => T): T {
 /** The chat of the step running now, if any. */
 export function currentChat(): WaitingChat | undefined {
   return current.getStore();
-}
-
-/** When the step running now began, if it said. */
-export function currentStepStart(): number | undefined {
-  return current.getStore()?.startedAt;
 }
 
 /** Timers, injectable for tests. */

@@ -28,12 +28,7 @@ import {
 } from '../dialogues/runtime.js';
 import type { DialogueStore } from '../dialogues/store-port.js';
 import { createSweeper, type Sweeper } from '../dialogues/sweeper.js';
-import {
-  createWaitFeedback,
-  currentStepStart,
-  inChat,
-  type WaitFeedbackOptions,
-} from '../dialogues/waiting.js';
+import { createWaitFeedback, inChat, type WaitFeedbackOptions } from '../dialogues/waiting.js';
 import type { Clock } from '../domain/clock.js';
 import type { Settings } from '../domain/settings.js';
 import type { Logger } from '../log.js';
@@ -132,12 +127,7 @@ export function createDialoguesPart(options: DialoguesOptions): DialoguesPart {
       return inspector;
     },
     onInbound(message) {
-      const chat = {
-        channel: message.channel,
-        chatId: message.chatId,
-        languageCode: message.languageCode,
-        startedAt: Date.now(),
-      };
+      const chat = { channel: message.channel, chatId: message.chatId, languageCode: message.languageCode };
       inChat(chat, () => part.runtime.handleInbound(message)).catch((error: unknown) => {
         onError({ part: 'dialogues', error, during: 'handling a message', chat });
       });
@@ -156,16 +146,8 @@ export function createDialoguesPart(options: DialoguesOptions): DialoguesPart {
           store: options.dialogueStore,
           kinds: createDialogueKinds({
             settings: options.settings,
-            booking: createAltegioBookingPort({
-              ...branchSource,
-              logger,
-              onQueued,
-              since: currentStepStart,
-            }),
-            reminder: createAltegioReminderPort(altegio, clock, options.visitWrites(), {
-              onQueued,
-              since: currentStepStart,
-            }),
+            booking: createAltegioBookingPort({ ...branchSource, logger, onQueued }),
+            reminder: createAltegioReminderPort(altegio, clock, options.visitWrites(), { onQueued }),
             feedback: createStoreFeedbackPort(store),
           }),
           clock,

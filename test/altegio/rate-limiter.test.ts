@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createCachedAltegio } from '../../src/altegio/cache.js';
 import { createAltegioClient } from '../../src/altegio/client.js';
 import {
   ALTEGIO_BUDGET,
@@ -7,7 +6,6 @@ import {
   type CallPriority,
   createRateLimiter,
   type LimiterClock,
-  type RateLimiter,
 } from '../../src/altegio/rate-limiter.js';
 import { maxPerWindow, ok, startTestServer, type TestServer } from './fixtures/test-server.js';
 
@@ -205,37 +203,6 @@ describe('call budget: priorities, 429 and waiting (injected time)', () => {
     expect(order).toEqual(['booking', 'write', 'notify', 'sync']);
   });
 
-  it("serves an older step's follow-up call before newer steps' first calls of the same priority", async () => {
-    const time = manualClock();
-    const limiter = createRateLimiter({ limits: oneASecond, clock: time.clock });
-    (await limiter.acquire(BOOKING))(); // the second's only slot is used
-    const stepStart = time.now;
-    await time.advance(300);
-    const order: string[] = [];
-    const ask = (name: string, since?: number) =>
-      void limiter.acquire({ priority: 'booking', since }).then((release) => {
-        order.push(name);
-        release();
-      });
-    ask('new step A');
-    ask('new step B');
-    ask('old step, second call', stepStart); // e.g. the fresh times after a taken slot
-    ask('no start given'); // a call that says nothing goes as of when it asked
-    void limiter.acquire({ priority: 'write', since: stepStart - 1 }).then((release) => {
-      order.push('older write');
-      release();
-    });
-    await time.advance(10_000);
-    // Priority still comes first; within it, the step that began earliest.
-    expect(order).toEqual([
-      'old step, second call',
-      'new step A',
-      'new step B',
-      'no start given',
-      'older write',
-    ]);
-  });
-
   it('keeps part of the minute for booking steps whatever the background used', async () => {
     const time = manualClock();
     const limiter = createRateLimiter({ limits: [{ max: 100, windowMs: 60_000 }], clock: time.clock });
@@ -357,25 +324,5 @@ describe('rate limiter over real HTTP', () => {
     // Retry-After: 1 → the second attempt left at least a second after the first.
     expect((server.seen[1]?.at ?? 0) - (server.seen[0]?.at ?? 0)).toBeGreaterThanOrEqual(950);
     expect(limiter.stats()).toMatchObject({ rateLimited: 1, granted: { booking: 2 } });
-  });
-
-  it("a view's step start reaches the budget, for direct calls and for cached loads alike", async () => {
-    server = await startTestServer(() => ok([]));
-    const inner = createRateLimiter({ limits: [{ max: 5, windowMs: 200 }] });
-    const asked: Array<number | undefined> = [];
-    const limiter: RateLimiter = {
-      ...inner,
-      acquire: (options) => {
-        asked.push(options?.since);
-        return inner.acquire(options);
-      },
-    };
-    const client = createAltegioClient({ baseUrl: server.url, partnerToken: 'p', limiter });
-    let stepStart = 1_000;
-    const booking = createCachedAltegio(client).withPriority('booking', { since: () => stepStart });
-    await booking.bookStaff(42);
-    stepStart = 2_000;
-    await booking.services(42); // a reference-data miss, loaded through the cache
-    expect(asked).toEqual([1_000, 2_000]);
   });
 });
