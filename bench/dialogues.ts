@@ -15,46 +15,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { UserEvent } from '../machines/shared/events.js';
-import { BOOKING, createDialogueKinds } from '../src/dialogues/machines.js';
-import { createDialogueRuntime } from '../src/dialogues/runtime.js';
-import type { BookingPort } from '../src/domain/booking.js';
-import { defaultSettings } from '../src/domain/settings.js';
-import { createLogger } from '../src/log.js';
+import { BOOKING } from '../src/dialogues/machines.js';
 import { startCheckpointer } from '../src/store/checkpointer.js';
 import { createSqliteDialogueStore } from '../src/store/dialogue-store.js';
 import { createStore } from '../src/store/index.js';
-import { renderReply } from '../src/templates/render-reply.js';
+import { BOOKING_SCRIPT, createBenchRuntime } from './booking-script.js';
 import { benchNaive, type DriveResult, drive } from './naive-dialogues.js';
-
-/** Altegio as a booking dialogue sees it, answered at once. */
-const port: BookingPort = {
-  loadBranches: async () => [{ id: 101, title: 'Centre', address: 'Main st. 1', timezone: 'Europe/Moscow' }],
-  loadServices: async () =>
-    Array.from({ length: 10 }, (_, i) => ({ id: 301 + i, name: `Service ${i + 1}`, durationSeconds: 3600 })),
-  loadStaff: async () => [
-    { id: 1001, name: 'Anna' },
-    { id: 1002, name: 'Maria' },
-    { id: 1003, name: 'Olga' },
-  ],
-  loadDates: async () => Array.from({ length: 7 }, (_, i) => `2030-01-${String(i + 10).padStart(2, '0')}`),
-  loadTimes: async ({ date }) =>
-    Array.from({ length: 12 }, (_, i) => {
-      const time = `${String(9 + i).padStart(2, '0')}:00`;
-      return { time, datetime: `${date}T${time}:00+03:00` };
-    }),
-  createBooking: async (request) => ({ recordId: 1, datetime: request.datetime }),
-};
-
-const SCRIPT: ReadonlyArray<(user: number) => UserEvent> = [
-  () => ({ type: 'user.command', name: 'start' }),
-  () => ({ type: 'user.choice', value: 'svc:301' }),
-  () => ({ type: 'user.choice', value: 'staff:1001' }),
-  () => ({ type: 'user.choice', value: 'date:2030-01-12' }),
-  () => ({ type: 'user.choice', value: 'time:10:00' }),
-  (user) => ({ type: 'user.text', text: `+7916${String(user).padStart(7, '0')}` }),
-  () => ({ type: 'user.choice', value: 'confirm' }),
-];
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
@@ -70,28 +36,8 @@ export async function benchDialogues(args: string[]): Promise<string> {
   const store = createStore(join(dir, 'bench.sqlite'));
   // As the engine runs it: WAL checkpoints on the second core.
   const checkpointer = startCheckpointer(store.sqlite);
-  const settings = defaultSettings();
   const clock = { now: () => Date.now() };
-  const runtime = createDialogueRuntime({
-    store: createSqliteDialogueStore(store, { clock }),
-    kinds: createDialogueKinds({
-      settings: () => settings,
-      booking: port,
-      reminder: {
-        confirmVisit: async () => {},
-        cancelVisit: async () => {},
-        checkCancellation: async () => ({
-          now: Date.now(),
-          record: { datetime: '', prepaid: false, deleted: true },
-        }),
-      },
-      feedback: { saveRating: async () => {}, saveComment: async () => {} },
-    }),
-    clock,
-    logger: createLogger({ level: 'silent' }),
-    render: (message, language) => renderReply(message, language),
-    defaultLanguage: () => 'en',
-  });
+  const runtime = createBenchRuntime(createSqliteDialogueStore(store, { clock }));
 
   // Transactions per message: what group commit saves (the naive design pays one per message).
   let transactions = 0;
@@ -104,7 +50,7 @@ export async function benchDialogues(args: string[]): Promise<string> {
 
   let updateId = 0;
   const send = (user: number, step: number) => {
-    const event = SCRIPT[step]?.(user);
+    const event = BOOKING_SCRIPT[step]?.(user);
     if (!event) throw new Error(`no step ${step}`);
     updateId += 1;
     return runtime.handleInbound({
@@ -117,23 +63,23 @@ export async function benchDialogues(args: string[]): Promise<string> {
 
   // Warm-up: the first actor creation compiles the machine and i18n; its snapshot is what the
   // naive design writes.
-  await drive(1, 1, SCRIPT.length, (_, step) => send(-1, step));
+  await drive(1, 1, BOOKING_SCRIPT.length, (_, step) => send(-1, step));
   const sample = (await store.dialogues.list({ limit: 1 }))[0]?.snapshot;
-  await benchNaive({ users: 200, concurrency: CONCURRENCY, steps: SCRIPT.length, snapshot: sample });
+  await benchNaive({ users: 200, concurrency: CONCURRENCY, steps: BOOKING_SCRIPT.length, snapshot: sample });
 
   const naiveBefore = await benchNaive({
     users: USERS,
     concurrency: CONCURRENCY,
-    steps: SCRIPT.length,
+    steps: BOOKING_SCRIPT.length,
     snapshot: sample,
   });
   transactions = 0;
-  const engine = await drive(USERS, CONCURRENCY, SCRIPT.length, send);
+  const engine = await drive(USERS, CONCURRENCY, BOOKING_SCRIPT.length, send);
   const engineTransactions = transactions;
   const naiveAfter = await benchNaive({
     users: USERS,
     concurrency: CONCURRENCY,
-    steps: SCRIPT.length,
+    steps: BOOKING_SCRIPT.length,
     snapshot: sample,
   });
   const booked = (await store.dialogues.list({ status: 'done', limit: USERS + 10 })).length;

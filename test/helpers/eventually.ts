@@ -25,3 +25,18 @@ export async function until(condition: () => boolean, timeoutMs = 5_000, stepMs 
     await new Promise((resolve) => setTimeout(resolve, stepMs));
   }
 }
+
+/** Resolves once `promise` settled, or says it has not after a few turns of the event loop. */
+export async function settledSoon(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  promise.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  return settled;
+}

@@ -1,23 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/index.js';
 import { isPostgresStore } from '../../src/store/pg/index.js';
-import { eventually } from '../helpers/eventually.js';
+import { eventually, settledSoon } from '../helpers/eventually.js';
 import { storeDialects, useDialectStores } from './harness.js';
-
-/** Whether `promise` has settled after a few turns of the event loop. */
-async function settledSoon(promise: Promise<unknown>): Promise<boolean> {
-  let settled = false;
-  promise.then(
-    () => {
-      settled = true;
-    },
-    () => {
-      settled = true;
-    },
-  );
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-  return settled;
-}
 
 /** Whether a second transaction is queued behind the first: on Postgres an ungranted advisory lock. */
 async function waiting(store: Store, other: Promise<unknown>): Promise<boolean> {
@@ -38,24 +23,30 @@ function openNotice(store: Store, key: string, recordId: number, beforeWrite?: (
   });
 }
 
+/** Starts a first notice for client 1 and holds its transaction open, after its read, until `release`. */
+async function holdFirst(store: Store): Promise<{ first: Promise<boolean>; release(): void }> {
+  let release = () => {};
+  const mayWrite = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let readIt = () => {};
+  const firstRead = new Promise<void>((resolve) => {
+    readIt = resolve;
+  });
+  const first = openNotice(store, 'client-1:', 1, async () => {
+    readIt();
+    await mayWrite;
+  });
+  await firstRead;
+  return { first, release };
+}
+
 describe.each(storeDialects)('store.lock on $name', (dialect) => {
   const open = useDialectStores(dialect);
 
   it('lets a second read-then-write of a key see the first one’s write, not run beside it', async () => {
     const store = await open();
-    let release = () => {};
-    const mayWrite = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let readIt = () => {};
-    const firstRead = new Promise<void>((resolve) => {
-      readIt = resolve;
-    });
-    const first = openNotice(store, 'client-1:', 1, async () => {
-      readIt();
-      await mayWrite;
-    });
-    await firstRead;
+    const { first, release } = await holdFirst(store);
     const second = openNotice(store, 'client-1:', 2);
     // Without the lock the second finds no notice and opens its own before the first writes.
     await eventually(async () => (await waiting(store, second)) || (await settledSoon(second)));
@@ -77,19 +68,7 @@ describe('store.lock on postgres', () => {
 
   it('does not hold back a transaction on another key', async () => {
     const store = await open();
-    let release = () => {};
-    const mayWrite = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let readIt = () => {};
-    const firstRead = new Promise<void>((resolve) => {
-      readIt = resolve;
-    });
-    const first = openNotice(store, 'client-1:', 1, async () => {
-      readIt();
-      await mayWrite;
-    });
-    await firstRead;
+    const { first, release } = await holdFirst(store);
     expect(await openNotice(store, 'client-2:', 2)).toBe(true);
     release();
     expect(await first).toBe(true);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/index.js';
+import { settledSoon } from '../helpers/eventually.js';
 import { useTempDatabases } from './helpers.js';
 
 async function startDialogue(store: Store): Promise<{ conversationId: number; dialogueId: number }> {
@@ -19,21 +20,6 @@ const reply = (key: string, text: string) => ({
   payload: { text },
   idempotencyKey: key,
 });
-
-/** Resolves once `promise` settled, or says it has not after a few turns of the event loop. */
-async function settledSoon(promise: Promise<unknown>): Promise<boolean> {
-  let settled = false;
-  promise.then(
-    () => {
-      settled = true;
-    },
-    () => {
-      settled = true;
-    },
-  );
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-  return settled;
-}
 
 describe('store transaction', () => {
   const temp = useTempDatabases();
