@@ -21,6 +21,7 @@ import {
   logEngineError,
 } from './engine/errors.js';
 import { createHttpPart } from './engine/http.js';
+import { createInstancesPart } from './engine/instances.js';
 import { createLifecycle, type Lifecycle, part } from './engine/lifecycle.js';
 import { createNotifications, type Notifications } from './engine/notifications.js';
 import { createStorePart } from './engine/store.js';
@@ -170,6 +171,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const { store, dialogueStore, settings, jobTriggers } = await lifecycle.start(
       createStorePart(env, clock, logger),
     );
+    // Before anything talks to Telegram: long polling may not be shared with another process.
+    if (isPostgresStore(store)) await lifecycle.start(createInstancesPart(env, store, logger));
     const currentSettings = settings.get;
     const altegio = await lifecycle.start(
       createAltegioPart(env, { logger, metrics, limiter: options.altegioLimiter ?? sharedBudget(store) }),

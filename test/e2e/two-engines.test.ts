@@ -38,6 +38,9 @@ describe('two engines on one Postgres database', () => {
 
   it('send each due notification once, whichever engine runs it', async () => {
     world = await createWorld(settings, { dialect: 'postgres' });
+    // Several processes on one database take Telegram's updates by webhook: long polling is one
+    // process's only (each engine tells the fake Telegram its webhook, which nobody posts to).
+    world.env.TELEGRAM_WEBHOOK_URL = 'https://bot.example.com';
     await world.startEngine();
     // The second instance has its own WhatsApp session; what either sends counts.
     const otherWhatsApp = new FakeWhatsAppClient({ loggedIn: true });

@@ -42,6 +42,7 @@ describe('Postgres migrations', () => {
       'conversations',
       'deliveries',
       'dialogues',
+      'engine_instances',
       'inbound_events',
       'jobs',
       'outbox',

@@ -291,6 +291,27 @@ export const altegioBudgetPauses = pgTable('altegio_budget_pauses', {
   pausedUntil: int64('paused_until').notNull(),
 });
 
+// === Engine processes on one database (Postgres only) ====================================
+
+/**
+ * The engine processes sharing this database (`src/store/pg/instances.ts`). A process adds its row
+ * at start, refreshes `seen_at` periodically and deletes the row on a clean stop; while it runs it
+ * also holds a session advisory lock keyed by its `id`, so a killed process (whose connection the
+ * server closes) is known gone at once rather than when its `seen_at` grows old. `long_polling`:
+ * it takes Telegram's updates by long polling, which only one process may do (Telegram answers a
+ * second `getUpdates` with 409 Conflict), so it must be the only process on the database.
+ * `seen_at` and `started_at` are the database server's clock (epoch ms), shared by all processes.
+ */
+export const engineInstances = pgTable('engine_instances', {
+  /** `integer`: it keys the instance's advisory lock, whose keys are 32-bit. */
+  id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+  host: text('host').notNull(),
+  pid: integer('pid').notNull(),
+  longPolling: boolean('long_polling').notNull(),
+  startedAt: int64('started_at').notNull(),
+  seenAt: int64('seen_at').notNull(),
+});
+
 // === Row types: the same as SQLite's ======================================================
 
 /**
