@@ -69,6 +69,28 @@ export type StepDialogue =
   | (DialogueChange & { id: number; version: number })
   | (DialogueChange & { start: { machineId: string; machineVersion: number; recordId?: number } });
 
+/** The row a step that starts a dialogue creates, in either store. */
+export function dialogueToCreate(
+  conversationId: number,
+  change: Extract<StepDialogue, { start: unknown }>,
+): {
+  conversationId: number;
+  machineId: string;
+  machineVersion: number;
+  snapshot: unknown;
+  status: DialogueChange['status'];
+  recordId: number | null;
+} {
+  return {
+    conversationId,
+    machineId: change.start.machineId,
+    machineVersion: change.start.machineVersion,
+    snapshot: change.snapshot,
+    status: change.status,
+    recordId: change.start.recordId ?? null,
+  };
+}
+
 /**
  * The version a committed step leaves its dialogue at: a new one starts at 0, and every write of
  * a dialogue makes its version one more.

@@ -10,6 +10,7 @@ import {
   type ChatState,
   type DialogueStore,
   type DueDeadline,
+  dialogueToCreate,
   menuIdOf,
   numericUpdateId,
   StaleDialogueError,
@@ -95,14 +96,7 @@ export function createSqliteDialogueStore(
     const change = step.dialogue;
     if (change && 'start' in change) {
       try {
-        created = sync.dialogues.create({
-          conversationId: conversation.id,
-          machineId: change.start.machineId,
-          machineVersion: change.start.machineVersion,
-          snapshot: change.snapshot,
-          status: change.status,
-          recordId: change.start.recordId ?? null,
-        });
+        created = sync.dialogues.create(dialogueToCreate(conversation.id, change));
       } catch (error) {
         // The step read a chat without a dialogue, and one was started meanwhile.
         if (error instanceof ActiveDialogueExistsError)

@@ -86,25 +86,22 @@ export function createDialogues(db: Db, now: Now = Date.now): DialoguesRepo {
       updatedAt: sql.placeholder('updatedAt'),
     })
     .prepare();
+  // Every save bumps the version, so a compare-and-save over the version read refuses a stale step.
+  const saved = {
+    snapshot: sql.placeholder('snapshot'),
+    // update().set() takes placeholders only for columns typed loosely; wrap the others in sql``.
+    status: sql`${sql.placeholder('status')}`,
+    updatedAt: sql`${sql.placeholder('now')}`,
+    version: sql`${dialogues.version} + 1`,
+  };
   const saveStatement = db
     .update(dialogues)
-    .set({
-      snapshot: sql.placeholder('snapshot'),
-      // update().set() takes placeholders only for columns typed loosely; wrap the others in sql``.
-      status: sql`${sql.placeholder('status')}`,
-      updatedAt: sql`${sql.placeholder('now')}`,
-      version: sql`${dialogues.version} + 1`,
-    })
+    .set(saved)
     .where(eq(dialogues.id, sql.placeholder('id')))
     .prepare();
   const compareAndSaveStatement = db
     .update(dialogues)
-    .set({
-      snapshot: sql.placeholder('snapshot'),
-      status: sql`${sql.placeholder('status')}`,
-      updatedAt: sql`${sql.placeholder('now')}`,
-      version: sql`${dialogues.version} + 1`,
-    })
+    .set(saved)
     .where(and(eq(dialogues.id, sql.placeholder('id')), eq(dialogues.version, sql.placeholder('version'))))
     .prepare();
 

@@ -20,6 +20,7 @@ import {
   type DialogueStore,
   type DueDeadline,
   DuplicateUpdateError,
+  dialogueToCreate,
   menuIdOf,
   numericUpdateId,
   StaleDialogueError,
@@ -95,14 +96,7 @@ export function createPortDialogueStore(store: Store, options: PortDialogueStore
     const change = step.dialogue;
     if (change && 'start' in change) {
       const created = await store.dialogues
-        .create({
-          conversationId: conversation.id,
-          machineId: change.start.machineId,
-          machineVersion: change.start.machineVersion,
-          snapshot: change.snapshot,
-          status: change.status,
-          recordId: change.start.recordId ?? null,
-        })
+        .create(dialogueToCreate(conversation.id, change))
         .catch((error: unknown) => {
           // The step read a chat without a dialogue, and one was started meanwhile.
           if (error instanceof ActiveDialogueExistsError)
