@@ -134,8 +134,8 @@ CREATE TABLE "timers" (
 	"fired_at" bigint
 );
 --> statement-breakpoint
-ALTER TABLE "dialogues" ADD CONSTRAINT "dialogues_conversation_id_conversations_id_fk" FOREIGN KEY ("conversation_id") REFERENCES "public"."conversations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "timers" ADD CONSTRAINT "timers_dialogue_id_dialogues_id_fk" FOREIGN KEY ("dialogue_id") REFERENCES "public"."dialogues"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "dialogues" ADD CONSTRAINT "dialogues_conversation_id_conversations_id_fk" FOREIGN KEY ("conversation_id") REFERENCES "conversations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "timers" ADD CONSTRAINT "timers_dialogue_id_dialogues_id_fk" FOREIGN KEY ("dialogue_id") REFERENCES "dialogues"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "conversations_channel_chat_uq" ON "conversations" USING btree ("channel","chat_id");--> statement-breakpoint
 CREATE INDEX "conversations_phone_idx" ON "conversations" USING btree ("phone");--> statement-breakpoint
 CREATE INDEX "deliveries_phone_idx" ON "deliveries" USING btree ("client_phone","created_at");--> statement-breakpoint

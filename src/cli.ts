@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createEngine } from './engine.js';
+import { TENANT_HELP } from './tenants/cli.js';
 import { VERSION } from './version.js';
 
 const HELP = `altegio-bot ${VERSION} — connects a salon's Altegio calendar to its clients' messengers
@@ -16,16 +17,22 @@ Commands:
   sandbox [--port N] [--host H]
                                serve the sandbox Altegio alone (its URL can be used as
                                ALTEGIO_API_URL)
+${TENANT_HELP}
 
 Options:
   -h, --help                   show this help
   -v, --version                print the version
 
 Configuration comes from environment variables (see README.md) and the settings file
-(SETTINGS_FILE, default ./settings.yaml; settings.example.yaml lists every key).
+(SETTINGS_FILE, default ./settings.yaml; settings.example.yaml lists every key). With
+OPERATOR_TOKEN and DATABASE_URL set, start serves every salon of the tenants registry.
 `;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'tenant') {
+    const { runTenantCommand } = await import('./tenants/cli.js');
+    return runTenantCommand(argv.slice(1), process.env);
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -64,7 +71,10 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function start(inspect: boolean): Promise<number> {
-  const engine = createEngine({ env: inspect ? { ...process.env, INSPECT: '1' } : process.env });
+  const env = inspect ? { ...process.env, INSPECT: '1' } : process.env;
+  const engine = env.OPERATOR_TOKEN?.trim()
+    ? (await import('./tenants/host.js')).createTenantHost({ env })
+    : createEngine({ env });
   await engine.start();
   await new Promise<void>((resolve) => {
     let stopping = false;

@@ -5,6 +5,7 @@ import type { DispatcherOptions } from './channels/dispatcher.js';
 import type { OutboxItem } from './channels/outbox-worker.js';
 import type { WhatsAppClientLike } from './channels/whatsapp.js';
 import { type Env, parseEnv } from './config/env.js';
+import type { SettingsHolder } from './config/settings-holder.js';
 import { createPlayground, type Playground, type PlaygroundOptions } from './console/playground/index.js';
 import type { Language } from './dialogues/registry.js';
 import type { WaitFeedbackOptions } from './dialogues/waiting.js';
@@ -20,7 +21,7 @@ import {
   guardErrorHandler,
   logEngineError,
 } from './engine/errors.js';
-import { createHttpPart } from './engine/http.js';
+import { createHttpPart, type HttpMount } from './engine/http.js';
 import { createInstancesPart } from './engine/instances.js';
 import { createLifecycle, type Lifecycle, part } from './engine/lifecycle.js';
 import { createNotifications, type Notifications } from './engine/notifications.js';
@@ -83,6 +84,21 @@ export interface EngineOptions {
    * `bot.catch`. Default: one error line in the log, phones masked and secrets redacted.
    */
   onError?: EngineErrorHandler;
+  /**
+   * Set by a tenant host (`tenants/host.ts`) that runs many salons in one process: the engine's
+   * tables live in their own Postgres schema, its settings in the tenants registry, and its routes
+   * are served through the host's server. Absent, the engine is the whole deployment.
+   */
+  tenant?: TenantMount;
+}
+
+/** What a tenant host gives each salon's engine. */
+export interface TenantMount {
+  id: string;
+  /** Postgres schema of the tenant's tables (`tenant_<id>`). */
+  schema: string;
+  settings: SettingsHolder;
+  http: HttpMount;
 }
 
 export interface EngineInfo {
@@ -169,7 +185,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
   async function startParts(lifecycle: Lifecycle): Promise<EngineInfo> {
     const metrics = createMetrics();
     const { store, dialogueStore, settings, jobTriggers } = await lifecycle.start(
-      createStorePart(env, clock, logger),
+      createStorePart(
+        env,
+        clock,
+        logger,
+        options.tenant ? { settings: options.tenant.settings, schema: options.tenant.schema } : {},
+      ),
     );
     // Before anything talks to Telegram: long polling may not be shared with another process.
     if (isPostgresStore(store)) await lifecycle.start(createInstancesPart(env, store, logger));
@@ -258,6 +279,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         notifications,
         playground,
         inspectorUrl: dialogues.inspector ? `http://localhost:${INSPECTOR_PORT}` : undefined,
+        ...(options.tenant ? { mount: options.tenant.http } : {}),
       }),
     );
     // Channels start after the server (webhooks and the playground come in through it), and

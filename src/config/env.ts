@@ -29,6 +29,8 @@ export interface Env {
   webhookSecret: string | undefined;
   /** No token: the admin API is off. */
   adminToken: string | undefined;
+  /** Set: this process hosts many salons (`src/tenants/`) and serves the operator API with it. */
+  operatorToken: string | undefined;
   logLevel: LogLevel;
   inspect: boolean;
   /** No partner token: the embedded fake Altegio serves instead of the real one. */
@@ -117,6 +119,7 @@ const schema = z.object({
     .default(3000),
   WEBHOOK_SECRET: z.string().optional(),
   ADMIN_TOKEN: z.string().optional(),
+  OPERATOR_TOKEN: z.string().optional(),
   LOG_LEVEL: z
     .string()
     .transform((value) => value.toLowerCase())
@@ -134,6 +137,7 @@ const SECRETS: ReadonlySet<Name> = new Set([
   'TELEGRAM_BOT_TOKEN',
   'WEBHOOK_SECRET',
   'ADMIN_TOKEN',
+  'OPERATOR_TOKEN',
   // It may carry the database password.
   'DATABASE_URL',
 ]);
@@ -178,6 +182,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): Env {
     port: v.PORT,
     webhookSecret: v.WEBHOOK_SECRET,
     adminToken: v.ADMIN_TOKEN,
+    operatorToken: v.OPERATOR_TOKEN,
     logLevel: v.LOG_LEVEL,
     inspect: v.INSPECT,
     sandboxMode: v.ALTEGIO_PARTNER_TOKEN === undefined,

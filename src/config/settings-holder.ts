@@ -31,13 +31,27 @@ export interface SettingsHolder {
    * problem nothing changes and the problems (dotted key paths) are returned.
    */
   update(partial: unknown, options?: SettingsUpdateOptions): Promise<SettingsUpdateResult>;
+  /**
+   * Takes a document another process saved (a tenant's settings live in the shared database),
+   * without saving it again. Answers whether anything changed.
+   */
+  reload(next: Settings): boolean;
 }
+
+/** Where a holder keeps what an update saved: the settings file, or a tenant's database row. */
+export type SaveSettings = (settings: Settings) => Promise<void>;
 
 export function settingsVersion(settings: Settings): string {
   return createHash('sha256').update(JSON.stringify(settings)).digest('base64url').slice(0, 16);
 }
 
-export function createSettingsHolder(initial: Settings, file: string | undefined): SettingsHolder {
+/** `file` (a path) is rewritten on every update; a function saves wherever it keeps them. */
+export function createSettingsHolder(
+  initial: Settings,
+  file: string | SaveSettings | undefined,
+): SettingsHolder {
+  const save: SaveSettings | undefined =
+    typeof file === 'string' ? (settings) => saveSettingsFile(file, settings) : file;
   let current = initial;
   let currentVersion = settingsVersion(initial);
   // Updates run one after another, each merged into what the previous one left: two saves at the
@@ -49,10 +63,10 @@ export function createSettingsHolder(initial: Settings, file: string | undefined
     }
     const merged = mergeSettings(current, partial);
     if (!merged.ok) return merged;
-    // The file first: a change that could not be saved is not applied (it would be lost on the
+    // Saved first: a change that could not be saved is not applied (it would be lost on the
     // next restart).
     const next = merged.settings;
-    if (file) await saveSettingsFile(file, next);
+    if (save) await save(next);
     current = next;
     currentVersion = settingsVersion(next);
     return { ok: true, settings: current, version: currentVersion };
@@ -64,6 +78,13 @@ export function createSettingsHolder(initial: Settings, file: string | undefined
       const run = queue.catch(() => undefined).then(() => apply(partial, options));
       queue = run;
       return run;
+    },
+    reload(next) {
+      const version = settingsVersion(next);
+      if (version === currentVersion) return false;
+      current = next;
+      currentVersion = version;
+      return true;
     },
   };
 }

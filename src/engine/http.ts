@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Env } from '../config/env.js';
 import type { SettingsHolder } from '../config/settings-holder.js';
@@ -36,6 +37,15 @@ export interface HttpOptions {
   notifications: Notifications;
   playground: Playground | undefined;
   inspectorUrl: string | undefined;
+  /** Served through a host's server instead of listening on `HOST:PORT` (see `tenants/host.ts`). */
+  mount?: HttpMount;
+}
+
+/** A place on someone else's HTTP server: its public base URL and how requests reach this engine. */
+export interface HttpMount {
+  /** This engine's base URL there, e.g. `https://bots.example.com/t/salon-1`. */
+  url: string;
+  attach(handler: RequestListener): void;
 }
 
 export interface HttpPart extends Part {
@@ -46,7 +56,8 @@ export interface HttpPart extends Part {
 export function createHttpPart(options: HttpOptions): HttpPart {
   const { env, logger, metrics, clock, store, settings, altegio, channels, playground } = options;
   const mode = env.sandboxMode ? 'sandbox' : 'live';
-  const app = createHttpServer({ logger, metrics });
+  const { mount } = options;
+  const app = createHttpServer({ logger, metrics, ...(mount ? { attach: mount.attach } : {}) });
   let url: string | undefined;
   registerHealthRoutes(
     app,
@@ -89,14 +100,19 @@ export function createHttpPart(options: HttpOptions): HttpPart {
       return url;
     },
     async start() {
-      await app.listen({ host: env.host, port: env.port }).catch(async (error: unknown) => {
-        // A part that fails to start releases what it holds itself; the earlier ones are stopped.
-        await app.close();
-        throw new Error(
-          `cannot listen on ${env.host}:${env.port}: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      });
-      url = `http://${env.host}:${(app.server.address() as AddressInfo).port}`;
+      if (mount) {
+        await app.ready();
+        url = mount.url;
+      } else {
+        await app.listen({ host: env.host, port: env.port }).catch(async (error: unknown) => {
+          // A part that fails to start releases what it holds itself; the earlier ones are stopped.
+          await app.close();
+          throw new Error(
+            `cannot listen on ${env.host}:${env.port}: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        });
+        url = `http://${env.host}:${(app.server.address() as AddressInfo).port}`;
+      }
       logger.info({ url, mode, version: VERSION }, `altegio-bot ${VERSION} listening on ${url}`);
       if (env.adminToken)
         logger.info({ console: `${url}/` }, `web console: open ${url}/ and sign in with ADMIN_TOKEN`);

@@ -36,7 +36,15 @@ export interface StorePart extends Part {
   readonly jobTriggers: JobTriggers | undefined;
 }
 
-export function createStorePart(env: Env, clock: Clock, logger: Logger): StorePart {
+/** What a tenant host (`tenants/host.ts`) gives a tenant's engine instead of the env's defaults. */
+export interface HostedStore {
+  /** Settings kept by the host (in the tenants registry), used instead of `SETTINGS_FILE`. */
+  settings?: SettingsHolder;
+  /** The Postgres schema of this engine's tables and of its pg-boss queues (`<schema>_boss`). */
+  schema?: string;
+}
+
+export function createStorePart(env: Env, clock: Clock, logger: Logger, hosted: HostedStore = {}): StorePart {
   const announce = (database: string, applied: number) =>
     logger.info(
       { database, applied },
@@ -48,6 +56,15 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger): StorePa
   let checkpointer: Checkpointer | undefined;
   let queues: PgBossQueues | undefined;
   let jobTriggers: JobTriggers | undefined;
+  async function loadSettings(): Promise<SettingsHolder> {
+    const loaded = await loadSettingsFile(env.settingsFile, { explicit: env.settingsFileExplicit });
+    if (!loaded.ok) throw loaded.error;
+    logger.info(
+      { settingsFile: env.settingsFile },
+      loaded.source === 'defaults' ? 'no settings file found, using defaults' : 'settings loaded',
+    );
+    return createSettingsHolder(loaded.settings, env.settingsFile);
+  }
   return {
     name: 'store',
     get store() {
@@ -66,21 +83,17 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger): StorePa
       return jobTriggers;
     },
     async start() {
-      const loaded = await loadSettingsFile(env.settingsFile, { explicit: env.settingsFileExplicit });
-      if (!loaded.ok) throw loaded.error;
-      logger.info(
-        { settingsFile: env.settingsFile },
-        loaded.source === 'defaults' ? 'no settings file found, using defaults' : 'settings loaded',
-      );
-      settings = createSettingsHolder(loaded.settings, env.settingsFile);
+      settings = hosted.settings ?? (await loadSettings());
       if (env.databaseUrl !== undefined) {
-        const opened = await openPostgresStore(env.databaseUrl, { clock });
+        const { schema } = hosted;
+        const opened = await openPostgresStore(env.databaseUrl, { clock, ...(schema ? { schema } : {}) });
         let wired: ReturnType<typeof withJobTriggers>;
         try {
           // pg-boss on the store's pool: its sends join our transactions through `executeSql`.
           queues = await startPgBossQueues({
             pool: opened.pool,
             logger: logger.child({ component: 'queue' }),
+            ...(schema ? { schema: `${schema}_boss` } : {}),
           });
           const queue = await queues.queue(NOTIFICATION_QUEUE, parseTriggerData);
           wired = withJobTriggers(opened, queue, logger.child({ component: 'queue' }));

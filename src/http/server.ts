@@ -1,3 +1,4 @@
+import { createServer, type RequestListener } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -8,14 +9,28 @@ export const BODY_LIMIT_BYTES = 256 * 1024;
 export interface HttpServerOptions {
   logger: Logger;
   metrics: Metrics;
+  /**
+   * Given, the server does not listen: its request handler is handed to `attach`, and whoever
+   * owns the listening server (a tenant host) passes it the requests meant for this engine.
+   */
+  attach?: (handler: RequestListener) => void;
 }
 
 /**
  * The engine's one HTTP server. Routes register themselves on it (health, metrics, webhooks,
  * admin API); this file only holds what every route shares: body limit, logging, metrics.
  */
-export function createHttpServer({ logger, metrics }: HttpServerOptions): FastifyInstance {
+export function createHttpServer({ logger, metrics, attach }: HttpServerOptions): FastifyInstance {
   const app = Fastify({
+    ...(attach
+      ? {
+          serverFactory: (handler: RequestListener) => {
+            attach(handler);
+            // Never listens; fastify only needs a server object to hang its close on.
+            return createServer();
+          },
+        }
+      : {}),
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Requests are logged once, at debug, by the hook below; fastify's own two lines per request are noise.
     logController: new LogController({ disableRequestLogging: true }),

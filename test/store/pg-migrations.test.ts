@@ -50,8 +50,25 @@ describe('Postgres migrations', () => {
       'record_syncs',
       'records',
       'tasks',
+      'tenants',
       'timers',
     ]);
+  });
+
+  it("puts a tenant's tables in its own schema, and nothing in another", async () => {
+    database = await server.createDatabase();
+    db = openPostgres(database.url, { schema: 'tenant_one' });
+    expect(await migratePostgres(db, undefined, 'tenant_one')).toBe(MIGRATIONS);
+    expect(await migratePostgres(db, undefined, 'tenant_one')).toBe(0);
+    const bySchema = await db.$client.query<{ schemaname: string; n: string }>(
+      `SELECT schemaname, count(*) AS n FROM pg_tables
+       WHERE schemaname NOT IN ('pg_catalog', 'information_schema') GROUP BY schemaname`,
+    );
+    // Its migration ledger is in its schema too, so another tenant's migrations are its own.
+    expect(bySchema.rows).toEqual([{ schemaname: 'tenant_one', n: '16' }]);
+    // Its connections search only its schema: a name of another schema's table is not found.
+    const path = await db.$client.query<{ search_path: string }>('SHOW search_path');
+    expect(path.rows[0]?.search_path).toBe('tenant_one');
   });
 
   it('two processes migrating at once apply the migrations once between them', async () => {

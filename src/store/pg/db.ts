@@ -116,11 +116,30 @@ export function createPgContext(db: PgDb): PgContext {
 export interface OpenPostgresOptions {
   /** Most connections the pool opens. Default 10 (node-postgres' default). */
   maxConnections?: number;
+  /**
+   * The schema that holds the tables (one per tenant, see `tenants/`). Every connection of the
+   * pool searches only that schema, so no query can reach another schema's tables by an
+   * unqualified name. Default: the server's search path (`public`).
+   */
+  schema?: string;
+}
+
+/** A schema name safe to put in SQL unquoted: lower-case letters, digits and `_`. */
+export function assertSchemaName(schema: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`bad schema name: ${schema}`);
+  return schema;
 }
 
 /** Opens a pool on `url` (a `postgres://` connection string) and its drizzle handle. */
 export function openPostgres(url: string, options: OpenPostgresOptions = {}): PgDb {
-  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? 10,
+    // A startup parameter, so it holds from a connection's first query and for all of them.
+    ...(options.schema === undefined
+      ? {}
+      : { options: `-c search_path=${assertSchemaName(options.schema)}` }),
+  });
   // An idle client that loses its server (restart, failover) emits here; without a listener the
   // process would crash. The next query gets a fresh client and reports the real error.
   pool.on('error', () => {});
@@ -135,22 +154,28 @@ const MIGRATION_LOCK = 7_304_215_661;
 
 /**
  * Applies the pending migrations of `drizzle-pg/` and answers how many it applied. Idempotent:
- * drizzle records applied ones in `drizzle.__drizzle_migrations`. Two processes starting at once
- * would both try to create the tables, so the migration runs under a session advisory lock on
- * one client; the second waits and then finds nothing to do.
+ * drizzle records applied ones in `drizzle.__drizzle_migrations` (in a tenant's schema, in that
+ * schema's own `__drizzle_migrations`). Two processes starting at once would both try to create
+ * the tables, so the migration runs under a session advisory lock on one client; the second waits
+ * and then finds nothing to do.
  */
 export async function migratePostgres(
   db: PgDb,
   migrationsFolder: string = PG_MIGRATIONS_FOLDER,
+  tablesSchema?: string,
 ): Promise<number> {
+  const migrationsSchema = tablesSchema ?? 'drizzle';
   const client = await db.$client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
+      // The migrations name no schema: they create their tables in the pool's search path.
+      if (tablesSchema !== undefined)
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${assertSchemaName(tablesSchema)}`);
       const onClient = drizzle(client, { schema });
-      const before = await countApplied(client);
-      await migrate(onClient, { migrationsFolder });
-      return (await countApplied(client)) - before;
+      const before = await countApplied(client, migrationsSchema);
+      await migrate(onClient, { migrationsFolder, migrationsSchema });
+      return (await countApplied(client, migrationsSchema)) - before;
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
     }
@@ -159,12 +184,11 @@ export async function migratePostgres(
   }
 }
 
-async function countApplied(client: pg.PoolClient): Promise<number> {
-  const table = await client.query<{ t: string | null }>(
-    `SELECT to_regclass('drizzle.__drizzle_migrations')::text AS t`,
-  );
-  if (!table.rows[0]?.t) return 0;
-  const count = await client.query<{ n: string }>('SELECT count(*) AS n FROM drizzle.__drizzle_migrations');
+async function countApplied(client: pg.PoolClient, migrationsSchema: string): Promise<number> {
+  const table = `${assertSchemaName(migrationsSchema)}.__drizzle_migrations`;
+  const found = await client.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [table]);
+  if (!found.rows[0]?.t) return 0;
+  const count = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
   return Number(count.rows[0]?.n ?? 0);
 }
 

@@ -46,6 +46,8 @@ export interface PostgresStoreOptions {
   clock?: Clock;
   /** Most connections the pool opens. Default 10. */
   maxConnections?: number;
+  /** The schema holding this store's tables, created if missing (a tenant's; see `openPostgres`). */
+  schema?: string;
 }
 
 /** The store on Postgres: the {@link Store} port plus what only Postgres has. */
@@ -71,13 +73,13 @@ export async function openPostgresStore(
   url: string,
   options: PostgresStoreOptions = {},
 ): Promise<PostgresStore> {
-  const db = openPostgres(
-    url,
-    options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections },
-  );
+  const db = openPostgres(url, {
+    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+    ...(options.schema === undefined ? {} : { schema: options.schema }),
+  });
   let migrationsApplied: number;
   try {
-    migrationsApplied = await migratePostgres(db);
+    migrationsApplied = await migratePostgres(db, undefined, options.schema);
   } catch (error) {
     await db.$client.end();
     throw error;

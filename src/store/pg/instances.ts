@@ -113,6 +113,18 @@ interface InstanceRow {
  * Registers this process, or throws {@link InstanceConflictError} (having registered nothing)
  * when it cannot share the database with the processes live on it.
  */
+/**
+ * The first key of this registry's advisory locks. Locks are per database, not per schema, so
+ * each tenant's registry (in its own schema, whose row ids also start at 1) gets its own.
+ */
+async function lockNamespace(client: pg.PoolClient): Promise<number> {
+  const found = await client.query<{ schema: string; ns: number }>(
+    `SELECT current_schema() AS schema, hashtext('engine_instances.' || current_schema()) AS ns`,
+  );
+  const row = found.rows[0];
+  return !row || row.schema === 'public' ? INSTANCE_LOCK_NAMESPACE : row.ns;
+}
+
 export async function registerInstance(
   pool: pg.Pool,
   options: RegisterInstanceOptions,
@@ -125,14 +137,13 @@ export async function registerInstance(
   client.on('error', (error) => logger.warn({ err: error }, 'the instance registry lost its connection'));
   let id: number;
   let others: EngineInstance[];
+  let ns: number;
   try {
+    ns = await lockNamespace(client);
     await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1, $2)', [INSTANCE_LOCK_NAMESPACE, REGISTRY_LOCK]);
+    await client.query('SELECT pg_advisory_xact_lock($1, $2)', [ns, REGISTRY_LOCK]);
     // Rows of processes gone (killed, cut off) would otherwise refuse their successors.
-    await client.query(`DELETE FROM engine_instances i WHERE NOT (${LIVE})`, [
-      INSTANCE_LOCK_NAMESPACE,
-      staleMs,
-    ]);
+    await client.query(`DELETE FROM engine_instances i WHERE NOT (${LIVE})`, [ns, staleMs]);
     const live = await client.query<InstanceRow>(
       `SELECT id, host, pid, long_polling, (${NOW_MS} - seen_at)::text AS seen_ms_ago FROM engine_instances ORDER BY id`,
     );
@@ -152,7 +163,7 @@ export async function registerInstance(
     );
     id = inserted.rows[0]?.id ?? 0;
     // Session-level: held past this commit, for as long as the connection lives.
-    await client.query('SELECT pg_advisory_lock($1, $2)', [INSTANCE_LOCK_NAMESPACE, id]);
+    await client.query('SELECT pg_advisory_lock($1, $2)', [ns, id]);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -194,7 +205,7 @@ export async function registerInstance(
         await beating;
         try {
           await client.query('DELETE FROM engine_instances WHERE id = $1', [id]);
-          await client.query('SELECT pg_advisory_unlock($1, $2)', [INSTANCE_LOCK_NAMESPACE, id]);
+          await client.query('SELECT pg_advisory_unlock($1, $2)', [ns, id]);
           client.release();
         } catch (error) {
           // The connection is gone, and the lock with it; the row is left to age out.
@@ -205,4 +216,19 @@ export async function registerInstance(
       return stopped;
     },
   };
+}
+
+/** How many processes are live on this registry (the pool's schema), for a caller that waits for none. */
+export async function countLiveInstances(pool: pg.Pool, staleMs: number = DEFAULT_STALE_MS): Promise<number> {
+  const client = await pool.connect();
+  try {
+    const ns = await lockNamespace(client);
+    const found = await client.query<{ n: string }>(
+      `SELECT count(*) AS n FROM engine_instances i WHERE ${LIVE}`,
+      [ns, staleMs],
+    );
+    return Number(found.rows[0]?.n ?? 0);
+  } finally {
+    client.release();
+  }
 }

@@ -312,6 +312,29 @@ export const engineInstances = pgTable('engine_instances', {
   seenAt: int64('seen_at').notNull(),
 });
 
+/**
+ * The salons of a multi-tenant deployment (`src/tenants/`), read by the host in the default
+ * schema; each tenant's own tables are in its schema `tenant_<id>`. It holds what the tenant's
+ * engine needs to run: Altegio and Telegram credentials, the secrets of its webhook paths and
+ * admin access, and its settings document. `settings_version` grows with every saved change, so
+ * other processes know to reload. Times are epoch ms.
+ */
+export const tenants = pgTable('tenants', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  altegioPartnerToken: text('altegio_partner_token'),
+  altegioUserToken: text('altegio_user_token'),
+  altegioApiUrl: text('altegio_api_url'),
+  telegramBotToken: text('telegram_bot_token'),
+  webhookSecret: text('webhook_secret').notNull(),
+  adminToken: text('admin_token').notNull(),
+  settings: jsonb('settings').$type<unknown>().notNull(),
+  settingsVersion: integer('settings_version').notNull().default(0),
+  createdAt: int64('created_at').notNull(),
+  /** Set when removal began: processes stop the tenant's engine, then its data is dropped. */
+  removingSince: int64('removing_since'),
+});
+
 // === Row types: the same as SQLite's ======================================================
 
 /**
