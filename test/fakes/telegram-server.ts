@@ -16,6 +16,8 @@ export interface BotCall {
   params: Record<string, unknown>;
   /** `params.chat_id` as a string, when the method has one. */
   chatId?: string;
+  /** The bot token in the call's path: which bot made it. */
+  token: string;
   /** What the fake answered: the `result`, or the error envelope. */
   response: { ok: boolean; result?: unknown; error_code?: number; description?: string };
   /** Milliseconds since the server started. */
@@ -355,7 +357,7 @@ export class FakeTelegramServer {
       return;
     }
     const [, token = '', method = ''] = match;
-    const call: BotCall = { method, params, response: { ok: false }, at: Date.now() - this.startedAt };
+    const call: BotCall = { method, params, token, response: { ok: false }, at: Date.now() - this.startedAt };
     if (params.chat_id !== undefined) call.chatId = String(params.chat_id);
 
     if (this.options.token !== undefined && token !== this.options.token) {
