@@ -9,6 +9,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<string>> = {
   reminders: async (args) => (await import('./reminders.js')).benchReminders(args),
   rush: async (args) => (await import('./rush.js')).benchRush(args),
   scale: async (args) => (await import('./scale.js')).benchScale(args),
+  tenants: async (args) => (await import('./tenants.js')).benchTenants(args),
 };
 
 const [requested, ...args] = process.argv.slice(2);

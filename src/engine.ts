@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { createPgRateLimiter } from './altegio/pg-budget.js';
 import type { RateLimiter } from './altegio/rate-limiter.js';
 import type { ConsoleChatOptions } from './channels/console.js';
@@ -97,6 +98,8 @@ export interface TenantMount {
   id: string;
   /** Postgres schema of the tenant's tables (`tenant_<id>`). */
   schema: string;
+  /** The host's connections, which every salon's engine borrows (`store/pg/schema-pool.ts`). */
+  pool: pg.Pool;
   settings: SettingsHolder;
   http: HttpMount;
 }
@@ -189,11 +192,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
         env,
         clock,
         logger,
-        options.tenant ? { settings: options.tenant.settings, schema: options.tenant.schema } : {},
+        options.tenant
+          ? { settings: options.tenant.settings, schema: options.tenant.schema, shared: options.tenant.pool }
+          : {},
       ),
     );
-    // Before anything talks to Telegram: long polling may not be shared with another process.
-    if (isPostgresStore(store)) await lifecycle.start(createInstancesPart(env, store, logger));
+    // Before anything talks to Telegram: long polling may not be shared with another process. A
+    // tenant host registers once for all of its salons.
+    if (isPostgresStore(store) && !options.tenant)
+      await lifecycle.start(createInstancesPart(env, store, logger));
     const currentSettings = settings.get;
     const altegio = await lifecycle.start(
       createAltegioPart(env, { logger, metrics, limiter: options.altegioLimiter ?? sharedBudget(store) }),

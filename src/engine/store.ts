@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type pg from 'pg';
 import type { Env } from '../config/env.js';
 import { loadSettingsFile } from '../config/settings-file.js';
 import { createSettingsHolder, type SettingsHolder } from '../config/settings-holder.js';
@@ -42,6 +43,8 @@ export interface HostedStore {
   settings?: SettingsHolder;
   /** The Postgres schema of this engine's tables and of its pg-boss queues (`<schema>_boss`). */
   schema?: string;
+  /** The host's pool, borrowed instead of opening one. */
+  shared?: pg.Pool;
 }
 
 export function createStorePart(env: Env, clock: Clock, logger: Logger, hosted: HostedStore = {}): StorePart {
@@ -85,8 +88,12 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger, hosted: 
     async start() {
       settings = hosted.settings ?? (await loadSettings());
       if (env.databaseUrl !== undefined) {
-        const { schema } = hosted;
-        const opened = await openPostgresStore(env.databaseUrl, { clock, ...(schema ? { schema } : {}) });
+        const { schema, shared } = hosted;
+        const opened = await openPostgresStore(env.databaseUrl, {
+          clock,
+          ...(schema ? { schema } : {}),
+          ...(shared ? { shared } : {}),
+        });
         let wired: ReturnType<typeof withJobTriggers>;
         try {
           // pg-boss on the store's pool: its sends join our transactions through `executeSql`.

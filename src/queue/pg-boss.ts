@@ -101,6 +101,9 @@ export interface PgBossQueues {
 // `keep_until` is archived, i.e. dropped (plans.js:941–943). Keep queued jobs for a year.
 const RETENTION_DAYS = 365;
 
+/** How often the slots beyond a queue's first poll while the queue is idle (see `work`). */
+const SPARE_SLOT_POLLING_SECONDS = 30;
+
 /** Starts pg-boss on the pool (creating or migrating its schema) and the key ledger. */
 export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<PgBossQueues> {
   const schema = options.schema ?? 'pgboss';
@@ -365,17 +368,27 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
 
       async work(handler, { concurrency }) {
         const ids: string[] = [];
-        // One fetch loop per slot, each with one job: a slow job holds only its own slot.
+        // One fetch loop per slot, each with one job: a slow job holds only its own slot. Idle,
+        // only the first slot polls at the set interval and the others rarely: every poll is a
+        // query, and a tenant host runs this for each of its salons. A slot that finds a job
+        // wakes all of them, so a backlog is taken at full concurrency at once.
+        const wakeAll = () => {
+          for (const id of ids) boss.notifyWorker(id);
+        };
         for (let slot = 0; slot < Math.max(1, concurrency); slot++) {
-          let id: string | undefined;
-          id = await boss.work<unknown>(
+          const id = await boss.work<unknown>(
             name,
-            { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: polling },
+            {
+              batchSize: 1,
+              includeMetadata: true,
+              pollingIntervalSeconds: slot === 0 ? polling : Math.max(polling, SPARE_SLOT_POLLING_SECONDS),
+            },
             async (jobs) => {
-              for (const job of jobs) await runOne(job, handler);
               // A worker sleeps a polling interval after every fetch, even one that found work,
-              // unless notified meanwhile (worker.js:77): found one, so look again at once.
-              if (id !== undefined) boss.notifyWorker(id);
+              // unless notified meanwhile (worker.js:77): found one, so every slot looks again.
+              wakeAll();
+              for (const job of jobs) await runOne(job, handler);
+              wakeAll();
             },
           );
           ids.push(id);

@@ -88,7 +88,7 @@ export async function runTenantCommand(args: string[], rawEnv: NodeJS.ProcessEnv
       }
       case 'remove': {
         if (id === undefined) break;
-        const result = await removeTenant(registry, id, Date.now(), { databaseUrl: env.databaseUrl });
+        const result = await removeTenant(registry, id, Date.now(), { pool: db.$client });
         if (result === 'unknown') {
           process.stderr.write(`no tenant "${id}"\n`);
           return 1;

@@ -20,6 +20,7 @@
  */
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import pg from 'pg';
 import { createPgRateLimiter } from '../altegio/pg-budget.js';
 import type { RateLimiter } from '../altegio/rate-limiter.js';
 import { type Env, parseEnv } from '../config/env.js';
@@ -30,6 +31,7 @@ import { parseSettings } from '../domain/settings.js';
 import { createEngine, type Engine, type EngineOptions } from '../engine.js';
 import { createLogger, type Logger } from '../log.js';
 import { migratePostgres, openPostgres, type PgDb } from '../store/pg/db.js';
+import { type InstanceRegistration, registerInstance } from '../store/pg/instances.js';
 import { createOperatorApi } from './operator-api.js';
 import { createTenantsRegistry, type TenantRow, type TenantsRegistry, tenantSchema } from './registry.js';
 
@@ -47,6 +49,8 @@ export interface TenantHostOptions {
   pollMs?: number;
   /** The Altegio budget of every tenant. Default: kept in Postgres, shared with the other processes. */
   altegioLimiter?: RateLimiter;
+  /** Connections of the process, shared by all salons. Default 20. */
+  maxConnections?: number;
   /** More options for one tenant's engine (tests and embedders: pacing, injected parts). */
   engineOptions?: (tenant: TenantRow) => Partial<EngineOptions>;
 }
@@ -90,7 +94,12 @@ export function createTenantHost(options: TenantHostOptions = {}): TenantHost {
   const hosted = new Map<string, Hosted>();
   /** Why a tenant's engine last failed to start, so that the log says it once, not every poll. */
   const failures = new Map<string, string>();
+  /** Every connection of this process: the host's and all of its salons' (`store/pg/schema-pool.ts`). */
+  const shared = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 20 });
+  // An idle connection that loses its server emits here; the next checkout reports the real error.
+  shared.on('error', (error) => logger.warn({ err: error }, 'a database connection was lost'));
   let db: PgDb | undefined;
+  let registration: InstanceRegistration | undefined;
   let registry: TenantsRegistry | undefined;
   let limiter: RateLimiter | undefined;
   let localUrl = '';
@@ -100,7 +109,10 @@ export function createTenantHost(options: TenantHostOptions = {}): TenantHost {
   let operatorHandler: RequestListener | undefined;
   const operatorApi = createOperatorApi({
     token: operatorToken,
-    databaseUrl,
+    pool: () => {
+      if (!db) throw new Error('the tenant host has not started');
+      return db.$client;
+    },
     logger,
     clock,
     registry: () => {
@@ -215,6 +227,7 @@ export function createTenantHost(options: TenantHostOptions = {}): TenantHost {
       tenant: {
         id: row.id,
         schema: tenantSchema(row.id),
+        pool: shared,
         settings,
         http: {
           url: `${localUrl}/t/${row.id}`,
@@ -230,6 +243,12 @@ export function createTenantHost(options: TenantHostOptions = {}): TenantHost {
   }
 
   async function reconcile(): Promise<void> {
+    await startAndStop();
+    // A salon being removed is dropped once no live process lists it.
+    await registration?.setTenants([...hosted.keys()]);
+  }
+
+  async function startAndStop(): Promise<void> {
     if (!registry || stopping) return;
     const rows = await registry.list();
     const wanted = new Map(rows.filter((row) => row.removingSince === null).map((row) => [row.id, row]));
@@ -270,10 +289,15 @@ export function createTenantHost(options: TenantHostOptions = {}): TenantHost {
 
   const host: TenantHost = {
     async start() {
-      db = openPostgres(databaseUrl, { maxConnections: 4 });
+      db = openPostgres(databaseUrl, { shared });
       try {
         const applied = await migratePostgres(db);
         if (applied > 0) logger.info({ applied }, `applied ${applied} database migration(s)`);
+        // Once for all salons: long polling (no TELEGRAM_WEBHOOK_URL) is one process's only.
+        registration = await registerInstance(db.$client, {
+          longPolling: env.telegramWebhookUrl === undefined,
+          logger,
+        });
         registry = createTenantsRegistry(db);
         limiter =
           options.altegioLimiter ??
@@ -290,7 +314,8 @@ export function createTenantHost(options: TenantHostOptions = {}): TenantHost {
           });
         });
       } catch (error) {
-        await db.$client.end().catch(() => undefined);
+        await registration?.stop();
+        await shared.end().catch(() => undefined);
         throw error;
       }
       localUrl = `http://${env.host}:${(server.address() as AddressInfo).port}`;
@@ -321,7 +346,8 @@ export function createTenantHost(options: TenantHostOptions = {}): TenantHost {
         });
       }
       await operatorApi.close();
-      await db?.$client.end().catch(() => undefined);
+      await registration?.stop();
+      await shared.end().catch(() => undefined);
     },
     refresh() {
       const run = refreshing.catch(() => undefined).then(reconcile);

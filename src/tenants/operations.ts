@@ -4,10 +4,10 @@
  *
  * @module
  */
+import type pg from 'pg';
 import { parseSettings, type SettingsProblem } from '../domain/settings.js';
-import { openPostgres } from '../store/pg/db.js';
 import { countLiveInstances } from '../store/pg/instances.js';
-import { type NewTenant, type TenantRow, type TenantsRegistry, tenantSchema } from './registry.js';
+import type { NewTenant, TenantRow, TenantsRegistry } from './registry.js';
 
 export type AddResult = { ok: true; tenant: TenantRow } | { ok: false; problems: SettingsProblem[] };
 
@@ -23,7 +23,8 @@ export async function addTenant(
 }
 
 export interface RemoveOptions {
-  databaseUrl: string;
+  /** A pool on the database's default schema, where the processes register. */
+  pool: pg.Pool;
   /** Longest wait for the tenant's engines to stop in every process (they notice at their next poll). */
   waitMs?: number;
   /** Between two looks at whether they have. */
@@ -36,8 +37,8 @@ export interface RemoveOptions {
 export type RemoveResult = 'removed' | 'unknown';
 
 /**
- * Marks the tenant as being removed, waits until no process runs its engine any more (each
- * registers in the tenant's own `engine_instances`), then drops its schemas and its row. An
+ * Marks the tenant as being removed, waits until no live process runs its engine any more (each
+ * tenant host lists its salons in its `engine_instances` row), then drops its schemas and its row. An
  * engine that does not stop within `waitMs` (a hung process) does not keep the data alive: it is
  * dropped anyway, and that engine's next queries fail until its process notices.
  */
@@ -52,27 +53,12 @@ export async function removeTenant(
   const waitMs = options.waitMs ?? 60_000;
   const pollMs = options.pollMs ?? 500;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const db = openPostgres(options.databaseUrl, { schema: tenantSchema(id), maxConnections: 1 });
-  try {
-    const deadline = Date.now() + waitMs;
-    while (Date.now() < deadline) {
-      const live = await countLiveInstances(db.$client).catch((error: unknown) => {
-        // No registry in the schema: its engine never started, so nothing runs it.
-        if (isMissingTable(error)) return 0;
-        throw error;
-      });
-      if (live === 0) break;
-      await sleep(pollMs);
-    }
-  } finally {
-    await db.$client.end();
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline && (await countLiveInstances(options.pool, { tenant: id })) > 0) {
+    await sleep(pollMs);
   }
   await registry.drop(id);
   return 'removed';
-}
-
-function isMissingTable(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '42P01';
 }
 
 /** What a new tenant's operator needs to know, once: where its salon is reached, and its secrets. */

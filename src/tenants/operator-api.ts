@@ -7,6 +7,7 @@
  */
 import type { RequestListener } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
 import { z } from 'zod';
 import type { Clock } from '../domain/clock.js';
 import { sameSecret } from '../http/secret.js';
@@ -18,7 +19,8 @@ import { NewTenant, TENANT_ID, TenantExistsError, type TenantsRegistry } from '.
 
 export interface OperatorApiOptions {
   token: string;
-  databaseUrl: string;
+  /** The host's pool on the database's default schema (where processes register). */
+  pool: () => pg.Pool;
   logger: Logger;
   clock: Clock;
   registry: () => TenantsRegistry;
@@ -89,7 +91,7 @@ export function createOperatorApi(options: OperatorApiOptions): FastifyInstance 
     const registry = options.registry();
     // This process's engine stops before the wait, not a poll later.
     const result = await removeTenant(registry, id, clock.now(), {
-      databaseUrl: options.databaseUrl,
+      pool: options.pool(),
       ...(options.removeWaitMs === undefined ? {} : { waitMs: options.removeWaitMs }),
       beforeWait: options.refresh,
     });

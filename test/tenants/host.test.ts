@@ -29,7 +29,12 @@ describe('a deployment of many salons', () => {
 
   const startHost = async (): Promise<string> => {
     const host = createTenantHost({
-      env: { DATABASE_URL: database.url, OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'silent' },
+      // Two processes take Telegram's updates by webhook: long polling is one process's only.
+      env: {
+        DATABASE_URL: database.url,
+        OPERATOR_TOKEN: OPERATOR,
+        TELEGRAM_WEBHOOK_URL: 'https://bots.example.com',
+      },
       port: 0,
       pollMs: 200,
       logger: createLogger({ level: 'silent' }),

@@ -15,6 +15,7 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import * as schema from './schema.js';
+import { assertSchemaName, SchemaPool } from './schema-pool.js';
 
 /** The drizzle handle on the pool: each statement on whichever pooled client is free. */
 export type PgDb = NodePgDatabase<typeof schema> & { $client: pg.Pool };
@@ -122,16 +123,16 @@ export interface OpenPostgresOptions {
    * unqualified name. Default: the server's search path (`public`).
    */
   schema?: string;
-}
-
-/** A schema name safe to put in SQL unquoted: lower-case letters, digits and `_`. */
-export function assertSchemaName(schema: string): string {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`bad schema name: ${schema}`);
-  return schema;
+  /**
+   * Borrow connections from this pool (a tenant host's, shared by its salons) instead of opening
+   * any: see `schema-pool.ts`. `url` and `maxConnections` are then the shared pool's business.
+   */
+  shared?: pg.Pool;
 }
 
 /** Opens a pool on `url` (a `postgres://` connection string) and its drizzle handle. */
 export function openPostgres(url: string, options: OpenPostgresOptions = {}): PgDb {
+  if (options.shared) return drizzle(new SchemaPool(options.shared, options.schema ?? 'public'), { schema });
   const pool = new pg.Pool({
     connectionString: url,
     max: options.maxConnections ?? 10,

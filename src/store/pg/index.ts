@@ -48,6 +48,8 @@ export interface PostgresStoreOptions {
   maxConnections?: number;
   /** The schema holding this store's tables, created if missing (a tenant's; see `openPostgres`). */
   schema?: string;
+  /** Connections borrowed from a tenant host's pool instead of a pool of its own (`schema-pool.ts`). */
+  shared?: pg.Pool;
 }
 
 /** The store on Postgres: the {@link Store} port plus what only Postgres has. */
@@ -76,6 +78,7 @@ export async function openPostgresStore(
   const db = openPostgres(url, {
     ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
     ...(options.schema === undefined ? {} : { schema: options.schema }),
+    ...(options.shared === undefined ? {} : { shared: options.shared }),
   });
   let migrationsApplied: number;
   try {

@@ -63,6 +63,8 @@ export interface EngineInstance {
 /** This process's row, kept fresh until {@link InstanceRegistration.stop}. */
 export interface InstanceRegistration {
   readonly id: number;
+  /** A tenant host says which salons' engines it runs now (see {@link countLiveInstances}). */
+  setTenants(ids: readonly string[]): Promise<void>;
   /** Deletes the row and releases the lock and its connection; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -173,6 +175,7 @@ export async function registerInstance(
   logger.info({ instance: id, longPolling, others: others.length }, 'registered with the database');
 
   let beating: Promise<void> = Promise.resolve();
+  let tenants: readonly string[] = [];
   const beat = async () => {
     try {
       const refreshed = await client.query(`UPDATE engine_instances SET seen_at = ${NOW_MS} WHERE id = $1`, [
@@ -182,9 +185,9 @@ export async function registerInstance(
       if (refreshed.rowCount === 0) {
         logger.warn({ instance: id }, 'this process was taken for gone by the registry; registering again');
         await client.query(
-          `INSERT INTO engine_instances (id, host, pid, long_polling, started_at, seen_at)
-           VALUES ($1, $2, $3, $4, ${NOW_MS}, ${NOW_MS}) ON CONFLICT (id) DO NOTHING`,
-          [id, hostname(), process.pid, longPolling],
+          `INSERT INTO engine_instances (id, host, pid, long_polling, started_at, seen_at, tenants)
+           VALUES ($1, $2, $3, $4, ${NOW_MS}, ${NOW_MS}, $5) ON CONFLICT (id) DO NOTHING`,
+          [id, hostname(), process.pid, longPolling, tenants],
         );
       }
     } catch (error) {
@@ -199,6 +202,15 @@ export async function registerInstance(
   let stopped: Promise<void> | undefined;
   return {
     id,
+    setTenants(ids) {
+      tenants = [...ids];
+      // On the registration's own connection, after any heartbeat in flight.
+      const run = beating.then(async () => {
+        await client.query('UPDATE engine_instances SET tenants = $1 WHERE id = $2', [tenants, id]);
+      });
+      beating = run.catch(() => undefined);
+      return run;
+    },
     stop() {
       stopped ??= (async () => {
         clearInterval(timer);
@@ -218,14 +230,20 @@ export async function registerInstance(
   };
 }
 
-/** How many processes are live on this registry (the pool's schema), for a caller that waits for none. */
-export async function countLiveInstances(pool: pg.Pool, staleMs: number = DEFAULT_STALE_MS): Promise<number> {
+/**
+ * How many processes are live on this registry; with `tenant`, how many of them run that salon's
+ * engine. For a caller that waits for none.
+ */
+export async function countLiveInstances(
+  pool: pg.Pool,
+  options: { tenant?: string; staleMs?: number } = {},
+): Promise<number> {
   const client = await pool.connect();
   try {
     const ns = await lockNamespace(client);
     const found = await client.query<{ n: string }>(
-      `SELECT count(*) AS n FROM engine_instances i WHERE ${LIVE}`,
-      [ns, staleMs],
+      `SELECT count(*) AS n FROM engine_instances i WHERE ${LIVE} AND ($3::text IS NULL OR $3 = ANY(i.tenants))`,
+      [ns, options.staleMs ?? DEFAULT_STALE_MS, options.tenant ?? null],
     );
     return Number(found.rows[0]?.n ?? 0);
   } finally {

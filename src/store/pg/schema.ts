@@ -310,6 +310,8 @@ export const engineInstances = pgTable('engine_instances', {
   longPolling: boolean('long_polling').notNull(),
   startedAt: int64('started_at').notNull(),
   seenAt: int64('seen_at').notNull(),
+  /** A tenant host's salons whose engines run in it; a salon is dropped once no live row lists it. */
+  tenants: text('tenants').array().notNull().default(sql`'{}'::text[]`),
 });
 
 /**

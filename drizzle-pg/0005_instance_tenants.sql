@@ -1,0 +1,1 @@
+ALTER TABLE "engine_instances" ADD COLUMN "tenants" text[] DEFAULT '{}'::text[] NOT NULL;
