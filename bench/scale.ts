@@ -16,13 +16,14 @@
  * Last line: `bench scale: sqlite <n> msg/s | postgres 1p <n> 2p <n> 3p <n> msg/s`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { startTestPostgres } from '../test/helpers/postgres.js';
 import { type WorkerOptions, WorkerResult } from './scale-protocol.js';
+import { serverCpuUs } from './server-cpu.js';
 
 const WORKER = new URL('./scale-worker.ts', import.meta.url).pathname;
 
@@ -64,24 +65,6 @@ function startWorker(options: WorkerOptions): Worker {
     },
     send: (command) => stdin.write(`${command}\n`),
   };
-}
-
-/** CPU time (µs) of the server processes serving `database`, read from /proc (Linux). */
-function serverCpuUs(database: string): number {
-  const tick = 1_000_000 / 100; // USER_HZ is 100 on Linux
-  let total = 0;
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      // A backend's title is "postgres: <user> <database> <client> <state>".
-      const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (!title.startsWith('postgres: ') || !title.includes(` ${database} `)) continue;
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      total += (Number(fields[11]) + Number(fields[12])) * tick;
-    } catch {
-      // The process ended while being read.
-    }
-  }
-  return total;
 }
 
 interface DatabaseCounters {

@@ -16,6 +16,7 @@ import { createLogger } from '../src/log.js';
 import { checkoutsBySchema } from '../src/store/pg/schema-pool.js';
 import { createTenantHost } from '../src/tenants/host.js';
 import { startTestPostgres } from '../test/helpers/postgres.js';
+import { clusterCpuUs } from './server-cpu.js';
 
 const OPERATOR = 'bench-operator';
 
@@ -33,6 +34,7 @@ export async function benchTenants(args: string[]): Promise<string> {
   const external = process.env.BENCH_DATABASE_URL;
   const server = await startTestPostgres(external ? { url: external } : { durable: true });
   const database = await server.createDatabase();
+  const databaseName = new URL(database.url).pathname.slice(1);
   const sandbox = await startSandbox();
   const logger = createLogger({ level: 'warn' });
   const host = createTenantHost({
@@ -80,7 +82,10 @@ export async function benchTenants(args: string[]): Promise<string> {
       ).rows[0];
       let checkouts = 0;
       for (const [schema, n] of checkoutsBySchema) if (schema.startsWith('tenant_')) checkouts += n;
+      const cpu = process.cpuUsage();
       return {
+        hostCpuUs: cpu.user + cpu.system,
+        serverCpuUs: clusterCpuUs(databaseName),
         xacts: Number(row?.xacts ?? 0),
         conns: Number(row?.conns ?? 0),
         calls: sandbox.requests.length,
@@ -97,6 +102,8 @@ export async function benchTenants(args: string[]): Promise<string> {
       txPerSecond: (idleEnd.xacts - idleStart.xacts) / idleSeconds / salons,
       // Statements outside a transaction and transactions, as the salons' engines asked for them.
       workPerSecond: (idleEnd.checkouts - idleStart.checkouts) / idleSeconds / salons,
+      hostCpuMsPerSecond: (idleEnd.hostCpuUs - idleStart.hostCpuUs) / 1000 / idleSeconds / salons,
+      serverCpuMsPerSecond: (idleEnd.serverCpuUs - idleStart.serverCpuUs) / 1000 / idleSeconds / salons,
       altegioPerMinute: (((idleEnd.calls - idleStart.calls) / idleSeconds) * 60) / salons,
     };
     console.log(
@@ -112,9 +119,15 @@ export async function benchTenants(args: string[]): Promise<string> {
         `(${perSalon.txPerSecond.toFixed(2)} server transactions/s/salon, autovacuum included), ` +
         `${perSalon.altegioPerMinute.toFixed(2)} Altegio calls/min/salon`,
     );
+    // CPU busy per second of idling: at 10 ms/s a salon keeps 1% of a core busy doing nothing.
+    console.log(
+      `idle cpu per salon: host ${perSalon.hostCpuMsPerSecond.toFixed(2)} ms/s, ` +
+        `Postgres cluster ${perSalon.serverCpuMsPerSecond.toFixed(2)} ms/s (all of its databases; 0 when it is on another machine)`,
+    );
     return (
       `bench tenants: ${salons} salons, ${perSalon.rssKb.toFixed(0)} KB rss/salon, ` +
       `${perSalon.connections.toFixed(2)} connections/salon, ${perSalon.workPerSecond.toFixed(2)} idle queries/s/salon, ` +
+      `idle cpu ${perSalon.hostCpuMsPerSecond.toFixed(2)} + ${perSalon.serverCpuMsPerSecond.toFixed(2)} ms/s/salon, ` +
       `${perSalon.altegioPerMinute.toFixed(2)} altegio calls/min/salon`
     );
   } finally {

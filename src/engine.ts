@@ -180,6 +180,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   function sharedBudget(store: Store): RateLimiter | undefined {
     if (!isPostgresStore(store)) return undefined;
     return createPgRateLimiter(store.pool, {
+      egressKey: env.altegioEgressKey,
       onError: (error) =>
         logger.warn({ err: error }, 'the shared Altegio budget could not be read; retrying'),
     });

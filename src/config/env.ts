@@ -29,6 +29,11 @@ export interface Env {
   webhookSecret: string | undefined;
   /** No token: the admin API is off. */
   adminToken: string | undefined;
+  /**
+   * Which egress IP this process calls Altegio from: on Postgres, processes with the same key share
+   * one call budget (Altegio counts per IP). Unset: every process of the database shares one.
+   */
+  altegioEgressKey: string | undefined;
   /** Set: this process hosts many salons (`src/tenants/`) and serves the operator API with it. */
   operatorToken: string | undefined;
   logLevel: LogLevel;
@@ -120,6 +125,7 @@ const schema = z.object({
   WEBHOOK_SECRET: z.string().optional(),
   ADMIN_TOKEN: z.string().optional(),
   OPERATOR_TOKEN: z.string().optional(),
+  ALTEGIO_EGRESS_KEY: z.string().max(200).optional(),
   LOG_LEVEL: z
     .string()
     .transform((value) => value.toLowerCase())
@@ -183,6 +189,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): Env {
     webhookSecret: v.WEBHOOK_SECRET,
     adminToken: v.ADMIN_TOKEN,
     operatorToken: v.OPERATOR_TOKEN,
+    altegioEgressKey: v.ALTEGIO_EGRESS_KEY,
     logLevel: v.LOG_LEVEL,
     inspect: v.INSPECT,
     sandboxMode: v.ALTEGIO_PARTNER_TOKEN === undefined,

@@ -302,6 +302,7 @@ export function createTenantHost(options: TenantHostOptions = {}): TenantHost {
         limiter =
           options.altegioLimiter ??
           createPgRateLimiter(db.$client, {
+            egressKey: env.altegioEgressKey,
             onError: (error) =>
               logger.warn({ err: error }, 'the shared Altegio budget could not be read; retrying'),
           });

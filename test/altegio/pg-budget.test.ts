@@ -127,6 +127,25 @@ describe('call budget shared through Postgres', () => {
     expect(notifier.limiter.pending).toBe(4);
   });
 
+  it('processes behind different egress IPs (ALTEGIO_EGRESS_KEY) keep separate budgets', async () => {
+    await freshDatabase();
+    // A window nothing leaves during the test: only the counts decide.
+    const limits = [{ max: 4, windowMs: 60_000 }];
+    const first = processLimiter({ limits, egressKey: 'ip-a' });
+    await fire(first.limiter, 4).all;
+    const otherIp = processLimiter({ limits, egressKey: 'ip-b' });
+    const theirs = fire(otherIp.limiter, 4);
+    await theirs.all;
+    expect(theirs.granted).toHaveLength(4);
+    const sameIp = processLimiter({ limits, egressKey: 'ip-a' });
+    const waiting = fire(sameIp.limiter, 1);
+    await until(() => sameIp.limiter.pending === 1, 10_000);
+    // ip-a's window is full: its second process waits however long ip-b's is idle.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(waiting.granted).toHaveLength(0);
+    expect(failures).toEqual([]);
+  });
+
   it('a slot whose holder died counts as finished once the request timeout has passed', async () => {
     await freshDatabase();
     const limits = [{ max: 1, windowMs: 200 }];

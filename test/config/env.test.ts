@@ -48,6 +48,8 @@ describe('parseEnv', () => {
       PORT: '8080',
       WEBHOOK_SECRET: 's3cret',
       ADMIN_TOKEN: 'admin',
+      OPERATOR_TOKEN: 'operator',
+      ALTEGIO_EGRESS_KEY: 'egress-a',
       LOG_LEVEL: 'debug',
       INSPECT: '1',
     });
@@ -67,6 +69,8 @@ describe('parseEnv', () => {
       port: 8080,
       webhookSecret: 's3cret',
       adminToken: 'admin',
+      operatorToken: 'operator',
+      altegioEgressKey: 'egress-a',
       logLevel: 'debug',
       inspect: true,
       sandboxMode: false,
