@@ -33,6 +33,7 @@ import { replayUnprocessedWebhooks } from './notify/ingest.js';
 import { reportUnconfigured } from './startup-report.js';
 import { migrateDatabase, openDatabase } from './store/index.js';
 import { isPostgresStore, openPostgresStore } from './store/pg/index.js';
+import type { InstanceRegistration } from './store/pg/instances.js';
 import { redactDatabaseUrl } from './store/pg/url.js';
 import type { Store } from './store/ports.js';
 import { botT } from './templates/i18n.js';
@@ -102,6 +103,8 @@ export interface TenantMount {
   pool: pg.Pool;
   settings: SettingsHolder;
   http: HttpMount;
+  /** The host's row in the process registry: the salon's outbox leases are the host's. */
+  instance?: InstanceRegistration;
 }
 
 export interface EngineInfo {
@@ -200,8 +203,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
     );
     // Before anything talks to Telegram: long polling may not be shared with another process. A
     // tenant host registers once for all of its salons.
-    if (isPostgresStore(store) && !options.tenant)
-      await lifecycle.start(createInstancesPart(env, store, logger));
+    const instance =
+      isPostgresStore(store) && !options.tenant
+        ? (await lifecycle.start(createInstancesPart(env, store, logger))).registration
+        : options.tenant?.instance;
     const currentSettings = settings.get;
     const altegio = await lifecycle.start(
       createAltegioPart(env, { logger, metrics, limiter: options.altegioLimiter ?? sharedBudget(store) }),
@@ -257,6 +262,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       inspectorPort: env.inspect ? INSPECTOR_PORT : undefined,
       waitFeedback: options.waitFeedback,
       channelLimits: options.channelLimits,
+      leases: instance && { owner: instance.id, liveOwners: () => instance.liveIds() },
     });
     notifications = createNotifications({
       store,

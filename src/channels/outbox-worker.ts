@@ -10,8 +10,26 @@ export interface OutboxItem extends DispatchItem {
   outboxId: number;
 }
 
+/**
+ * Who holds this process's outbox leases, where several processes share one database (Postgres):
+ * the rows it claims carry its id, and only leases of processes no longer live are freed.
+ */
+export interface LeaseOwnership {
+  /** This process's id (its `engine_instances` row), recorded on each row it claims. */
+  readonly owner: number;
+  /** The ids of the processes live now, this one's included. */
+  liveOwners(): Promise<ReadonlySet<number>>;
+}
+
 export interface OutboxWorkerOptions {
   outbox: OutboxPort;
+  /**
+   * Set where processes share the database. Left out (SQLite, one process), a start frees every
+   * lease, since any lease found then was left by this database's last process.
+   */
+  leases?: LeaseOwnership | undefined;
+  /** How often a running process frees the leases of processes gone since. Default 60 s. */
+  leaseCheckMs?: number;
   /**
    * Where a chat the messenger cannot reach (Telegram 403) is marked, so that notifications take
    * the next channel; a message that reaches it again clears the mark.
@@ -41,7 +59,7 @@ export interface OutboxWorkerOptions {
 }
 
 export interface OutboxWorker {
-  /** Releases the rows a crash left leased, then starts watching. */
+  /** Releases the rows a crash left leased (only those of processes gone), then starts watching. */
   start(): Promise<void>;
   /** Something was queued: look now instead of at the next poll. */
   wake(): void;
@@ -64,12 +82,41 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const unreachable = new Set<string>();
   const keyOf = (chat: Pick<DispatchItem, 'channel' | 'chatId'>) => `${chat.channel}:${chat.chatId}`;
   let dispatcher: Dispatcher<OutboxItem> | undefined;
+  const { leases } = options;
+  const leaseCheckMs = options.leaseCheckMs ?? 60_000;
+  let leasesCheckedAt = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Makes the rows leased by processes no longer live due now, so that what a killed process was
+   * sending goes out without waiting for its lease to run out; at start, this process's own leases
+   * (from before a restart of its workers) too. A live process's leases are left alone: its
+   * messages are in its dispatcher and would be sent twice. Without `leases`, every lease.
+   */
+  async function releaseStale(now: number, atStart: boolean): Promise<number> {
+    if (!leases) return atStart ? outbox.releaseLeases(now) : 0;
+    // The owners are read before who is live: a process that registers after the first read
+    // holds none of the leases read, so none of its leases can be taken for a dead one's.
+    const owners = await outbox.leaseOwners(now);
+    if (owners.length === 0 && !atStart) return 0;
+    const live = await leases.liveOwners();
+    const gone = owners.filter((owner) => (owner === leases.owner ? atStart : !live.has(owner)));
+    if (gone.length === 0 && !atStart) return 0;
+    // At start, also what has no owner: leases taken before owners were recorded, and rows
+    // waiting for a retry (tried again now, as a start always did).
+    return outbox.releaseLeases(now, { owners: gone, ownerless: atStart });
+  }
 
   async function pump(): Promise<void> {
     if (!dispatcher) return;
     const now = clock.now();
+    if (leases && now - leasesCheckedAt >= leaseCheckMs) {
+      leasesCheckedAt = now;
+      const released = await releaseStale(now, false);
+      if (released > 0) logger.info({ released }, 'resending messages of a process that stopped');
+    }
     // Claimed rows are leased long enough to sit in the paced queue; ids already handed over are skipped.
-    for (const row of await outbox.claimDue(now, { limit: 200, leaseMs: 15 * 60_000 })) {
+    const claim = { limit: 200, leaseMs: 15 * 60_000, ...(leases ? { owner: leases.owner } : {}) };
+    for (const row of await outbox.claimDue(now, claim)) {
       if (inFlight.has(row.id)) continue;
       if (!options.isRunning(row.channel)) {
         await outbox.fail(row.id, `channel ${row.channel} is not running`, {
@@ -162,7 +209,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     async start() {
       dispatcher = options.dispatcher();
       for (const chat of (await options.conversations?.listUnreachable()) ?? []) unreachable.add(keyOf(chat));
-      const released = await outbox.releaseLeases(clock.now());
+      const now = clock.now();
+      const released = await releaseStale(now, true);
+      leasesCheckedAt = now;
       if (released > 0) logger.info({ released }, 'resending messages interrupted by the last stop');
       void loop.start();
     },

@@ -10,6 +10,7 @@ import type { InboundMessage } from '../channels/channel.js';
 import { createDispatcher, type DispatcherOptions } from '../channels/dispatcher.js';
 import {
   createOutboxWorker,
+  type LeaseOwnership,
   type OutboxItem,
   type OutboxWorker,
   type OutboxWorkerOptions,
@@ -60,6 +61,8 @@ export interface DialoguesOptions {
   inspectorPort: number | undefined;
   waitFeedback?: Pick<WaitFeedbackOptions, 'typingEveryMs' | 'longWaitMs'> | undefined;
   channelLimits?: DispatcherOptions<OutboxItem>['limits'] | undefined;
+  /** Where processes share the database: whose outbox leases this process holds. */
+  leases?: LeaseOwnership | undefined;
 }
 
 export interface DialoguesPart extends Part {
@@ -76,6 +79,7 @@ export function createDialoguesPart(options: DialoguesOptions): DialoguesPart {
   const { store, altegio, clock, logger, channels, onError } = options;
   const outbox = createOutboxWorker({
     outbox: store.outbox,
+    leases: options.leases,
     conversations: store.conversations,
     dispatcher: () =>
       createDispatcher<OutboxItem>({

@@ -15,10 +15,19 @@ import type { Part } from './lifecycle.js';
 export const longPollsTelegram = (env: Env): boolean =>
   Boolean(env.telegramBotToken) && env.telegramWebhookUrl === undefined;
 
-export function createInstancesPart(env: Env, store: PostgresStore, logger: Logger): Part {
+export interface InstancesPart extends Part {
+  /** This process's row in the registry. Available once started. */
+  readonly registration: InstanceRegistration;
+}
+
+export function createInstancesPart(env: Env, store: PostgresStore, logger: Logger): InstancesPart {
   let registration: InstanceRegistration | undefined;
   return {
     name: 'instances',
+    get registration() {
+      if (!registration) throw new Error('the instances part has not started');
+      return registration;
+    },
     async start() {
       registration = await registerInstance(store.pool, { longPolling: longPollsTelegram(env), logger });
     },

@@ -36,6 +36,23 @@ export interface ClaimOptions {
    * when the crash fell between the channel's answer and `markSent`). Default 60 s.
    */
   leaseMs?: number;
+  /**
+   * The claiming process (its `engine_instances` id on Postgres), recorded on the leased rows so
+   * that another process starting leaves them alone while it lives (see
+   * {@link OutboxRepo.releaseLeases}). SQLite has one process and records nothing.
+   */
+  owner?: number;
+}
+
+/** Options of {@link OutboxRepo.releaseLeases}. */
+export interface ReleaseOptions {
+  /** Free only the leases these owners hold (and, with {@link ownerless}, those of no owner). Left out: every lease. */
+  owners?: readonly number[];
+  /**
+   * With `owners`: also the leases with no owner recorded (taken before owners were, or on SQLite
+   * where none is), and rows waiting for a retry, as a release without `owners` does.
+   */
+  ownerless?: boolean;
 }
 
 /** How a failed send continues. */
@@ -71,9 +88,13 @@ export interface OutboxRepo {
   list(options?: { state?: OutboxState; recipient?: string; limit?: number }): OutboxMessage[];
   /**
    * At start-up, before any claim: rows claimed by a process that died are due again now instead
-   * of when their lease runs out. Rows never tried keep their `notBefore`. Returns how many.
+   * of when their lease runs out. Rows never tried keep their `notBefore`. With several processes
+   * on one database, `options.owners` names the ones gone, so that a message another process is
+   * sending is not sent a second time. Returns how many.
    */
-  releaseLeases(now: number): number;
+  releaseLeases(now: number, options?: ReleaseOptions): number;
+  /** The owners recorded on leases still running at `now`, each once; none on SQLite. */
+  leaseOwners(now: number): number[];
 }
 
 /** Creates the outbox repository. */
@@ -176,7 +197,9 @@ export function createOutbox(db: Db, now: Now = Date.now): OutboxRepo {
       return db.select().from(outbox).where(eq(outbox.idempotencyKey, key)).get();
     },
 
-    releaseLeases(now) {
+    // SQLite records no owner (one process per database file), so every lease counts as ownerless.
+    releaseLeases(now, options = {}) {
+      if (options.owners !== undefined && !options.ownerless) return 0;
       return db
         .update(outbox)
         .set({ nextAttemptAt: now })
@@ -188,6 +211,10 @@ export function createOutbox(db: Db, now: Now = Date.now): OutboxRepo {
           ),
         )
         .run().changes;
+    },
+
+    leaseOwners() {
+      return [];
     },
 
     nextAttemptAt() {

@@ -253,6 +253,11 @@ export const outbox = sqliteTable(
     nextAttemptAt: integer('next_attempt_at').notNull(),
     createdAt: integer('created_at').notNull(),
     sentAt: integer('sent_at'),
+    /**
+     * The process that leased the row (Postgres: its `engine_instances` id). Always null on SQLite,
+     * whose database one process uses; the column is here so that rows are alike in both dialects.
+     */
+    leaseOwner: integer('lease_owner'),
   },
   (t) => [
     uniqueIndex('outbox_idempotency_key_uq').on(t.idempotencyKey),

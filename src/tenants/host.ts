@@ -229,6 +229,7 @@ export function createTenantHost(options: TenantHostOptions = {}): TenantHost {
         schema: tenantSchema(row.id),
         pool: shared,
         settings,
+        ...(registration ? { instance: registration } : {}),
         http: {
           url: `${localUrl}/t/${row.id}`,
           attach: (listener) => {

@@ -198,6 +198,28 @@ describe('Postgres repositories', () => {
     expect((await outbox.list({ state: 'sent', recipient: '100' })).map((m) => m.id)).toEqual([reply.id]);
   });
 
+  it('outbox leases carry their owner; a release frees only the owners named', async () => {
+    const { outbox } = await open(testClock(1000));
+    for (const key of ['a', 'b', 'c', 'd'])
+      await outbox.enqueue({ channel: 'telegram', recipient: '100', payload: {}, idempotencyKey: key });
+    const [a] = await outbox.claimDue(1000, { limit: 1, owner: 7 });
+    const [b] = await outbox.claimDue(1000, { limit: 1, owner: 8 });
+    const [c] = await outbox.claimDue(1000, { limit: 1 });
+    if (!a || !b || !c) throw new Error('not claimed');
+    expect([a.leaseOwner, b.leaseOwner, c.leaseOwner]).toEqual([7, 8, null]);
+    expect((await outbox.leaseOwners(1000)).sort()).toEqual([7, 8]);
+    // Owner 7 is gone, 8 lives: only 7's lease is freed, not the ownerless one either.
+    expect(await outbox.releaseLeases(1000, { owners: [7] })).toBe(1);
+    expect(await outbox.get(a.id)).toMatchObject({ nextAttemptAt: 1000, leaseOwner: null });
+    expect(await outbox.get(b.id)).toMatchObject({ leaseOwner: 8 });
+    expect(await outbox.releaseLeases(1000, { owners: [] })).toBe(0);
+    expect(await outbox.releaseLeases(1000, { owners: [], ownerless: true })).toBe(1);
+    // A failed send waiting for its retry is nobody's.
+    expect(await outbox.fail(b.id, '429', { retryAt: 5000 })).toBe('pending');
+    expect(await outbox.get(b.id)).toMatchObject({ leaseOwner: null, nextAttemptAt: 5000 });
+    expect(await outbox.leaseOwners(1000)).toEqual([]);
+  });
+
   it('inbound: new once, processed once, pruned in batches', async () => {
     const { inbound } = await open();
     expect(await inbound.recordIfNew('altegio', '1', { a: 1 }, 100)).toBe(true);

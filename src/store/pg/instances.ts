@@ -65,6 +65,8 @@ export interface InstanceRegistration {
   readonly id: number;
   /** A tenant host says which salons' engines it runs now (see {@link countLiveInstances}). */
   setTenants(ids: readonly string[]): Promise<void>;
+  /** The ids of the processes live on this registry now, this one's included. */
+  liveIds(): Promise<Set<number>>;
   /** Deletes the row and releases the lock and its connection; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -210,6 +212,13 @@ export async function registerInstance(
       });
       beating = run.catch(() => undefined);
       return run;
+    },
+    async liveIds() {
+      const found = await client.query<{ id: number }>(`SELECT id FROM engine_instances i WHERE ${LIVE}`, [
+        ns,
+        staleMs,
+      ]);
+      return new Set(found.rows.map((row) => Number(row.id)));
     },
     stop() {
       stopped ??= (async () => {

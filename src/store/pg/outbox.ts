@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { and, asc, desc, eq, gt, inArray, lte, min, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lte, min, or, sql } from 'drizzle-orm';
 import type { Now } from '../db.js';
 import type { OutboxPort } from '../ports.js';
 import { jsonValue, type PgContext } from './db.js';
@@ -44,7 +44,11 @@ export function createPgOutbox(ctx: PgContext, now: Now = Date.now): OutboxPort 
         .for('update', { skipLocked: true });
       const rows = await db
         .update(outbox)
-        .set({ attempts: sql`${outbox.attempts} + 1`, nextAttemptAt: at + (options.leaseMs ?? 60_000) })
+        .set({
+          attempts: sql`${outbox.attempts} + 1`,
+          nextAttemptAt: at + (options.leaseMs ?? 60_000),
+          leaseOwner: options.owner ?? null,
+        })
         .where(inArray(outbox.id, due))
         .returning();
       // Oldest first keeps one chat's messages in the order they were written.
@@ -72,6 +76,8 @@ export function createPgOutbox(ctx: PgContext, now: Now = Date.now): OutboxPort 
         .set({
           state: sql`CASE WHEN ${retry} THEN 'pending' ELSE 'failed' END`,
           lastError: error,
+          // Waiting for its retry, the row is nobody's.
+          leaseOwner: null,
           nextAttemptAt:
             failure.retryAt === undefined
               ? sql`${outbox.nextAttemptAt}`
@@ -117,13 +123,34 @@ export function createPgOutbox(ctx: PgContext, now: Now = Date.now): OutboxPort 
         .limit(options.limit ?? 100);
     },
 
-    async releaseLeases(at) {
+    async releaseLeases(at, options = {}) {
+      const { owners, ownerless = false } = options;
+      const listed =
+        owners !== undefined && owners.length > 0 ? inArray(outbox.leaseOwner, [...owners]) : undefined;
       const result = await ctx
         .db()
         .update(outbox)
-        .set({ nextAttemptAt: at })
-        .where(and(eq(outbox.state, 'pending'), gt(outbox.attempts, 0), gt(outbox.nextAttemptAt, at)));
+        .set({ nextAttemptAt: at, leaseOwner: null })
+        .where(
+          and(
+            eq(outbox.state, 'pending'),
+            gt(outbox.attempts, 0),
+            gt(outbox.nextAttemptAt, at),
+            owners === undefined
+              ? undefined
+              : (or(ownerless ? isNull(outbox.leaseOwner) : undefined, listed) ?? sql`false`),
+          ),
+        );
       return result.rowCount ?? 0;
+    },
+
+    async leaseOwners(at) {
+      const rows = await ctx
+        .db()
+        .selectDistinct({ owner: outbox.leaseOwner })
+        .from(outbox)
+        .where(and(eq(outbox.state, 'pending'), isNotNull(outbox.leaseOwner), gt(outbox.nextAttemptAt, at)));
+      return rows.flatMap((row) => (row.owner === null ? [] : [row.owner]));
     },
   };
 }

@@ -177,9 +177,17 @@ export const outbox = pgTable(
     nextAttemptAt: int64('next_attempt_at').notNull(),
     createdAt: int64('created_at').notNull(),
     sentAt: int64('sent_at'),
+    /**
+     * The process (its `engine_instances` id) whose claim leased the row, so that a process
+     * starting frees only the leases of processes no longer live (see `outbox.releaseLeases`).
+     * Null when no process holds it: never claimed, or back from a failed send.
+     */
+    leaseOwner: integer('lease_owner'),
   },
   (t) => [
     uniqueIndex('outbox_idempotency_key_uq').on(t.idempotencyKey),
+    // One chat's pending rows in the order written: what a per-chat claim walks.
+    index('outbox_pending_chat_idx').on(t.channel, t.recipient, t.id).where(sql`${t.state} = 'pending'`),
     index('outbox_pending_due_idx').on(t.nextAttemptAt).where(sql`${t.state} = 'pending'`),
     // What a claim walks: interactive rows first, each priority by due time.
     index('outbox_pending_priority_idx')

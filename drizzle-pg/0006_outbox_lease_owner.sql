@@ -1,0 +1,2 @@
+ALTER TABLE "outbox" ADD COLUMN "lease_owner" integer;--> statement-breakpoint
+CREATE INDEX "outbox_pending_chat_idx" ON "outbox" USING btree ("channel","recipient","id") WHERE "outbox"."state" = 'pending';
