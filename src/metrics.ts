@@ -1,5 +1,10 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { type LimiterStats, PRIORITIES } from './altegio/rate-limiter.js';
+import { budgetFigures } from './http/health-report.js';
+import type { DatabaseFigures, DatabaseProbe, QueuesFigures } from './store/diagnostics.js';
+
+/** The queue states `altegio_bot_queue_items` counts; a queue that does not keep one leaves it out. */
+const QUEUE_STATES = ['pending', 'running', 'failed', 'overdue'] as const;
 
 /**
  * One registry per engine (not prom-client's global one), so that two engines in one process —
@@ -10,11 +15,163 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'altegio_bot_' });
   const startedAt = Date.now();
   let budget: (() => LimiterStats) | undefined;
+  let database: DatabaseProbe | undefined;
+  /**
+   * One probe per scrape: prom-client collects every metric at once, so the gauges below share
+   * the probe in flight. No label names a tenant: a deployment serves one salon, and a
+   * constant label would only add a series; when one process serves several, the database and
+   * budget gauges take a `tenant` label and the collectors loop over tenants.
+   */
+  const probe = async (): Promise<DatabaseFigures | undefined> => database?.probe();
+  const queuesOf = async (): Promise<QueuesFigures | undefined> => {
+    const figures = await probe();
+    return figures?.status === 'ok' ? figures.queues : undefined;
+  };
   return {
     /** Where the Altegio call budget's gauges read from. */
     watchBudget(stats: () => LimiterStats): void {
       budget = stats;
     },
+    /** Where the database and queue gauges read from. */
+    watchDatabase(source: DatabaseProbe): void {
+      database = source;
+    },
+    databaseUp: new Gauge({
+      name: 'altegio_bot_database_up',
+      help: '1 when the database answered the last probe, 0 when it did not',
+      registers: [registry],
+      async collect() {
+        const figures = await probe();
+        if (figures) this.set(figures.status === 'ok' ? 1 : 0);
+      },
+    }),
+    databaseProbe: new Gauge({
+      name: 'altegio_bot_database_probe_seconds',
+      help: 'Round trip of the last database probe',
+      registers: [registry],
+      async collect() {
+        const figures = await probe();
+        if (figures) this.set(figures.latencyMs / 1000);
+      },
+    }),
+    databaseMigrationsPending: new Gauge({
+      name: 'altegio_bot_database_migrations_pending',
+      help: 'Migrations this build ships that the database has not applied',
+      registers: [registry],
+      async collect() {
+        const figures = await probe();
+        if (figures?.status === 'ok')
+          this.set(Math.max(0, figures.migrations.known - figures.migrations.applied));
+      },
+    }),
+    databasePoolConnections: new Gauge({
+      name: 'altegio_bot_database_pool_connections',
+      help: 'Postgres connections the pool holds open',
+      registers: [registry],
+      async collect() {
+        const pool = (await probe())?.pool;
+        if (pool) this.set(pool.total);
+      },
+    }),
+    databasePoolIdle: new Gauge({
+      name: 'altegio_bot_database_pool_idle_connections',
+      help: 'Postgres connections open and free',
+      registers: [registry],
+      async collect() {
+        const pool = (await probe())?.pool;
+        if (pool) this.set(pool.idle);
+      },
+    }),
+    databasePoolWaiting: new Gauge({
+      name: 'altegio_bot_database_pool_waiting_queries',
+      help: 'Queries waiting for a free Postgres connection',
+      registers: [registry],
+      async collect() {
+        const pool = (await probe())?.pool;
+        if (pool) this.set(pool.waiting);
+      },
+    }),
+    queueItems: new Gauge({
+      name: 'altegio_bot_queue_items',
+      help: 'Items of the durable queues (jobs, timers, outbox) by state; overdue = pending and already due',
+      labelNames: ['queue', 'state'] as const,
+      registers: [registry],
+      async collect() {
+        const queues = await queuesOf();
+        if (!queues) return;
+        for (const [queue, figures] of Object.entries(queues)) {
+          for (const state of QUEUE_STATES) {
+            const value = figures[state];
+            if (value !== undefined) this.set({ queue, state }, value);
+          }
+        }
+      },
+    }),
+    queueOldestOverdue: new Gauge({
+      name: 'altegio_bot_queue_oldest_overdue_seconds',
+      help: 'How long the oldest due item of each queue has waited past its due time (0: none)',
+      labelNames: ['queue'] as const,
+      registers: [registry],
+      async collect() {
+        const queues = await queuesOf();
+        if (!queues) return;
+        for (const [queue, figures] of Object.entries(queues))
+          this.set({ queue }, figures.oldestOverdueSeconds ?? 0);
+      },
+    }),
+    altegioBudgetUsed: new Gauge({
+      name: 'altegio_bot_altegio_budget_used',
+      help: 'Altegio calls counted in the budget window now (in flight or finished inside it)',
+      labelNames: ['window'] as const,
+      registers: [registry],
+      collect() {
+        const stats = budget?.();
+        if (!stats) return;
+        const figures = budgetFigures(stats, Date.now());
+        this.set({ window: 'second' }, figures.perSecond.used);
+        this.set({ window: 'minute' }, figures.perMinute.used);
+      },
+    }),
+    altegioBudgetLimit: new Gauge({
+      name: 'altegio_bot_altegio_budget_limit',
+      help: "Altegio's published limit per window (5 per second, 200 per minute)",
+      labelNames: ['window'] as const,
+      registers: [registry],
+      collect() {
+        const stats = budget?.();
+        if (!stats) return;
+        const figures = budgetFigures(stats, Date.now());
+        this.set({ window: 'second' }, figures.perSecond.limit);
+        this.set({ window: 'minute' }, figures.perMinute.limit);
+      },
+    }),
+    altegioBudgetInFlight: new Gauge({
+      name: 'altegio_bot_altegio_budget_in_flight',
+      help: 'Altegio calls of this process sent and not yet answered',
+      registers: [registry],
+      collect() {
+        const stats = budget?.();
+        if (stats) this.set(stats.inFlight);
+      },
+    }),
+    altegioBudgetPaused: new Gauge({
+      name: 'altegio_bot_altegio_budget_paused_seconds',
+      help: 'Seconds left of the pause a 429 imposed on every Altegio call (0: none)',
+      registers: [registry],
+      collect() {
+        const stats = budget?.();
+        if (stats) this.set(Math.max(0, stats.pausedUntil - Date.now()) / 1000);
+      },
+    }),
+    altegioBudgetShared: new Gauge({
+      name: 'altegio_bot_altegio_budget_shared',
+      help: '1 when the Altegio budget is shared through Postgres by every process of an egress IP, 0 when in memory',
+      registers: [registry],
+      collect() {
+        const stats = budget?.();
+        if (stats) this.set(stats.ledger === 'postgres' ? 1 : 0);
+      },
+    }),
     altegioBudgetWaiting: new Gauge({
       name: 'altegio_bot_altegio_budget_waiting',
       help: 'Altegio calls waiting for the call budget, by priority',

@@ -30,6 +30,8 @@ export interface LedgerView {
 export type MaybePromise<T> = T | Promise<T>;
 
 export interface BudgetLedger {
+  /** Where the state lives: this process's memory, or Postgres shared by every process of an egress IP. */
+  readonly kind: 'memory' | 'postgres';
   /** A slot if `windows` (the asking priority's share of each limit) have room at `now` and no pause holds. */
   // `priority` (a CallPriority, typed loosely to keep this port free of the limiter) only labels the slot.
   take(windows: readonly BudgetWindow[], now: number, priority: string): MaybePromise<TakeAnswer>;
@@ -63,6 +65,7 @@ export function createMemoryLedger(longestWindowMs: number): BudgetLedger {
   }
 
   return {
+    kind: 'memory',
     take(windows, now) {
       const at = Math.max(pausedUntil, firstFreeAt(occupancy(now), windows, now));
       if (at > now) return { retryAt: at };

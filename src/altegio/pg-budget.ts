@@ -181,6 +181,7 @@ export function createPgBudgetLedger(pool: Pool, options: PgBudgetOptions = {}):
   }
 
   return {
+    kind: 'postgres',
     take,
 
     async release(slot, now) {

@@ -98,8 +98,12 @@ export interface LimiterStats {
   /** Calls that had to wait, per priority, and the longest wait seen (ms). */
   queued: Record<CallPriority, number>;
   longestWaitMs: Record<CallPriority, number>;
-  /** Slots used in each window right now (same order as the limits). */
+  /** Slots used in each window right now (same order as {@link LimiterStats.limits}). */
   used: number[];
+  /** The windows this budget keeps to (the published limits plus its margin). */
+  limits: readonly RateLimit[];
+  /** Where the budget's state lives (see {@link BudgetLedger.kind}). */
+  ledger: 'memory' | 'postgres';
   /** 429s reported through {@link RateLimiter.pause}. */
   rateLimited: number;
   /** Epoch ms until which nothing is let go, or 0. */
@@ -404,6 +408,8 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
           (l) =>
             occupancy.inFlight + occupancy.finished.filter((end) => end + l.windowMs + margin > now).length,
         ),
+        limits,
+        ledger: ledger.kind,
         rateLimited,
         pausedUntil,
       };

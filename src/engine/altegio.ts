@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { type CachedAltegioApi, createCachedAltegio } from '../altegio/cache.js';
 import { createAltegioClient } from '../altegio/client.js';
-import { createRateLimiter, type RateLimiter } from '../altegio/rate-limiter.js';
+import { createRateLimiter, type LimiterStats, type RateLimiter } from '../altegio/rate-limiter.js';
 import {
   DEFAULT_PARTNER_TOKEN,
   DEFAULT_USER_TOKEN,
@@ -24,6 +24,8 @@ export interface AltegioPart extends Part {
   readonly api: CachedAltegioApi;
   /** Set in sandbox mode, once started. */
   readonly sandbox: Sandbox | undefined;
+  /** The call budget's figures now, for `/health`. Available once started. */
+  budgetStats(): LimiterStats;
   /** The secret in the webhook URL; in sandbox mode nobody configures one, so one is made. */
   readonly webhookSecret: string | undefined;
 }
@@ -35,6 +37,7 @@ export function createAltegioPart(
   const { logger, metrics } = deps;
   let sandbox: Sandbox | undefined;
   let api: CachedAltegioApi | undefined;
+  let budget: RateLimiter | undefined;
   const webhookSecret = env.webhookSecret ?? (env.sandboxMode ? randomBytes(12).toString('hex') : undefined);
   return {
     name: 'altegio',
@@ -45,21 +48,26 @@ export function createAltegioPart(
     get sandbox() {
       return sandbox;
     },
+    budgetStats() {
+      if (!budget) throw new Error('the altegio part has not started');
+      return budget.stats();
+    },
     webhookSecret,
     async start() {
       // Sandbox mode: a fake salon in this process answers every Altegio call.
       if (env.sandboxMode) sandbox = await startSandbox({ logger: logger.child({ component: 'sandbox' }) });
       try {
         // One budget for every Altegio call of this process: Altegio counts per IP.
-        const budget = deps.limiter ?? createRateLimiter();
-        metrics.watchBudget(() => budget.stats());
+        const limiter = deps.limiter ?? createRateLimiter();
+        budget = limiter;
+        metrics.watchBudget(() => limiter.stats());
         api = createCachedAltegio(
           createAltegioClient({
             baseUrl: sandbox?.url ?? env.altegioApiUrl,
             partnerToken: sandbox ? DEFAULT_PARTNER_TOKEN : (env.altegioPartnerToken ?? ''),
             userToken: sandbox ? DEFAULT_USER_TOKEN : env.altegioUserToken,
             logger: logger.child({ component: 'altegio' }),
-            limiter: budget,
+            limiter,
             onResponse: (info) =>
               metrics.altegioCalls.inc({
                 endpoint: info.endpoint,

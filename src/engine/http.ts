@@ -18,6 +18,7 @@ import { createHttpServer } from '../http/server.js';
 import { registerTelegramWebhook } from '../http/telegram-webhook.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { createDatabaseProbe } from '../store/diagnostics.js';
 import type { Store } from '../store/index.js';
 import { VERSION } from '../version.js';
 import type { AltegioPart } from './altegio.js';
@@ -59,6 +60,8 @@ export function createHttpPart(options: HttpOptions): HttpPart {
   const { mount } = options;
   const app = createHttpServer({ logger, metrics, ...(mount ? { attach: mount.attach } : {}) });
   let url: string | undefined;
+  const database = createDatabaseProbe(store, { now: () => clock.now() });
+  metrics.watchDatabase(database);
   registerHealthRoutes(
     app,
     {
@@ -68,6 +71,8 @@ export function createHttpPart(options: HttpOptions): HttpPart {
       now: () => clock.now(),
       channels: channels.channels,
       sync: options.notifications.reconciler.status,
+      database,
+      budget: () => altegio.budgetStats(),
     },
     metrics,
   );

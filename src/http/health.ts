@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { ChannelAdapter, ChannelHealth } from '../channels/channel.js';
+import type { LimiterStats } from '../altegio/rate-limiter.js';
+import type { ChannelAdapter } from '../channels/channel.js';
 import type { ChatChannel } from '../domain/channels.js';
 import type { Metrics } from '../metrics.js';
 import type { SyncStatus } from '../notify/reconcile.js';
+import type { DatabaseProbe } from '../store/diagnostics.js';
+import { budgetFigures, channelStates, verdictOf } from './health-report.js';
 
 export interface HealthInfo {
   version: string;
@@ -11,33 +14,46 @@ export interface HealthInfo {
   now: () => number;
   /** The configured channels; each reports its own state under `channels`. */
   channels?: Partial<Record<ChatChannel, ChannelAdapter>>;
-  /** Last reconcile of each served branch's records with Altegio. */
+  /** Last reconcile of each branch's records with Altegio. */
   sync?: () => Promise<{ initialSyncDone: boolean; branches: SyncStatus[] }>;
+  /** The database, its migrations and the durable queues, reported under `database`. */
+  database?: DatabaseProbe;
+  /** The Altegio call budget, reported under `altegioBudget`. */
+  budget?: () => LimiterStats;
+  /** Due work waiting longer than this makes the status `degraded`. Default 600 s. */
+  stuckAfterSeconds?: number;
 }
 
 /**
  * `GET /health` for probes and humans; `GET /metrics` in Prometheus text format. The answer is
- * always 200 while the process serves: `status` is `degraded` when a channel runs but cannot do its
- * job fully (Telegram refusing our polls while another instance takes the updates), and
- * `channels.<name>` says which and why. `sync.branches` is the last reconcile of each branch's
- * records with Altegio (`lastSyncAt`, `lastError`).
+ * always 200 while the process serves, so a liveness probe never restarts an engine for a fault a
+ * restart cannot mend (a database that went away): the body says what is wrong. `status` is `down`
+ * while the database does not answer, `degraded` when a part runs but cannot do its job fully
+ * (Telegram refusing our polls while another instance takes the updates, due work stuck in a
+ * queue, migrations missing), and `problems` names each part and why. `database` is the probe
+ * (dialect, latency, migrations, pool, queues); `altegioBudget` the Altegio call budget;
+ * `sync.branches` the last reconcile of each branch's records with Altegio.
  */
 export function registerHealthRoutes(app: FastifyInstance, info: HealthInfo, metrics: Metrics): void {
   app.get('/health', async () => {
-    const channels: Partial<Record<ChatChannel, ChannelHealth>> = {};
-    for (const [name, channel] of Object.entries(info.channels ?? {}) as Array<
-      [ChatChannel, ChannelAdapter]
-    >) {
-      channels[name] = channel.health?.() ?? { status: channel.isRunning() ? 'ok' : 'stopped' };
-    }
-    const degraded = Object.values(channels).some((state) => state.status === 'degraded');
+    const channels = channelStates(info.channels);
+    // The reconcile status is read from the database: when that is down, `database` says so.
+    const [database, sync] = await Promise.all([
+      info.database?.probe(),
+      info.sync?.().catch(() => undefined),
+    ]);
+    const verdict = verdictOf(database, channels, info.stuckAfterSeconds ?? 600);
+    const now = info.now();
     return {
-      status: degraded ? 'degraded' : 'ok',
+      status: verdict.status,
       version: info.version,
       mode: info.mode,
-      uptimeSeconds: Math.round((info.now() - info.startedAt) / 1000),
+      uptimeSeconds: Math.round((now - info.startedAt) / 1000),
       channels,
-      ...(info.sync ? { sync: await info.sync() } : {}),
+      ...(sync ? { sync } : {}),
+      problems: verdict.problems,
+      ...(database ? { database } : {}),
+      ...(info.budget ? { altegioBudget: budgetFigures(info.budget(), now) } : {}),
     };
   });
   app.get('/metrics', async (_request, reply) => {
