@@ -72,6 +72,7 @@ export function createHttpPart(options: HttpOptions): HttpPart {
       channels: channels.channels,
       sync: options.notifications.reconciler.status,
       database,
+      jobs: () => options.notifications.worker.figures(),
       budget: () => altegio.budgetStats(),
     },
     metrics,

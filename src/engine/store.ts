@@ -93,6 +93,8 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger, hosted: 
           clock,
           ...(schema ? { schema } : {}),
           ...(shared ? { shared } : {}),
+          // The engine goes on: the next statement opens a new connection or fails as any other.
+          onConnectionLost: (reason) => logger.warn({ reason }, 'a database connection was lost'),
         });
         let wired: ReturnType<typeof withJobTriggers>;
         try {

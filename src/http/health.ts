@@ -4,6 +4,7 @@ import type { ChannelAdapter } from '../channels/channel.js';
 import type { ChatChannel } from '../domain/channels.js';
 import type { Metrics } from '../metrics.js';
 import type { SyncStatus } from '../notify/reconcile.js';
+import type { JobEngineFigures } from '../notify/worker.js';
 import type { DatabaseProbe } from '../store/diagnostics.js';
 import { budgetFigures, channelStates, verdictOf } from './health-report.js';
 
@@ -18,6 +19,8 @@ export interface HealthInfo {
   sync?: () => Promise<{ initialSyncDone: boolean; branches: SyncStatus[] }>;
   /** The database, its migrations and the durable queues, reported under `database`. */
   database?: DatabaseProbe;
+  /** The job engine (notification jobs), reported under `jobEngine`. */
+  jobs?: () => Promise<JobEngineFigures>;
   /** The Altegio call budget, reported under `altegioBudget`. */
   budget?: () => LimiterStats;
   /** Due work waiting longer than this makes the status `degraded`. Default 600 s. */
@@ -25,25 +28,29 @@ export interface HealthInfo {
 }
 
 /**
- * `GET /health` for probes and humans; `GET /metrics` in Prometheus text format. The answer is
- * always 200 while the process serves, so a liveness probe never restarts an engine for a fault a
- * restart cannot mend (a database that went away): the body says what is wrong. `status` is `down`
- * while the database does not answer, `degraded` when a part runs but cannot do its job fully
- * (Telegram refusing our polls while another instance takes the updates, due work stuck in a
- * queue, migrations missing), and `problems` names each part and why. `database` is the probe
- * (dialect, latency, migrations, pool, queues); `altegioBudget` the Altegio call budget;
- * `sync.branches` the last reconcile of each branch's records with Altegio.
+ * `GET /health` for probes and humans; `GET /metrics` in Prometheus text format. `status` is
+ * `down` while the database does not answer, and the answer is then 503, so that a load balancer
+ * or readiness probe sends nothing to a process that can store nothing; the process keeps
+ * running and answers 200 again once the database is back (a restart would not mend it, so a
+ * liveness probe should only ask for an answer). `degraded` (200) when a part runs but cannot do
+ * its job fully (Telegram refusing our polls while another instance takes the updates, due work
+ * stuck in a queue, migrations missing), and `problems` names each part and why. `database` is
+ * the probe (dialect, latency, migrations, pool, queues); `jobEngine` what runs the notification
+ * jobs; `altegioBudget` the Altegio call budget; `sync.branches` the last reconcile of each
+ * branch's records with Altegio.
  */
 export function registerHealthRoutes(app: FastifyInstance, info: HealthInfo, metrics: Metrics): void {
-  app.get('/health', async () => {
+  app.get('/health', async (_request, reply) => {
     const channels = channelStates(info.channels);
     // The reconcile status is read from the database: when that is down, `database` says so.
-    const [database, sync] = await Promise.all([
+    const [database, sync, jobEngine] = await Promise.all([
       info.database?.probe(),
       info.sync?.().catch(() => undefined),
+      info.jobs?.(),
     ]);
     const verdict = verdictOf(database, channels, info.stuckAfterSeconds ?? 600);
     const now = info.now();
+    reply.code(verdict.status === 'down' ? 503 : 200);
     return {
       status: verdict.status,
       version: info.version,
@@ -53,6 +60,7 @@ export function registerHealthRoutes(app: FastifyInstance, info: HealthInfo, met
       ...(sync ? { sync } : {}),
       problems: verdict.problems,
       ...(database ? { database } : {}),
+      ...(jobEngine ? { jobEngine } : {}),
       ...(info.budget ? { altegioBudget: budgetFigures(info.budget(), now) } : {}),
     };
   });

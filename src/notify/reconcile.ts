@@ -121,18 +121,20 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
 
   async function syncBranch(companyId: number, full: boolean): Promise<void> {
     const startedAt = clock.now();
-    const last = (await store.syncs.get(companyId))?.lastSyncAt ?? null;
-    // Today in UTC less a day: every branch's "today" is inside, whatever its zone.
-    const fromDay = new Date(startedAt - 86_400_000).toISOString().slice(0, 10);
-    const queries = [
-      ...(full || last === null ? [{ startDate: fromDay, count: pageSize }] : []),
-      ...(last !== null
-        ? [{ changedAfter: Math.max(0, last - overlapMs), withDeleted: true, count: pageSize }]
-        : []),
-    ];
+    let last: number | null = null;
     let count = 0;
     let fed = 0;
+    // Everything inside: a database that went away fails this sync, reported, not the process.
     try {
+      last = (await store.syncs.get(companyId))?.lastSyncAt ?? null;
+      // Today in UTC less a day: every branch's "today" is inside, whatever its zone.
+      const fromDay = new Date(startedAt - 86_400_000).toISOString().slice(0, 10);
+      const queries = [
+        ...(full || last === null ? [{ startDate: fromDay, count: pageSize }] : []),
+        ...(last !== null
+          ? [{ changedAfter: Math.max(0, last - overlapMs), withDeleted: true, count: pageSize }]
+          : []),
+      ];
       for (const query of queries) {
         for await (const { record, raw } of altegio.iterateRecordsWithRaw(companyId, query)) {
           if (stopped) return;

@@ -4,6 +4,7 @@ import type { JobOutcome, QueueJob } from '../queue/port.js';
 import { createDueLoop, type TimerHost } from '../scheduling/due-loop.js';
 import { createLanes } from '../scheduling/lanes.js';
 import type { Job } from '../store/index.js';
+import { describeDatabaseError } from '../store/pg/connection-guard.js';
 import type { AdminMessenger } from './admin.js';
 import { createFallback, type RefusedMessage } from './fallback.js';
 import { createJobHandlers, type JobHandlerOptions } from './job-handlers.js';
@@ -211,15 +212,17 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     wake(): void {
       wake();
     },
-    /** Which engine runs the jobs, and (on pg-boss) its triggers waiting and running. */
-    async figures(): Promise<{
-      engine: 'table' | 'pg-boss';
-      queued?: number;
-      active?: number;
-      failed?: number;
-    }> {
-      if (!triggers) return { engine: 'table' };
-      return { engine: 'pg-boss', ...(await triggers.counts()) };
+    /**
+     * Which engine runs the jobs, whether this process works them now, and (on pg-boss) its
+     * triggers waiting, running and failed for good, or why they could not be counted.
+     */
+    async figures(): Promise<JobEngineFigures> {
+      if (!triggers) return { engine: 'table', working: running };
+      try {
+        return { engine: 'pg-boss', working: running, ...(await triggers.counts()) };
+      } catch (error) {
+        return { engine: 'pg-boss', working: running, error: describeDatabaseError(error) };
+      }
     },
     /** Resolves when every job started so far has finished (tests, benchmarks). */
     idle: () => lanes.idle(),
@@ -230,6 +233,19 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
       await lanes.idle();
     },
   };
+}
+
+/** What `/health` says about the job engine (see `figures()`). */
+export interface JobEngineFigures {
+  /** `table`: this process polls the jobs table (SQLite); `pg-boss`: pg-boss triggers the rows (Postgres). */
+  engine: 'table' | 'pg-boss';
+  /** Started and not stopped. */
+  working: boolean;
+  queued?: number;
+  active?: number;
+  failed?: number;
+  /** Why the pg-boss counts could not be read (the database did not answer). */
+  error?: string;
 }
 
 export type NotificationWorker = ReturnType<typeof createNotificationWorker>;

@@ -12,8 +12,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { MIGRATIONS_FOLDER } from './db.js';
+import { type ConnectionLosses, connectionLossesOf, describeDatabaseError } from './pg/connection-guard.js';
 import { PG_MIGRATIONS_FOLDER } from './pg/db.js';
 import { isPostgresStore } from './pg/index.js';
+import { SchemaPool } from './pg/schema-pool.js';
 import type { Dialect, Store } from './ports.js';
 import type { SqliteStore } from './sqlite-store.js';
 
@@ -51,6 +53,11 @@ export interface PoolFigures {
   waiting: number;
   /** Most connections the pool opens. */
   max: number;
+  /**
+   * Connections lost since the start (server stopped or restarted, connection terminated) and
+   * the last one's time (ISO) and reason; the engine went on and opened new ones.
+   */
+  lost: { count: number; lastAt: string | null; lastReason: string | null };
 }
 
 export interface MigrationsFigures {
@@ -187,12 +194,6 @@ function within<T>(work: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-/** The driver's message, without anything that could carry a connection string. */
-function reasonOf(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/postgres(ql)?:\/\/\S+/gi, 'postgres://…').slice(0, 200);
-}
-
 interface Answer {
   row: FiguresRow;
   applied: number;
@@ -213,15 +214,24 @@ function sqliteAnswer(store: SqliteStore, now: number): Promise<Answer> {
 
 async function postgresAnswer(
   query: (text: string, values: unknown[]) => Promise<{ rows: unknown[] }>,
+  migrationsTable: string,
   now: number,
 ): Promise<Answer> {
   const result = await query(
     `${FIGURES_SQL.replaceAll(':now', '$1::bigint')},
-     (SELECT count(*) FROM drizzle.__drizzle_migrations) AS migrations_applied`,
+     (SELECT count(*) FROM ${migrationsTable}) AS migrations_applied`,
     [now],
   );
   const raw = result.rows[0] as Record<string, unknown> | undefined;
   return { row: figuresRow.parse(raw), applied: figure.parse(raw?.migrations_applied) };
+}
+
+function lostFigures(seen: ConnectionLosses | undefined): PoolFigures['lost'] {
+  return {
+    count: seen?.count ?? 0,
+    lastAt: seen?.lastAt ? new Date(seen.lastAt).toISOString() : null,
+    lastReason: seen?.lastReason ?? null,
+  };
 }
 
 /**
@@ -237,24 +247,32 @@ export function createDatabaseProbe(store: Store, options: DatabaseProbeOptions)
     const now = options.now();
     const started = performance.now();
     const latency = () => Math.round((performance.now() - started) * 10) / 10;
-    const pool = isPostgresStore(store) ? store.pool : undefined;
+    const postgres = isPostgresStore(store) ? store : undefined;
+    const pool = postgres?.pool;
+    // A tenant's pool borrows the host's connections: those are the ones to count.
+    const counted = pool instanceof SchemaPool ? pool.shared : pool;
     const poolFigures = (): PoolFigures | undefined =>
-      pool
+      counted
         ? {
-            total: pool.totalCount,
-            idle: pool.idleCount,
-            waiting: pool.waitingCount,
-            max: pool.options.max ?? 10,
+            total: counted.totalCount,
+            idle: counted.idleCount,
+            waiting: counted.waitingCount,
+            max: counted.options.max ?? 10,
+            lost: lostFigures(connectionLossesOf(counted)),
           }
         : undefined;
     try {
       const answer = await within(
-        pool
-          ? postgresAnswer((text, values) => {
-              // node-postgres reads `query_timeout` per query (lib/client.js); its types leave it out.
-              const config = { text, values, query_timeout: timeoutMs };
-              return pool.query(config);
-            }, now)
+        postgres
+          ? postgresAnswer(
+              (text, values) => {
+                // node-postgres reads `query_timeout` per query (lib/client.js); its types leave it out.
+                const config = { text, values, query_timeout: timeoutMs };
+                return postgres.pool.query(config);
+              },
+              postgres.migrationsTable,
+              now,
+            )
           : sqliteAnswer(store as SqliteStore, now),
         timeoutMs,
       );
@@ -279,7 +297,7 @@ export function createDatabaseProbe(store: Store, options: DatabaseProbeOptions)
         dialect: store.dialect,
         status: 'down',
         latencyMs: latency(),
-        error: reasonOf(error),
+        error: describeDatabaseError(error),
       };
       return poolNow ? { ...figures, pool: poolNow } : figures;
     }

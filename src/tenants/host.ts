@@ -30,6 +30,7 @@ import { type Clock, systemClock } from '../domain/clock.js';
 import { parseSettings } from '../domain/settings.js';
 import { createEngine, type Engine, type EngineOptions } from '../engine.js';
 import { createLogger, type Logger } from '../log.js';
+import { guardConnections } from '../store/pg/connection-guard.js';
 import { migratePostgres, openPostgres, type PgDb } from '../store/pg/db.js';
 import { type InstanceRegistration, registerInstance } from '../store/pg/instances.js';
 import { createOperatorApi } from './operator-api.js';
@@ -96,8 +97,8 @@ export function createTenantHost(options: TenantHostOptions = {}): TenantHost {
   const failures = new Map<string, string>();
   /** Every connection of this process: the host's and all of its salons' (`store/pg/schema-pool.ts`). */
   const shared = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 20 });
-  // An idle connection that loses its server emits here; the next checkout reports the real error.
-  shared.on('error', (error) => logger.warn({ err: error }, 'a database connection was lost'));
+  // A connection that loses its server, idle or lent to a salon, would otherwise end the process.
+  guardConnections(shared, (reason) => logger.warn({ reason }, 'a database connection was lost'));
   let db: PgDb | undefined;
   let registration: InstanceRegistration | undefined;
   let registry: TenantsRegistry | undefined;

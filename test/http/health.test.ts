@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/index.js';
 import { createLogger } from '../../src/log.js';
-import { eventually } from '../helpers/eventually.js';
+import { eventually, until } from '../helpers/eventually.js';
 import { startTestPostgres, type TestDatabase, type TestPostgres } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -25,9 +27,11 @@ interface Health {
     latencyMs: number;
     error?: string;
     migrations?: { applied: number; known: number; upToDate: boolean };
-    pool?: { total: number; idle: number; waiting: number };
+    pool?: { total: number; idle: number; waiting: number; lost: { count: number } };
     queues?: Record<string, { pending: number; overdue: number; oldestOverdueSeconds: number | null }>;
   };
+  sync?: { initialSyncDone: boolean };
+  jobEngine: { engine: string; working: boolean; queued?: number; error?: string };
   altegioBudget: {
     ledger: string;
     perSecond: { used: number; limit: number };
@@ -85,6 +89,10 @@ describe.each(['sqlite', 'postgres'] as const)('/health and /metrics on %s', (di
     } else {
       expect(body.database.pool).toBeUndefined();
     }
+    expect(body.jobEngine).toMatchObject({
+      engine: dialect === 'postgres' ? 'pg-boss' : 'table',
+      working: true,
+    });
     expect(body.altegioBudget.ledger).toBe(dialect === 'postgres' ? 'postgres' : 'memory');
     expect(body.altegioBudget.perSecond.limit).toBe(5);
     expect(body.altegioBudget.perMinute.limit).toBe(200);
@@ -106,42 +114,109 @@ describe.each(['sqlite', 'postgres'] as const)('/health and /metrics on %s', (di
   });
 });
 
-describe('/health when Postgres goes away', () => {
-  it('says the database is down, and the process keeps serving', async () => {
+/** The engine's command line, run as a real process: a crash would end it. */
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'altegio-bot.js');
+
+describe('/health when Postgres terminates the connections', () => {
+  it('says the database is down with 503 while the process keeps running, and ok once it is back', async () => {
     server ??= startTestPostgres();
-    const database = await (await server).createDatabase();
+    const postgres = await server;
+    const database = await postgres.createDatabase();
+    const name = new URL(database.url).pathname.slice(1);
+    // Test servers trust every local login, so this password is never checked, only carried.
+    const withPassword = new URL(database.url);
+    withPassword.password = 'never-logged-7f3a';
+    const admin = new pg.Pool({ connectionString: postgres.adminUrl, max: 1 });
+    admin.on('error', () => {});
     const dir = tempDir();
     writeFileSync(join(dir.path, 'settings.yaml'), 'general:\n  timezone: Europe/Moscow\n');
-    const engine = createEngine({
-      env: { DATABASE_URL: database.url },
-      settingsFile: join(dir.path, 'settings.yaml'),
-      port: 0,
-      logger: createLogger({ level: 'silent' }),
+    const child = spawn(process.execPath, [BIN, 'start'], {
+      cwd: dir.path,
+      env: {
+        PATH: process.env.PATH,
+        LOG_LEVEL: 'info',
+        PORT: '0',
+        DATABASE_URL: withPassword.toString(),
+        SETTINGS_FILE: join(dir.path, 'settings.yaml'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let output = '';
+    child.stdout?.on('data', (chunk) => (output += String(chunk)));
+    child.stderr?.on('data', (chunk) => (output += String(chunk)));
+    let exited: number | null | undefined;
+    const exit = new Promise<void>((resolve) =>
+      child.on('exit', (code) => {
+        exited = code;
+        resolve();
+      }),
+    );
+    let url = '';
+    const health = async (): Promise<{ code: number; body: Health }> => {
+      // A process that died says why.
+      expect(exited, output).toBeUndefined();
+      const response = await fetch(`${url}/health`);
+      return { code: response.status, body: (await response.json()) as Health };
+    };
     try {
-      const { url } = await engine.start();
-      // The database disappears under the running engine: its connections are ended, new ones refused.
-      await database.drop();
-      const body = await eventually(async () => {
-        const response = await fetch(`${url}/health`);
-        expect(response.status).toBe(200);
-        const health = (await response.json()) as Health;
-        expect(health.status).toBe('down');
-        return health;
-      });
-      expect(body.database).toMatchObject({ dialect: 'postgres', status: 'down' });
-      expect(body.database.error).toEqual(expect.any(String));
-      expect(body.database.error).not.toContain('postgres://');
-      expect(body.problems.some((problem) => problem.startsWith('database:'))).toBe(true);
+      await until(() => /listening on (http:\/\/[\d.:]+)/.test(output) || exited !== undefined, 60_000, 50);
+      url = /listening on (http:\/\/[\d.:]+)/.exec(output)?.[1] ?? '';
+      expect(url, output).not.toBe('');
+      // The server listens before the workers start; the first reconcile comes last.
+      const before = await eventually(async () => {
+        const answer = await health();
+        expect(answer.body.jobEngine).toMatchObject({ engine: 'pg-boss', working: true });
+        expect(answer.body.sync?.initialSyncDone).toBe(true);
+        return answer;
+      }, 60_000);
+      expect(before.code).toBe(200);
+      expect(before.body.status).toBe('ok');
+      expect(before.body.database.status).toBe('ok');
+
+      // The server ends every connection of the database (57P01) and lets no new one in, as
+      // while it is stopped: the engine's pooled, checked-out and locking connections all die.
+      await admin.query(`ALTER DATABASE "${name}" WITH ALLOW_CONNECTIONS false`);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+      const down = await eventually(async () => {
+        const answer = await health();
+        expect(answer.code).toBe(503);
+        return answer.body;
+      }, 60_000);
+      expect(down.status).toBe('down');
+      expect(down.database).toMatchObject({ dialect: 'postgres', status: 'down' });
+      expect(down.database.error).toEqual(expect.any(String));
+      expect(down.database.error).not.toContain('postgres://');
+      expect(down.problems.some((problem) => problem.startsWith('database:'))).toBe(true);
       const metrics = await fetch(`${url}/metrics`);
       expect(metrics.status).toBe(200);
       expect(await metrics.text()).toMatch(/^altegio_bot_database_up 0$/m);
-      // Still serving after the failed probes.
-      expect((await fetch(`${url}/health`)).status).toBe(200);
+      // Some seconds of an engine working against a database that refuses it: still running.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(exited, output).toBeUndefined();
+      expect((await health()).code).toBe(503);
+
+      await admin.query(`ALTER DATABASE "${name}" WITH ALLOW_CONNECTIONS true`);
+      const back = await eventually(async () => {
+        const answer = await health();
+        expect(answer.code).toBe(200);
+        expect(answer.body.status).toBe('ok');
+        return answer.body;
+      }, 60_000);
+      expect(back.database.status).toBe('ok');
+      expect(back.database.pool?.lost.count).toBeGreaterThan(0);
+      expect(back.jobEngine).toMatchObject({ engine: 'pg-boss', working: true, queued: expect.any(Number) });
+      expect(exited, output).toBeUndefined();
+      expect(output).toContain('a database connection was lost');
+      expect(output).not.toContain('never-logged-7f3a');
     } finally {
-      await engine.stop();
+      if (exited === undefined) {
+        child.kill('SIGINT');
+        await exit;
+      }
+      await admin.query(`ALTER DATABASE "${name}" WITH ALLOW_CONNECTIONS true`).catch(() => {});
+      await admin.end();
       await database.drop();
       dir.cleanup();
     }
-  });
+  }, 240_000);
 });

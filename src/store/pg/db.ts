@@ -14,6 +14,7 @@ import { sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { guardConnections } from './connection-guard.js';
 import * as schema from './schema.js';
 import { assertSchemaName, SchemaPool } from './schema-pool.js';
 
@@ -128,11 +129,21 @@ export interface OpenPostgresOptions {
    * any: see `schema-pool.ts`. `url` and `maxConnections` are then the shared pool's business.
    */
   shared?: pg.Pool;
+  /**
+   * Told each connection the pool loses (server stopped or restarted, connection terminated),
+   * with the reason and no connection string; see `connection-guard.ts`. Default: nothing.
+   */
+  onConnectionLost?: (reason: string) => void;
 }
 
 /** Opens a pool on `url` (a `postgres://` connection string) and its drizzle handle. */
 export function openPostgres(url: string, options: OpenPostgresOptions = {}): PgDb {
-  if (options.shared) return drizzle(new SchemaPool(options.shared, options.schema ?? 'public'), { schema });
+  const onLost = options.onConnectionLost ?? (() => {});
+  if (options.shared) {
+    // The host guards its pool when it opens it; this only covers a shared pool nobody guarded.
+    guardConnections(options.shared, onLost);
+    return drizzle(new SchemaPool(options.shared, options.schema ?? 'public'), { schema });
+  }
   const pool = new pg.Pool({
     connectionString: url,
     max: options.maxConnections ?? 10,
@@ -141,9 +152,9 @@ export function openPostgres(url: string, options: OpenPostgresOptions = {}): Pg
       ? {}
       : { options: `-c search_path=${assertSchemaName(options.schema)}` }),
   });
-  // An idle client that loses its server (restart, failover) emits here; without a listener the
-  // process would crash. The next query gets a fresh client and reports the real error.
-  pool.on('error', () => {});
+  // A client that loses its server (restart, failover, terminated) emits 'error', idle or checked
+  // out; unheard, that ends the process. The next query gets a fresh client and the real error.
+  guardConnections(pool, onLost);
   return drizzle(pool, { schema });
 }
 

@@ -50,6 +50,8 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Connections borrowed from a tenant host's pool instead of a pool of its own (`schema-pool.ts`). */
   shared?: pg.Pool;
+  /** Told each connection the pool loses, with the reason (see `connection-guard.ts`). */
+  onConnectionLost?: (reason: string) => void;
 }
 
 /** The store on Postgres: the {@link Store} port plus what only Postgres has. */
@@ -58,6 +60,8 @@ export interface PostgresStore extends Store {
   /** The drizzle handle on the pool (not the current transaction's). */
   db: PgDb;
   pool: pg.Pool;
+  /** Where drizzle records the applied migrations (`<schema>.__drizzle_migrations`). */
+  migrationsTable: string;
   /**
    * Raw SQL on the current transaction's client when called inside {@link Store.transaction}, else
    * on the pool. Pass `{ executeSql }` as pg-boss's `db` option and its `send` commits or rolls
@@ -79,6 +83,7 @@ export async function openPostgresStore(
     ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
     ...(options.schema === undefined ? {} : { schema: options.schema }),
     ...(options.shared === undefined ? {} : { shared: options.shared }),
+    ...(options.onConnectionLost === undefined ? {} : { onConnectionLost: options.onConnectionLost }),
   });
   let migrationsApplied: number;
   try {
@@ -96,6 +101,8 @@ export async function openPostgresStore(
     dialect: 'postgres',
     db,
     pool: db.$client,
+    // As `migratePostgres` keeps them: in the tenant's schema, else drizzle's own.
+    migrationsTable: `${options.schema ?? 'drizzle'}.__drizzle_migrations`,
     migrationsApplied,
     conversations: createPgConversations(ctx, now),
     dialogues: createPgDialogues(ctx, now),

@@ -29,7 +29,8 @@ export class SchemaPool extends pg.Pool {
   private released = false;
 
   constructor(
-    private readonly shared: pg.Pool,
+    /** The host's pool whose connections this one lends. */
+    readonly shared: pg.Pool,
     readonly schema: string,
   ) {
     // The base class's own connections are never opened: every checkout is the shared pool's.
