@@ -191,7 +191,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   async function startParts(lifecycle: Lifecycle): Promise<EngineInfo> {
     const metrics = createMetrics();
-    const { store, dialogueStore, settings, jobTriggers } = await lifecycle.start(
+    const { store, dialogueStore, settings, jobTriggers, deadlineTriggers } = await lifecycle.start(
       createStorePart(
         env,
         clock,
@@ -263,6 +263,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       waitFeedback: options.waitFeedback,
       channelLimits: options.channelLimits,
       leases: instance && { owner: instance.id, liveOwners: () => instance.liveIds() },
+      deadlineTriggers,
     });
     notifications = createNotifications({
       store,

@@ -104,6 +104,12 @@ export interface DialogueRuntime {
   ): Promise<void>;
   /** Delivers every deadline due now; returns how many were delivered. */
   fireDueTimers(): Promise<number>;
+  /**
+   * Delivers one deadline found due elsewhere (a pg-boss job, on Postgres), in its chat's queue,
+   * exactly as {@link fireDueTimers} delivers each: the chat is read afresh, and a deadline no
+   * longer pending, not yet due or of a dialogue no longer active is left alone.
+   */
+  fireDeadline(due: DueDeadline): Promise<void>;
   /** Waits for every queued step to finish. */
   drain(): Promise<void>;
 }
@@ -458,6 +464,10 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     await advance({ conversation, messageKey: `timer:${fired.id}` }, active, fired.event, { fired, timers });
   }
 
+  function deliverInQueue(due: DueDeadline): Promise<void> {
+    return queue.run(`${due.channel}:${due.chatId}`, () => redoWhileStale(() => fireDeadline(due)));
+  }
+
   return {
     handleInbound(message) {
       return queue.run(`${message.channel}:${message.chatId}`, () =>
@@ -488,13 +498,10 @@ export function createDialogueRuntime(options: DialogueRuntimeOptions): Dialogue
     },
     async fireDueTimers() {
       const due = await store.dueDeadlines(clock.now());
-      await Promise.all(
-        due.map((row) =>
-          queue.run(`${row.channel}:${row.chatId}`, () => redoWhileStale(() => fireDeadline(row))),
-        ),
-      );
+      await Promise.all(due.map(deliverInQueue));
       return due.length;
     },
+    fireDeadline: deliverInQueue,
     drain: () => queue.drain(),
   };
 }

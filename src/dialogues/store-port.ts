@@ -187,6 +187,11 @@ export interface DialogueStore {
    * dialogue is read afresh by its next step. Does nothing if the deadline is no longer pending.
    */
   retryDeadline(conversation: Conversation, deadlineId: number, dueAt: number): Promise<void>;
+  /**
+   * Periodic tidying the store does on the sweeper's looks (pruning the inbound ledger), for a
+   * mode without a sweeper to call it (deadlines on pg-boss). Cheap when there is nothing to do.
+   */
+  housekeeping?(): Promise<void>;
 }
 
 /** Telegram's `update_id`s increase (compared with the chat's last); other ids go to a ledger. */

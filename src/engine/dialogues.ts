@@ -34,6 +34,7 @@ import type { Clock } from '../domain/clock.js';
 import type { Settings } from '../domain/settings.js';
 import type { Logger } from '../log.js';
 import type { VisitWrites } from '../notify/visit-writes.js';
+import { createDeadlineWorker, type DeadlineTriggers } from '../queue/deadline-triggers.js';
 import type { Store } from '../store/index.js';
 import { renderReply } from '../templates/render-reply.js';
 import type { ChannelsPart } from './channels.js';
@@ -63,10 +64,13 @@ export interface DialoguesOptions {
   channelLimits?: DispatcherOptions<OutboxItem>['limits'] | undefined;
   /** Where processes share the database: whose outbox leases this process holds. */
   leases?: LeaseOwnership | undefined;
+  /** On Postgres: pg-boss delivers the deadlines (`queue/deadline-triggers.ts`) instead of a sweeper. */
+  deadlineTriggers?: DeadlineTriggers | undefined;
 }
 
 export interface DialoguesPart extends Part {
   readonly outbox: OutboxWorker;
+  /** Delivers due deadlines: the table's sweeper, or on Postgres the pg-boss worker. */
   readonly sweeper: Sweeper;
   /** Available once started. */
   readonly runtime: DialogueRuntime;
@@ -111,13 +115,24 @@ export function createDialoguesPart(options: DialoguesOptions): DialoguesPart {
   });
   let runtime: DialogueRuntime | undefined;
   let inspector: RunningInspector | undefined;
-  const sweeper = createSweeper({
-    timers: store.timers,
-    fire: () => part.runtime.fireDueTimers(),
-    clock,
-    logger,
-    onError: (error) => onError({ part: 'sweeper', error, during: 'delivering due deadlines' }),
-  });
+  const onSweepError = (error: unknown) =>
+    onError({ part: 'sweeper', error, during: 'delivering due deadlines' });
+  const sweeper = options.deadlineTriggers
+    ? createDeadlineWorker({
+        triggers: options.deadlineTriggers,
+        runtime: () => part.runtime,
+        dialogueStore: options.dialogueStore,
+        clock,
+        logger,
+        onError: onSweepError,
+      })
+    : createSweeper({
+        timers: store.timers,
+        fire: () => part.runtime.fireDueTimers(),
+        clock,
+        logger,
+        onError: onSweepError,
+      });
 
   const part: DialoguesPart = {
     name: 'dialogues',

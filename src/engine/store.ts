@@ -13,6 +13,12 @@ import type { DialogueStore } from '../dialogues/store-port.js';
 import type { Clock } from '../domain/clock.js';
 import type { Logger } from '../log.js';
 import {
+  DEADLINE_QUEUE,
+  type DeadlineTriggers,
+  parseDeadlineTriggerData,
+  withDeadlineTriggers,
+} from '../queue/deadline-triggers.js';
+import {
   type JobTriggers,
   NOTIFICATION_QUEUE,
   parseTriggerData,
@@ -35,6 +41,8 @@ export interface StorePart extends Part {
   readonly settings: SettingsHolder;
   /** On Postgres: pg-boss runs the notification jobs through these. Undefined on SQLite. */
   readonly jobTriggers: JobTriggers | undefined;
+  /** On Postgres: pg-boss decides when dialogue deadlines are due. Undefined on SQLite. */
+  readonly deadlineTriggers: DeadlineTriggers | undefined;
 }
 
 /** What a tenant host (`tenants/host.ts`) gives a tenant's engine instead of the env's defaults. */
@@ -59,6 +67,7 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger, hosted: 
   let checkpointer: Checkpointer | undefined;
   let queues: PgBossQueues | undefined;
   let jobTriggers: JobTriggers | undefined;
+  let deadlineTriggers: DeadlineTriggers | undefined;
   async function loadSettings(): Promise<SettingsHolder> {
     const loaded = await loadSettingsFile(env.settingsFile, { explicit: env.settingsFileExplicit });
     if (!loaded.ok) throw loaded.error;
@@ -85,6 +94,9 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger, hosted: 
     get jobTriggers() {
       return jobTriggers;
     },
+    get deadlineTriggers() {
+      return deadlineTriggers;
+    },
     async start() {
       settings = hosted.settings ?? (await loadSettings());
       if (env.databaseUrl !== undefined) {
@@ -97,6 +109,7 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger, hosted: 
           onConnectionLost: (reason) => logger.warn({ reason }, 'a database connection was lost'),
         });
         let wired: ReturnType<typeof withJobTriggers>;
+        let deadlines: ReturnType<typeof withDeadlineTriggers>;
         try {
           // pg-boss on the store's pool: its sends join our transactions through `executeSql`.
           queues = await startPgBossQueues({
@@ -106,14 +119,17 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger, hosted: 
           });
           const queue = await queues.queue(NOTIFICATION_QUEUE, parseTriggerData);
           wired = withJobTriggers(opened, queue, logger.child({ component: 'queue' }));
+          const deadlineQueue = await queues.queue(DEADLINE_QUEUE, parseDeadlineTriggerData);
+          deadlines = withDeadlineTriggers(wired.store, deadlineQueue, logger.child({ component: 'queue' }));
         } catch (error) {
           await queues?.stop().catch(() => {});
           await opened.close();
           throw error;
         }
-        store = wired.store;
+        store = deadlines.store;
         jobTriggers = wired.triggers;
-        dialogueStore = createPostgresDialogueStore(wired.store, { clock });
+        deadlineTriggers = deadlines.triggers;
+        dialogueStore = createPostgresDialogueStore(deadlines.store, { clock });
         announce(redactDatabaseUrl(env.databaseUrl), opened.migrationsApplied);
         return;
       }

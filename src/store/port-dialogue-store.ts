@@ -200,5 +200,7 @@ export function createPortDialogueStore(store: Store, options: PortDialogueStore
     async retryDeadline(_conversation, deadlineId, dueAt) {
       await store.timers.reschedule(deadlineId, dueAt);
     },
+
+    housekeeping: pruneLedger,
   };
 }
