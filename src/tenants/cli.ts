@@ -45,8 +45,11 @@ export async function runTenantCommand(args: string[], rawEnv: NodeJS.ProcessEnv
     const publicUrl = env.telegramWebhookUrl ?? `http://${env.host}:${env.port}`;
     switch (action) {
       case 'list': {
-        for (const row of await registry.list())
-          process.stdout.write(`${JSON.stringify(tenantSummary(row))}\n`);
+        const rows = await registry.list();
+        // One JSON object per line on stdout, for scripts; the empty case said on stderr.
+        if (rows.length === 0)
+          process.stderr.write('no salons yet: add one with `altegio-bot tenant add <id>`\n');
+        for (const row of rows) process.stdout.write(`${JSON.stringify(tenantSummary(row))}\n`);
         return 0;
       }
       case 'add': {

@@ -94,6 +94,9 @@ describe('altegio-bot tenant', () => {
       expect(removed.code).toBe(0);
       expect((await fetch(`${url}/t/salon-x/api/settings`)).status).toBe(404);
       expect((await run(['tenant', 'remove', 'salon-x'], env).done).code).toBe(1);
+      const none = await run(['tenant', 'list'], env).done;
+      expect(none.code).toBe(0);
+      expect(none.out).toContain('no salons yet');
     } finally {
       host.child.kill('SIGTERM');
       await host.done;
