@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { Registry } from 'prom-client';
 import { createPgRateLimiter } from './altegio/pg-budget.js';
 import type { RateLimiter } from './altegio/rate-limiter.js';
 import type { ConsoleChatOptions } from './channels/console.js';
@@ -105,6 +106,8 @@ export interface TenantMount {
   http: HttpMount;
   /** The host's row in the process registry: the salon's outbox leases are the host's. */
   instance?: InstanceRegistration;
+  /** Given this engine's metrics (each series labelled `tenant`), for the host's own `/metrics`. */
+  metrics?: (registry: Registry) => void;
 }
 
 export interface EngineInfo {
@@ -190,7 +193,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   }
 
   async function startParts(lifecycle: Lifecycle): Promise<EngineInfo> {
-    const metrics = createMetrics();
+    const metrics = createMetrics(options.tenant ? { tenant: options.tenant.id } : {});
+    options.tenant?.metrics?.(metrics.registry);
     const { store, dialogueStore, settings, jobTriggers, deadlineTriggers } = await lifecycle.start(
       createStorePart(
         env,

@@ -6,21 +6,35 @@ import type { DatabaseFigures, DatabaseProbe, QueuesFigures } from './store/diag
 /** The queue states `altegio_bot_queue_items` counts; a queue that does not keep one leaves it out. */
 const QUEUE_STATES = ['pending', 'running', 'failed', 'overdue'] as const;
 
+/** Options of {@link createMetrics}. */
+export interface MetricsOptions {
+  /**
+   * The salon this engine serves in a tenant host (`tenants/host.ts`): every series carries
+   * `tenant="<id>"`, and the process figures (memory, CPU, event loop) are left to the host,
+   * which exports them once for all its salons.
+   */
+  tenant?: string;
+}
+
+/** The process figures every registry of ours names the same way. */
+export const METRIC_PREFIX = 'altegio_bot_';
+
 /**
  * One registry per engine (not prom-client's global one), so that two engines in one process —
- * as in tests — never share or double-register counters.
+ * as in tests — never share or double-register counters. No label carries client data: routes are
+ * route patterns, Altegio endpoints templates (`/book_record/{cid}`), never a phone, name or chat id.
  */
-export function createMetrics() {
+export function createMetrics(options: MetricsOptions = {}) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'altegio_bot_' });
+  if (options.tenant === undefined) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  else registry.setDefaultLabels({ tenant: options.tenant });
   const startedAt = Date.now();
   let budget: (() => LimiterStats) | undefined;
   let database: DatabaseProbe | undefined;
   /**
    * One probe per scrape: prom-client collects every metric at once, so the gauges below share
-   * the probe in flight. No label names a tenant: a deployment serves one salon, and a
-   * constant label would only add a series; when one process serves several, the database and
-   * budget gauges take a `tenant` label and the collectors loop over tenants.
+   * the probe in flight. In a tenant host each salon's engine has its registry, labelled by
+   * `setDefaultLabels`, so the collectors never loop over tenants.
    */
   const probe = async (): Promise<DatabaseFigures | undefined> => database?.probe();
   const queuesOf = async (): Promise<QueuesFigures | undefined> => {

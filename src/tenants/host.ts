@@ -6,7 +6,8 @@
  * - any other `/t/<id>/…` (a salon's console or playground, opened in a browser) remembers the
  *   tenant in a cookie and redirects to the unprefixed page, which the cookie then routes. The
  *   cookie only chooses whose console answers: that console still asks for its own admin token;
- * - `/operator/…` is the operator API (`operator-api.ts`), `/health` the host's own state.
+ * - `/operator/…` is the operator API (`operator-api.ts`), `/health` the host's own state,
+ *   `/metrics` the process figures and every salon's series labelled `tenant` (`host-metrics.ts`).
  *
  * Isolation is by construction: each engine opens only its tenant's schema (`tenant_<id>`),
  * whose connections search no other schema, and answers only its tenant's tokens and secrets.
@@ -21,6 +22,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
+import type { Registry } from 'prom-client';
 import { createPgRateLimiter } from '../altegio/pg-budget.js';
 import type { RateLimiter } from '../altegio/rate-limiter.js';
 import { type Env, parseEnv } from '../config/env.js';
@@ -33,6 +35,7 @@ import { createLogger, type Logger } from '../log.js';
 import { guardConnections } from '../store/pg/connection-guard.js';
 import { migratePostgres, openPostgres, type PgDb } from '../store/pg/db.js';
 import { type InstanceRegistration, registerInstance } from '../store/pg/instances.js';
+import { createHostMetrics } from './host-metrics.js';
 import { createOperatorApi } from './operator-api.js';
 import { createTenantsRegistry, type TenantRow, type TenantsRegistry, tenantSchema } from './registry.js';
 
@@ -70,6 +73,8 @@ interface Hosted {
   settings: SettingsHolder;
   settingsVersion: number;
   handler: RequestListener | undefined;
+  /** The engine's metrics registry, for the host's `/metrics`. */
+  metrics: Registry | undefined;
 }
 
 /** Paths a tenant's engine answers under its prefix; the rest are pages, routed by the cookie. */
@@ -95,6 +100,7 @@ export function createTenantHost(options: TenantHostOptions = {}): TenantHost {
   const hosted = new Map<string, Hosted>();
   /** Why a tenant's engine last failed to start, so that the log says it once, not every poll. */
   const failures = new Map<string, string>();
+  const metrics = createHostMetrics(() => ({ running: hosted.size, failed: failures.size }), logger);
   /** Every connection of this process: the host's and all of its salons' (`store/pg/schema-pool.ts`). */
   const shared = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 20 });
   // A connection that loses its server, idle or lent to a salon, would otherwise end the process.
@@ -144,6 +150,14 @@ export function createTenantHost(options: TenantHostOptions = {}): TenantHost {
       return operatorHandler(request, response);
     }
     if (path === '/health') return send(response, 200, health());
+    if (path === '/metrics') {
+      const registries = new Map<string, Registry>();
+      for (const [id, entry] of hosted) if (entry.metrics) registries.set(id, entry.metrics);
+      const text = await metrics.text(registries);
+      response.writeHead(200, { 'content-type': metrics.contentType });
+      response.end(text);
+      return;
+    }
     const prefixed = /^\/t\/([^/?#]+)(.*)$/.exec(url);
     if (prefixed) {
       const id = decodeURIComponent(prefixed[1] ?? '');
@@ -219,6 +233,7 @@ export function createTenantHost(options: TenantHostOptions = {}): TenantHost {
     if (!reg) throw new Error('the tenant host has not started');
     const settings = createSettingsHolder(parsed.settings, (next) => reg.saveSettings(row.id, next));
     let handler: RequestListener | undefined;
+    let ownMetrics: Registry | undefined;
     const engine = createEngine({
       ...options.engineOptions?.(row),
       env: tenantEnv(row),
@@ -231,6 +246,9 @@ export function createTenantHost(options: TenantHostOptions = {}): TenantHost {
         pool: shared,
         settings,
         ...(registration ? { instance: registration } : {}),
+        metrics: (engineMetrics) => {
+          ownMetrics = engineMetrics;
+        },
         http: {
           url: `${localUrl}/t/${row.id}`,
           attach: (listener) => {
@@ -241,7 +259,13 @@ export function createTenantHost(options: TenantHostOptions = {}): TenantHost {
     });
     await engine.start();
     // Routed only once started: before that its routes are not ready.
-    hosted.set(row.id, { engine, settings, settingsVersion: row.settingsVersion, handler });
+    hosted.set(row.id, {
+      engine,
+      settings,
+      settingsVersion: row.settingsVersion,
+      handler,
+      metrics: ownMetrics,
+    });
   }
 
   async function reconcile(): Promise<void> {
