@@ -195,16 +195,21 @@ export function createEngine(options: EngineOptions = {}): Engine {
   async function startParts(lifecycle: Lifecycle): Promise<EngineInfo> {
     const metrics = createMetrics(options.tenant ? { tenant: options.tenant.id } : {});
     options.tenant?.metrics?.(metrics.registry);
-    const { store, dialogueStore, settings, jobTriggers, deadlineTriggers } = await lifecycle.start(
-      createStorePart(
-        env,
-        clock,
-        logger,
-        options.tenant
-          ? { settings: options.tenant.settings, schema: options.tenant.schema, shared: options.tenant.pool }
-          : {},
-      ),
-    );
+    const { store, dialogueStore, settings, jobTriggers, deadlineTriggers, outboxTriggers } =
+      await lifecycle.start(
+        createStorePart(
+          env,
+          clock,
+          logger,
+          options.tenant
+            ? {
+                settings: options.tenant.settings,
+                schema: options.tenant.schema,
+                shared: options.tenant.pool,
+              }
+            : {},
+        ),
+      );
     // Before anything talks to Telegram: long polling may not be shared with another process. A
     // tenant host registers once for all of its salons.
     const instance =
@@ -268,6 +273,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       channelLimits: options.channelLimits,
       leases: instance && { owner: instance.id, liveOwners: () => instance.liveIds() },
       deadlineTriggers,
+      outboxTriggers,
     });
     notifications = createNotifications({
       store,

@@ -1,5 +1,11 @@
 import type { Clock } from '../domain/clock.js';
 import type { Logger } from '../log.js';
+import {
+  OUTBOX_RUN_LIMIT_MS,
+  type OutboxTriggerData,
+  type OutboxTriggers,
+} from '../queue/outbox-triggers.js';
+import type { JobOutcome, QueueJob } from '../queue/port.js';
 import { createDueLoop, type TimerHost } from '../scheduling/due-loop.js';
 import type { ConversationsPort, OutboxPort } from '../store/index.js';
 import { ChannelSendError, type OutboundMessage } from './channel.js';
@@ -30,6 +36,13 @@ export interface OutboxWorkerOptions {
   leases?: LeaseOwnership | undefined;
   /** How often a running process frees the leases of processes gone since. Default 60 s. */
   leaseCheckMs?: number;
+  /**
+   * On Postgres: pg-boss triggers say when a chat has messages to send (`queue/outbox-triggers.ts`),
+   * instead of this worker polling the table.
+   */
+  triggers?: OutboxTriggers | undefined;
+  /** Chats sent to at once by this process on pg-boss. Default 8 (each idle slot is a poll). */
+  concurrency?: number;
   /**
    * Where a chat the messenger cannot reach (Telegram 403) is marked, so that notifications take
    * the next channel; a message that reaches it again clears the mark.
@@ -136,6 +149,58 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     }
   }
 
+  /** Rows a trigger handed to the dispatcher, each settled once its outcome is recorded. */
+  const settles = new Map<number, () => void>();
+  let stopping = false;
+  const settle = (id: number) => {
+    settles.get(id)?.();
+    settles.delete(id);
+  };
+
+  /**
+   * A fired trigger sends its chat's due messages one at a time, oldest first, each through the
+   * paced dispatcher, then waits for the chat's next due time if any (see `queue/outbox-triggers.ts`).
+   */
+  async function runChat(job: QueueJob<OutboxTriggerData>): Promise<JobOutcome | undefined> {
+    const { triggers } = options;
+    if (!triggers) return undefined;
+    const chat = job.data;
+    while (!stopping && dispatcher) {
+      const now = clock.now();
+      const claim = await triggers.claimChat(chat, now, leases?.owner, OUTBOX_RUN_LIMIT_MS);
+      // The process sending the chat's current message takes its next one.
+      if (claim && 'busy' in claim) return undefined;
+      if (!claim) break;
+      const { row } = claim;
+      if (!options.isRunning(row.channel)) {
+        await outbox.fail(row.id, `channel ${row.channel} is not running`, {
+          retryAt: now + 60_000,
+          maxAttempts: 30,
+        });
+        continue;
+      }
+      const target = dispatcher;
+      await new Promise<void>((resolve) => {
+        settles.set(row.id, resolve);
+        const queued = target.enqueue({
+          outboxId: row.id,
+          channel: row.channel,
+          chatId: row.recipient,
+          message: row.payload as OutboundMessage,
+          priority: row.priority,
+        });
+        // Stopped: the row keeps its lease and is freed at the next start.
+        if (!queued) settle(row.id);
+      });
+    }
+    if (stopping) return undefined;
+    const next = await triggers.nextDue(chat);
+    if (next === undefined) return undefined;
+    return {
+      postpone: { until: Math.max(next, clock.now() + 500), reason: 'the chat has messages due later' },
+    };
+  }
+
   async function recordSent(item: OutboxItem): Promise<void> {
     inFlight.delete(item.outboxId);
     await outbox.markSent(item.outboxId, clock.now());
@@ -205,8 +270,37 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     ...(options.sleepTimers ? { timers: options.sleepTimers } : {}),
   });
 
+  let leaseTimer: ReturnType<typeof setInterval> | undefined;
+
+  async function startTriggers(triggers: OutboxTriggers): Promise<void> {
+    // A chat is busy while one of its rows is leased to a process: without owners, a leased row
+    // and one waiting for its retry look alike.
+    if (!leases) throw new Error('outbox triggers need lease ownership (the process registry)');
+    stopping = false;
+    dispatcher = options.dispatcher();
+    for (const chat of (await options.conversations?.listUnreachable()) ?? []) unreachable.add(keyOf(chat));
+    const released = await releaseStale(clock.now(), true);
+    if (released > 0) logger.info({ released }, 'resending messages interrupted by the last stop');
+    await triggers.adopt(clock.now());
+    await triggers.queue.work(runChat, { concurrency: options.concurrency ?? 8 });
+    // A killed process's chats are freed by whoever is live, and given a trigger again.
+    leaseTimer = setInterval(() => {
+      void (async () => {
+        const now = clock.now();
+        if ((await releaseStale(now, false)) > 0) {
+          logger.info('resending messages of a process that stopped');
+          await triggers.adopt(now);
+        }
+      })().catch((error: unknown) =>
+        logger.warn({ err: error }, 'freeing the outbox leases of stopped processes failed'),
+      );
+    }, leaseCheckMs);
+    leaseTimer.unref();
+  }
+
   return {
     async start() {
+      if (options.triggers) return startTriggers(options.triggers);
       dispatcher = options.dispatcher();
       for (const chat of (await options.conversations?.listUnreachable()) ?? []) unreachable.add(keyOf(chat));
       const now = clock.now();
@@ -216,20 +310,38 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       void loop.start();
     },
     wake() {
+      if (options.triggers) {
+        options.triggers.queue.wake();
+        return;
+      }
       // Steps queue messages due now: many steps in one tick share one look at the outbox.
       loop.runNow();
     },
     sent(item) {
-      recordSent(item).catch((error: unknown) =>
-        logger.error({ err: error, outboxId: item.outboxId }, 'recording a sent message failed'),
-      );
+      recordSent(item)
+        .catch((error: unknown) =>
+          logger.error({ err: error, outboxId: item.outboxId }, 'recording a sent message failed'),
+        )
+        .finally(() => settle(item.outboxId));
     },
     failed(item, error) {
-      recordFailed(item, error).catch((fault: unknown) =>
-        logger.error({ err: fault, outboxId: item.outboxId }, 'recording a failed message failed'),
-      );
+      recordFailed(item, error)
+        .catch((fault: unknown) =>
+          logger.error({ err: fault, outboxId: item.outboxId }, 'recording a failed message failed'),
+        )
+        .finally(() => settle(item.outboxId));
     },
     async stop() {
+      if (options.triggers) {
+        stopping = true;
+        clearInterval(leaseTimer);
+        // Queued sends are dropped (their rows keep their leases until the next start frees them),
+        // so the triggers waiting on them end, and the queue's workers can stop.
+        await dispatcher?.stop();
+        for (const id of [...settles.keys()]) settle(id);
+        await options.triggers.queue.stopWork();
+        return;
+      }
       await loop.stop();
       await dispatcher?.stop();
     },

@@ -35,6 +35,7 @@ import type { Settings } from '../domain/settings.js';
 import type { Logger } from '../log.js';
 import type { VisitWrites } from '../notify/visit-writes.js';
 import { createDeadlineWorker, type DeadlineTriggers } from '../queue/deadline-triggers.js';
+import type { OutboxTriggers } from '../queue/outbox-triggers.js';
 import type { Store } from '../store/index.js';
 import { renderReply } from '../templates/render-reply.js';
 import type { ChannelsPart } from './channels.js';
@@ -66,6 +67,8 @@ export interface DialoguesOptions {
   leases?: LeaseOwnership | undefined;
   /** On Postgres: pg-boss delivers the deadlines (`queue/deadline-triggers.ts`) instead of a sweeper. */
   deadlineTriggers?: DeadlineTriggers | undefined;
+  /** On Postgres: pg-boss says when a chat has messages to send (`queue/outbox-triggers.ts`). */
+  outboxTriggers?: OutboxTriggers | undefined;
 }
 
 export interface DialoguesPart extends Part {
@@ -84,6 +87,7 @@ export function createDialoguesPart(options: DialoguesOptions): DialoguesPart {
   const outbox = createOutboxWorker({
     outbox: store.outbox,
     leases: options.leases,
+    triggers: options.outboxTriggers,
     conversations: store.conversations,
     dispatcher: () =>
       createDispatcher<OutboxItem>({

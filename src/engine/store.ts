@@ -24,6 +24,12 @@ import {
   parseTriggerData,
   withJobTriggers,
 } from '../queue/job-triggers.js';
+import {
+  OUTBOX_QUEUE,
+  type OutboxTriggers,
+  parseOutboxTriggerData,
+  withOutboxTriggers,
+} from '../queue/outbox-triggers.js';
 import { type PgBossQueues, startPgBossQueues } from '../queue/pg-boss.js';
 import { type Checkpointer, startCheckpointer } from '../store/checkpointer.js';
 import { createSqliteDialogueStore } from '../store/dialogue-store.js';
@@ -43,6 +49,8 @@ export interface StorePart extends Part {
   readonly jobTriggers: JobTriggers | undefined;
   /** On Postgres: pg-boss decides when dialogue deadlines are due. Undefined on SQLite. */
   readonly deadlineTriggers: DeadlineTriggers | undefined;
+  /** On Postgres: pg-boss says when a chat has messages to send. Undefined on SQLite. */
+  readonly outboxTriggers: OutboxTriggers | undefined;
 }
 
 /** What a tenant host (`tenants/host.ts`) gives a tenant's engine instead of the env's defaults. */
@@ -68,6 +76,7 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger, hosted: 
   let queues: PgBossQueues | undefined;
   let jobTriggers: JobTriggers | undefined;
   let deadlineTriggers: DeadlineTriggers | undefined;
+  let outboxTriggers: OutboxTriggers | undefined;
   async function loadSettings(): Promise<SettingsHolder> {
     const loaded = await loadSettingsFile(env.settingsFile, { explicit: env.settingsFileExplicit });
     if (!loaded.ok) throw loaded.error;
@@ -97,6 +106,9 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger, hosted: 
     get deadlineTriggers() {
       return deadlineTriggers;
     },
+    get outboxTriggers() {
+      return outboxTriggers;
+    },
     async start() {
       settings = hosted.settings ?? (await loadSettings());
       if (env.databaseUrl !== undefined) {
@@ -110,6 +122,7 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger, hosted: 
         });
         let wired: ReturnType<typeof withJobTriggers>;
         let deadlines: ReturnType<typeof withDeadlineTriggers>;
+        let messages: ReturnType<typeof withOutboxTriggers>;
         try {
           // pg-boss on the store's pool: its sends join our transactions through `executeSql`.
           queues = await startPgBossQueues({
@@ -121,15 +134,18 @@ export function createStorePart(env: Env, clock: Clock, logger: Logger, hosted: 
           wired = withJobTriggers(opened, queue, logger.child({ component: 'queue' }));
           const deadlineQueue = await queues.queue(DEADLINE_QUEUE, parseDeadlineTriggerData);
           deadlines = withDeadlineTriggers(wired.store, deadlineQueue, logger.child({ component: 'queue' }));
+          const outboxQueue = await queues.queue(OUTBOX_QUEUE, parseOutboxTriggerData);
+          messages = withOutboxTriggers(deadlines.store, outboxQueue, logger.child({ component: 'queue' }));
         } catch (error) {
           await queues?.stop().catch(() => {});
           await opened.close();
           throw error;
         }
-        store = deadlines.store;
+        store = messages.store;
         jobTriggers = wired.triggers;
         deadlineTriggers = deadlines.triggers;
-        dialogueStore = createPostgresDialogueStore(deadlines.store, { clock });
+        outboxTriggers = messages.triggers;
+        dialogueStore = createPostgresDialogueStore(messages.store, { clock });
         announce(redactDatabaseUrl(env.databaseUrl), opened.migrationsApplied);
         return;
       }

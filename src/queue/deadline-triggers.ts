@@ -29,7 +29,7 @@ import type { Logger } from '../log.js';
 import type { PostgresStore } from '../store/pg/index.js';
 import { timers } from '../store/pg/schema.js';
 import type { TimersPort } from '../store/ports.js';
-import type { SqlClient } from './pg-boss.js';
+import { currentClient, type SqlClient } from './pg-boss.js';
 import type { JobOutcome, JobQueue, QueueCounts, QueueDefinition, QueueJob } from './port.js';
 
 /** What a trigger carries: the row it is for, and the due time it was sent for. */
@@ -74,11 +74,6 @@ export type DeadlineStep =
 const KEY_PREFIX = 'deadline:';
 const triggerKey = (dialogueId: number, timerId: number, dueAt: number) =>
   `${KEY_PREFIX}${dialogueId}:${timerId}:${dueAt}`;
-
-/** The store's `executeSql` as a client of its current transaction (or of the pool outside one). */
-function currentClient(store: PostgresStore): SqlClient {
-  return { query: (text, values) => store.executeSql(text, values) };
-}
 
 /**
  * The store with its `timers` port sending a trigger with every row it makes pending (schedule,

@@ -23,7 +23,7 @@ import type { Job } from '../store/index.js';
 import type { PostgresStore } from '../store/pg/index.js';
 import { claimPgJob } from '../store/pg/jobs.js';
 import type { JobsPort } from '../store/ports.js';
-import type { SqlClient } from './pg-boss.js';
+import { currentClient, type SqlClient } from './pg-boss.js';
 import type { JobOutcome, JobQueue, QueueCounts, QueueDefinition } from './port.js';
 
 /** What a trigger carries: the row it runs. */
@@ -65,11 +65,6 @@ export interface JobTriggers {
   adopt(now: number): Promise<number>;
   /** Triggers waiting and running, for health figures. */
   counts(): Promise<QueueCounts>;
-}
-
-/** The store's `executeSql` as a client of its current transaction (or of the pool outside one). */
-function currentClient(store: PostgresStore): SqlClient {
-  return { query: (text, values) => store.executeSql(text, values) };
 }
 
 const triggerKey = (job: Pick<Job, 'id' | 'dueAt' | 'updatedAt'>, tag: string) =>

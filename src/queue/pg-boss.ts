@@ -49,6 +49,14 @@ export interface SqlClient {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
+/**
+ * The store's `executeSql` as a client of its current transaction (or of the pool outside one):
+ * what a trigger is sent through so that it commits or rolls back with the row it is for.
+ */
+export function currentClient(store: { executeSql: SqlClient['query'] }): SqlClient {
+  return { query: (text, values) => store.executeSql(text, values) };
+}
+
 /** pg-boss's connection interface (types.d.ts `Db`) over one of our clients or the pool. */
 function asBossDb(client: SqlClient | pg.Pool): PgBoss.Db {
   return {
