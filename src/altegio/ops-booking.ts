@@ -121,12 +121,18 @@ export function bookingOps(
     input: Pick<BookRecordInput, 'phone' | 'appointments'>,
     options?: CallOptions,
   ): Promise<BookedRecord[] | null> {
-    const days = [...new Set(input.appointments.map((a) => toCalendarDate(a.datetime)))].filter(
-      (d): d is string => d !== null,
-    );
+    const staffByDay = new Map<string, Set<number>>();
+    for (const a of input.appointments) {
+      const day = toCalendarDate(a.datetime);
+      if (day !== null) staffByDay.set(day, (staffByDay.get(day) ?? new Set()).add(a.staffId));
+    }
     const seen: AltegioRecord[] = [];
-    for (const day of days) {
-      seen.push(...(await records.listRecords(companyId, { startDate: day, endDate: day }, options)));
+    for (const [day, staff] of staffByDay) {
+      // GET /records takes staff_id (developer.alteg.io, records list): when every visit of the day
+      // is with one named master, read only that master's day instead of the whole salon's.
+      const only = staff.size === 1 ? [...staff][0] : 0;
+      const query = { startDate: day, endDate: day, ...(only ? { staffId: only } : {}) };
+      seen.push(...(await records.listRecords(companyId, query, options)));
     }
     return matchBooking(seen, input);
   }

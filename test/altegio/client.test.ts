@@ -206,6 +206,24 @@ describe('book_record is never sent twice blindly', () => {
     expect(booked).toEqual([{ id: 1, recordId: 9001, recordHash: null }]);
     expect(seen.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /book_record/42', 'GET /records/42']);
     expect(seen[1]?.query.get('start_date')).toBe('2026-03-14');
+    // One named master: only that master's day is read, not the whole salon's.
+    expect(seen[1]?.query.get('staff_id')).toBe('11');
+  });
+
+  it('a lookup for "any master" reads the whole day', async () => {
+    const any = {
+      ...input,
+      appointments: [{ id: 1, services: [7], staffId: 0, datetime: '2026-03-14T10:00:00+03:00' }],
+    };
+    const { client, seen } = await setup((req) =>
+      req.method === 'POST'
+        ? fail(500, 'Internal error')
+        : ok([{ ...record, api_id: 'dlg-1' }], { total_count: 1 }),
+    );
+    const booked = await client.bookRecord(42, any);
+    expect(booked[0]?.recordId).toBe(9001);
+    expect(seen[1]?.query.get('start_date')).toBe('2026-03-14');
+    expect(seen[1]?.query.has('staff_id')).toBe(false);
   });
 
   it('on 500 with no record found sends once more', async () => {
