@@ -134,13 +134,24 @@ export function createAltegioBookingPort(options: AltegioBookingPortOptions): Bo
         // A step repeated after a crash finds its own earlier booking holding the slot: that is success.
         if (error instanceof AltegioApiError && error.isSlotUnavailable) {
           // Otherwise the slot went to someone else: the times shown next must be Altegio's, fresh.
-          altegio.invalidateAvailability(request.companyId, {
-            staffId: request.staffId,
-            // A unix-time slot names no branch-local day: drop all of that master's days.
-            date: /^\d+$/.test(request.datetime)
-              ? undefined
-              : (toCalendarDate(request.datetime) ?? undefined),
-          });
+          // A unix-time slot names no branch-local day: drop all of that master's days.
+          const day = /^\d+$/.test(request.datetime)
+            ? undefined
+            : (toCalendarDate(request.datetime) ?? undefined);
+          altegio.invalidateAvailability(request.companyId, { staffId: request.staffId, date: day });
+          // Those times are asked for now, beside the lookup: the cache hands them to the times
+          // step that follows, so the client waits for one call after the refusal, not two.
+          if (day !== undefined) {
+            altegio
+              .bookTimes(
+                request.companyId,
+                request.staffId,
+                day,
+                { serviceIds: request.serviceIds },
+                { signal },
+              )
+              .catch(() => {});
+          }
           const existing = await altegio
             .findBooking(request.companyId, booking, { signal })
             .catch(() => null);
