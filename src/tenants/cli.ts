@@ -86,6 +86,12 @@ export async function runTenantCommand(args: string[], rawEnv: NodeJS.ProcessEnv
             process.stderr.write(`settings: ${problem.path}: ${problem.message}\n`);
           return 2;
         }
+        if (env.telegramWebhookUrl === undefined) {
+          // Telegram and Altegio cannot reach a local address: say so rather than print URLs that fail.
+          process.stderr.write(
+            `TELEGRAM_WEBHOOK_URL is not set, so the URLs below start with the local ${publicUrl}: put the public https address of the deployment in their place (set TELEGRAM_WEBHOOK_URL to have it printed)\n`,
+          );
+        }
         process.stdout.write(`${JSON.stringify(tenantAccess(added.tenant, publicUrl), null, 2)}\n`);
         return 0;
       }

@@ -15,7 +15,8 @@ const BIN = join(import.meta.dirname, '..', '..', 'bin', 'altegio-bot.js');
 interface Run {
   child: ChildProcess;
   output(): string;
-  done: Promise<{ code: number | null; out: string }>;
+  /** `out`: stdout and stderr as they came; `stdout`: what scripts read. */
+  done: Promise<{ code: number | null; out: string; stdout: string }>;
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv): Run {
@@ -24,10 +25,14 @@ function run(args: string[], env: NodeJS.ProcessEnv): Run {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout?.on('data', (chunk) => (out += String(chunk)));
+  let stdout = '';
+  child.stdout?.on('data', (chunk) => {
+    out += String(chunk);
+    stdout += String(chunk);
+  });
   child.stderr?.on('data', (chunk) => (out += String(chunk)));
-  const done = new Promise<{ code: number | null; out: string }>((resolve) =>
-    child.on('exit', (code) => resolve({ code, out })),
+  const done = new Promise<{ code: number | null; out: string; stdout: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, out, stdout })),
   );
   return { child, output: () => out, done };
 }
@@ -56,8 +61,20 @@ describe('altegio-bot tenant', () => {
       env,
     ).done;
     expect(added.code).toBe(0);
-    const access = JSON.parse(added.out) as { adminToken: string; urls: { api: string } };
+    const access = JSON.parse(added.stdout) as { adminToken: string; urls: { api: string } };
     expect(access.urls.api).toMatch(/\/t\/salon-x\/api$/);
+    // Without a public address the operator is told the URLs are local ones.
+    expect(added.out).toContain('TELEGRAM_WEBHOOK_URL is not set');
+    const published = await run(['tenant', 'add', 'salon-y'], {
+      ...env,
+      TELEGRAM_WEBHOOK_URL: 'https://bots.example.com',
+    }).done;
+    expect(published.code).toBe(0);
+    expect(published.out).not.toContain('is not set');
+    expect(JSON.parse(published.stdout)).toMatchObject({
+      urls: { telegramWebhook: 'https://bots.example.com/t/salon-y/webhooks/telegram' },
+    });
+    expect((await run(['tenant', 'remove', 'salon-y'], env).done).code).toBe(0);
 
     const again = await run(['tenant', 'add', 'salon-x'], env).done;
     expect(again.code).toBe(1);
