@@ -3,7 +3,7 @@
  *
  * 2,000 clients of one branch have a visit at the same time, so their reminders (60 minutes
  * before) fall due in the same second; half of them press Confirm within a minute of receiving
- * theirs; meanwhile 20 other clients book through the menu. The engine runs in this process, as
+ * theirs; meanwhile 20 other clients, arriving over that minute, book through the menu. The engine runs in this process, as
  * in production, against loopback fakes that refuse what the real services refuse: the Altegio
  * sandbox behind a proxy that answers 429 beyond 5 requests per second or 200 per minute, and the
  * fake Bot API in limit mode (429 beyond 30 messages per second, or 1 per second in a chat). Real
@@ -13,7 +13,7 @@
  * real ingest and planner on the engine's database before the engine starts, as webhooks would
  * have done the day before.
  *
- *   npm run bench -- burst [reminders] [bookers] [cap in minutes]
+ *   npm run bench -- burst [reminders] [bookers] [cap in minutes] [pace: human | instant]
  *
  * Last line: `bench burst: <n> reminders, <m> confirmations written, ack p99 <ms> ms,
  * booking p99 <ms> ms, <k> x 429, lost <l>, duplicated <d>`.
@@ -51,6 +51,13 @@ const HOUR = 60 * MINUTE;
 const LEAD_MS = 45_000;
 const FIRST_CHAT = 100_000;
 const FIRST_BOOKER = 900_000;
+/**
+ * A booker reads each menu for 1.5–3 s before pressing, and the bookers arrive over the burst's
+ * first minute, as clients do. Pace `instant` (all press /start together, every reply answered at
+ * once) is the worst case: their `book_record` calls meet in one second, and at 5 calls/s the last
+ * of 20 waits 4 s, whatever the engine does. Step latency is measured from the press.
+ */
+const HUMAN_THINK_MS = 1_500;
 
 interface Seen {
   messageId: number;
@@ -149,6 +156,9 @@ export async function benchBurst(args: string[]): Promise<string> {
   const reminders = Number(args[0] ?? 2000);
   const bookers = Number(args[1] ?? 20);
   const capMs = Number(args[2] ?? 25) * MINUTE;
+  const instant = args[3] === 'instant';
+  const thinkTime = (next: () => number) =>
+    instant ? 0 : HUMAN_THINK_MS + Math.floor(next() * HUMAN_THINK_MS);
   const silent = createLogger({ level: 'silent' });
   const dir = mkdtempSync(join(tmpdir(), 'altegio-bot-burst-'));
   const sandbox = await startSandbox({ logger: silent });
@@ -265,6 +275,8 @@ export async function benchBurst(args: string[]): Promise<string> {
       last: string;
       masters: number;
       day: number;
+      /** The action the client is thinking over, dropped if another message comes first. */
+      thinking: NodeJS.Timeout | undefined;
     }
     const booking: Booker[] = [];
     const stepLatencies: number[] = [];
@@ -272,9 +284,17 @@ export async function benchBurst(args: string[]): Promise<string> {
     const stepKinds: Array<{ kind: string; ms: number; chatId: number; from: number; to: number }> = [];
     const errorTexts: string[] = [];
     const bookerById = new Map<number, Booker>();
-    const act = (booker: Booker, action: () => void) => {
-      booker.acted = Date.now();
-      action();
+    // A client reads the menu before pressing; in "instant" pace it presses at once.
+    const thinkOf = random(7);
+    const act = (booker: Booker, action: () => void, thinkMs = thinkTime(thinkOf)) => {
+      if (booker.thinking) clearTimeout(booker.thinking);
+      const press = () => {
+        booker.thinking = undefined;
+        booker.acted = Date.now();
+        action();
+      };
+      if (thinkMs <= 0) return press();
+      booker.thinking = setTimeout(press, thinkMs);
     };
     const choicesOf = (message: Seen) =>
       message.buttons.filter((b) => !/back|cancel|next|previous|«|»|‹|›|←|→/i.test(b.text));
@@ -328,11 +348,15 @@ export async function benchBurst(args: string[]): Promise<string> {
     };
 
     let cursor = 0;
+    /** Messages sent so far, and by the time the latest reminder went: all share the 30/s. */
+    let messagesOut = 0;
+    let messagesByLastReminder = 0;
     const watch = () => {
       const calls = telegram.sent;
       for (; cursor < calls.length; cursor += 1) {
         const call = calls[cursor];
         if (call?.method !== 'sendMessage' || !call.response.ok) continue;
+        messagesOut += 1;
         const chatId = Number(call.chatId);
         const booker = bookerById.get(chatId);
         if (booker) {
@@ -341,6 +365,7 @@ export async function benchBurst(args: string[]): Promise<string> {
         }
         const message = seen(call);
         if (message.text.startsWith('Reminder:')) {
+          messagesByLastReminder = messagesOut;
           const times = reminderAt.get(chatId) ?? [];
           times.push(Date.now());
           reminderAt.set(chatId, times);
@@ -368,6 +393,7 @@ export async function benchBurst(args: string[]): Promise<string> {
     stops.unshift(() => {
       clearInterval(watcher);
       for (const timer of pressTimers) clearTimeout(timer);
+      for (const booker of booking) if (booker.thinking) clearTimeout(booker.thinking);
     });
 
     // The bookers start when the reminders fall due.
@@ -385,10 +411,12 @@ export async function benchBurst(args: string[]): Promise<string> {
         last: '',
         masters: 1,
         day: 0,
+        thinking: undefined,
       };
       booking.push(booker);
       bookerById.set(booker.chatId, booker);
-      act(booker, () => telegram.userSends(booker.chatId, '/start'));
+      const arrival = instant ? 0 : Math.floor(thinkOf() * MINUTE);
+      act(booker, () => telegram.userSends(booker.chatId, '/start'), arrival);
     }
 
     // Looked up only for presses not yet seen written, so checking costs the engine little.
@@ -451,7 +479,7 @@ export async function benchBurst(args: string[]): Promise<string> {
     const ackP99 = percentile(ackLatencies, 99);
 
     console.log(
-      `burst: last reminder out at +${seconds(lastReminder - dueAt)} s (limit ${reminders} / 30 per s = ${seconds((reminders / 30) * 1000)} s)`,
+      `burst: last reminder out at +${seconds(lastReminder - dueAt)} s (limit ${reminders} / 30 per s = ${seconds((reminders / 30) * 1000)} s; with the replies sent first, ${messagesByLastReminder} messages by then need ${seconds((messagesByLastReminder / 30) * 1000)} s)`,
     );
     console.log(
       `burst: ${pressAt.size} pressed Confirm; acknowledgement p50 ${percentile(ackLatencies, 50)} ms, p99 ${ackP99} ms`,
