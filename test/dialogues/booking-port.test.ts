@@ -49,8 +49,9 @@ const request = {
   serviceIds: [301],
   staffId: 1001,
   datetime: '2026-12-05T10:00:00+03:00',
-  phone: '+79160007788',
+  phone: '79160007788',
   fullname: 'Client',
+  idempotencyKey: 'booking-1:confirm-1',
 };
 
 describe('booking port, a time taken meanwhile', () => {
