@@ -39,6 +39,7 @@ import type pg from 'pg';
 import PgBoss from 'pg-boss';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
+import { SchemaPool } from '../store/pg/schema-pool.js';
 import type { JobHandler, JobQueue, NewQueueJob, QueueDefinition, QueueJobState } from './port.js';
 
 /**
@@ -122,7 +123,11 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
   const orderWaitMs = options.orderWaitMs ?? 1000;
 
   const boss = new PgBoss({
-    db: asBossDb(pool),
+    // Its own statements (polls, maintenance) name its schema: on a tenant host's shared pool
+    // they need no connection pointed at the salon's schema.
+    db: asBossDb(
+      pool instanceof SchemaPool ? { query: (text, values) => pool.qualifiedQuery(text, values) } : pool,
+    ),
     schema,
     // No cron schedules are used; the timekeeper would only poll for them.
     schedule: false,

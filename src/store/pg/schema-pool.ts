@@ -67,6 +67,18 @@ export class SchemaPool extends pg.Pool {
     }
   }
 
+  /**
+   * For statements that name their schema in full (pg-boss's: plans.js qualifies every table and
+   * function with it): run on a shared connection as it is, without pointing it first. An idle
+   * salon's queue polls would otherwise pay a `SET search_path` on nearly every fetch, since the
+   * host's connections pass from salon to salon between them.
+   */
+  qualifiedQuery(text: string, values?: unknown[]): Promise<pg.QueryResult> {
+    if (this.released) return Promise.reject(new Error(`the pool of schema ${this.schema} has ended`));
+    checkoutsBySchema.set(this.schema, (checkoutsBySchema.get(this.schema) ?? 0) + 1);
+    return this.shared.query(text, values);
+  }
+
   /** Ends this schema's use of the shared pool; the shared connections stay open for the others. */
   override async end(): Promise<void> {
     this.released = true;
