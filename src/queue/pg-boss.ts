@@ -31,6 +31,9 @@
  *   Instead each key row carries a sequence number; a job whose order key has an earlier job still
  *   queued, running or retrying waits (postponed, not an attempt), and within one process jobs of
  *   one order key run one after another.
+ * - idling cheaply: a pg-boss worker polls with a fetch per slot (worker.js), and a tenant host
+ *   runs queues by the thousand. Here the slots hardly poll; each queue instead looks for its next
+ *   due job once per interval, and a job this process sends for later wakes it at the job's time.
  *
  * @module
  */
@@ -84,7 +87,11 @@ export interface PgBossQueuesOptions {
   pool: pg.Pool;
   /** Schema of pg-boss's tables and of the key ledger. Default `pgboss`. */
   schema?: string;
-  /** How often an idle worker looks for due jobs. Default 2 s (pg-boss's minimum is 0.5 s). */
+  /**
+   * How often an idle queue looks for due jobs nobody told it of: sent by another process, retried
+   * by pg-boss, or left by a process that died. Jobs this process sends wake it at their due time
+   * themselves. Default 10 s.
+   */
   pollingIntervalSeconds?: number;
   /** How often expired attempts are retried and finished jobs archived. Default 60 s. */
   maintenanceIntervalSeconds?: number;
@@ -110,8 +117,11 @@ export interface PgBossQueues {
 // `keep_until` is archived, i.e. dropped (plans.js:941–943). Keep queued jobs for a year.
 const RETENTION_DAYS = 365;
 
-/** How often the slots beyond a queue's first poll while the queue is idle (see `work`). */
-const SPARE_SLOT_POLLING_SECONDS = 30;
+/**
+ * How often a worker slot fetches on its own. The queue's look (see `lookAt` in `open`) wakes the
+ * slots when work is due, so this is only a last resort.
+ */
+const SLOT_POLLING_SECONDS = 120;
 
 /** Starts pg-boss on the pool (creating or migrating its schema) and the key ledger. */
 export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<PgBossQueues> {
@@ -119,15 +129,18 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad queue schema name: ${schema}`);
   const { pool, logger } = options;
   const keys = `${schema}.app_job_key`;
-  const polling = options.pollingIntervalSeconds ?? 2;
+  const lookMs = (options.pollingIntervalSeconds ?? 10) * 1000;
+  /** pg-boss's statements and ours on its tables name their schema: no pointed connection needed. */
+  const direct: SqlClient =
+    pool instanceof SchemaPool ? { query: (text, values) => pool.qualifiedQuery(text, values) } : pool;
+  /** Ends every queue's look timer at `stop`. */
+  const looks = new Set<() => void>();
   const orderWaitMs = options.orderWaitMs ?? 1000;
 
   const boss = new PgBoss({
     // Its own statements (polls, maintenance) name its schema: on a tenant host's shared pool
     // they need no connection pointed at the salon's schema.
-    db: asBossDb(
-      pool instanceof SchemaPool ? { query: (text, values) => pool.qualifiedQuery(text, values) } : pool,
-    ),
+    db: asBossDb(direct),
     schema,
     // No cron schedules are used; the timekeeper would only poll for them.
     schedule: false,
@@ -198,6 +211,8 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
         retentionDays: RETENTION_DAYS,
       });
       if (sent === null) throw new Error(`queue ${name}: pg-boss refused job ${id}`);
+      // Due now: the sender wakes the workers once its transaction has committed (`wake`).
+      if (at.getTime() > Date.now()) lookAt(at.getTime());
     }
 
     async function enqueueWith(client: SqlClient, job: NewQueueJob<Data>): Promise<boolean> {
@@ -224,6 +239,46 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
     }
 
     /**
+     * The queue's next look, while this process works it. Idle, a queue costs one indexed query
+     * per look instead of a fetch per worker slot every poll: a look wakes the slots, then asks
+     * for the earliest job not yet started and, by the database's clock (the one pg-boss fetches
+     * by), when it is due; the next look is then, or at the interval if that is sooner. A job this
+     * process sends for later moves the look to its due time (`sendJob`).
+     */
+    let look: { at: number; timer: ReturnType<typeof setTimeout> } | undefined;
+    let working = false;
+    function lookAt(at: number): void {
+      if (!working || (look && look.at <= at)) return;
+      if (look) clearTimeout(look.timer);
+      const timer = setTimeout(() => void lookNow(), Math.max(0, at - Date.now()));
+      timer.unref();
+      look = { at, timer };
+    }
+    function stopLooking(): void {
+      working = false;
+      if (look) clearTimeout(look.timer);
+      look = undefined;
+    }
+    looks.add(stopLooking);
+    async function lookNow(): Promise<void> {
+      look = undefined;
+      wake();
+      let inMs: number | null = null;
+      try {
+        const { rows } = await direct.query(
+          `SELECT (extract(epoch FROM min(start_after) - now()) * 1000)::float8 AS in_ms
+           FROM ${schema}.job WHERE name = $1 AND state < 'active'`,
+          [name],
+        );
+        inMs = (rows[0] as { in_ms: number | null } | undefined)?.in_ms ?? null;
+      } catch (error) {
+        logger.warn({ err: error, queue: name }, 'could not look for the next due job; looking again later');
+      }
+      // A job already due is the woken workers' (a busy slot takes it when it is done).
+      lookAt(Date.now() + (inMs !== null && inMs > 0 ? Math.min(inMs, lookMs) : lookMs));
+    }
+
+    /**
      * Ends `job` and sends its successor due at `until`, with `spent` attempts behind it, in one
      * transaction; nothing happens if the job is no longer active (it expired and runs elsewhere).
      */
@@ -245,6 +300,8 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
           next,
         ]);
       });
+      // A successor due later moved the look to its time (`sendJob`); one due now is taken at once.
+      if (until <= Date.now()) wake();
     }
 
     /** Ends `job` for good as failed: pg-boss sees it completed, the ledger keeps the verdict. */
@@ -382,34 +439,40 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
       async work(handler, { concurrency }) {
         const ids: string[] = [];
         // One fetch loop per slot, each with one job: a slow job holds only its own slot. Idle,
-        // only the first slot polls at the set interval and the others rarely: every poll is a
-        // query, and a tenant host runs this for each of its salons. A slot that finds a job
-        // wakes all of them, so a backlog is taken at full concurrency at once.
+        // the slots do not poll: the queue's look wakes them when a job is due (`lookAt`). A slot
+        // that finds a job wakes all of them, so a backlog is taken at full concurrency at once.
         const wakeAll = () => {
           for (const id of ids) boss.notifyWorker(id);
         };
         for (let slot = 0; slot < Math.max(1, concurrency); slot++) {
           const id = await boss.work<unknown>(
             name,
-            {
-              batchSize: 1,
-              includeMetadata: true,
-              pollingIntervalSeconds: slot === 0 ? polling : Math.max(polling, SPARE_SLOT_POLLING_SECONDS),
-            },
+            { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: SLOT_POLLING_SECONDS },
             async (jobs) => {
               // A worker sleeps a polling interval after every fetch, even one that found work,
               // unless notified meanwhile (worker.js:77): found one, so every slot looks again.
               wakeAll();
-              for (const job of jobs) await runOne(job, handler);
+              try {
+                for (const job of jobs) await runOne(job, handler);
+              } catch (error) {
+                // pg-boss fails the job and queues its retry for later (plans.js:608): once it
+                // has, a look finds the retry's due time.
+                lookAt(Date.now() + 1_000);
+                throw error;
+              }
               wakeAll();
             },
           );
           ids.push(id);
         }
         workerIds.set(name, [...(workerIds.get(name) ?? []), ...ids]);
+        working = true;
+        // Jobs already waiting, due now or later: the first look finds them.
+        lookAt(Date.now());
       },
 
       async stopWork() {
+        stopLooking();
         const ids = workerIds.get(name) ?? [];
         workerIds.delete(name);
         // offWork only asks the workers to stop (manager.js `offWork`); a job they hold still runs.
@@ -450,6 +513,7 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
       await boss.maintain();
     },
     async stop(timeoutMs = 10_000) {
+      for (const stopLooking of looks) stopLooking();
       await boss.stop({ graceful: true, timeout: timeoutMs, close: false, wait: true });
     },
   };

@@ -1,0 +1,60 @@
+/**
+ * An idle queue does not poll: it looks for its next due job once per look interval, and a job
+ * this process sends for later wakes it at the job's own time.
+ */
+import { describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/eventually.js';
+import { definition, parseTestData, sleep, useHosts } from './harness.js';
+
+const { open } = useHosts();
+
+describe('looks for due jobs', () => {
+  it('runs a job it sent for later at its time, though its look interval is far longer, asking nothing meanwhile', async () => {
+    const host = await open({ pollingIntervalSeconds: 60 });
+    const queue = await host.queues.queue(definition('deadlines'), parseTestData);
+    const ran: number[] = [];
+    await queue.work(
+      async () => {
+        ran.push(Date.now());
+      },
+      { concurrency: 8 },
+    );
+    await sleep(500);
+    let asked = 0;
+    const query = host.pool.query.bind(host.pool);
+    host.pool.query = ((...args: Parameters<typeof query>) => {
+      asked += 1;
+      return query(...args);
+    }) as typeof host.pool.query;
+
+    await sleep(1_500);
+    // Eight idle worker slots, and not one statement in a second and a half.
+    expect(asked).toBe(0);
+
+    const due = Date.now() + 1_500;
+    await queue.enqueue({ key: 'dialogue:1:reply', data: { n: 1 }, dueAt: due });
+    // Woken by its own due time: a look would come only a minute later.
+    await eventually(() => expect(ran).toHaveLength(1), 20_000);
+    expect(ran[0]).toBeGreaterThanOrEqual(due);
+  });
+
+  it('finds a job another process sent for later at its next look, and runs it then', async () => {
+    const worker = await open({ pollingIntervalSeconds: 1 });
+    const sender = await open({ pollingIntervalSeconds: 60 });
+    const def = definition('deadlines');
+    const working = await worker.queues.queue(def, parseTestData);
+    const sending = await sender.queues.queue(def, parseTestData);
+    const ran: number[] = [];
+    await working.work(
+      async () => {
+        ran.push(Date.now());
+      },
+      { concurrency: 2 },
+    );
+
+    const due = Date.now() + 2_500;
+    await sending.enqueue({ key: 'reminder:9:1', data: { n: 9 }, dueAt: due });
+    await eventually(() => expect(ran).toHaveLength(1), 20_000);
+    expect(ran[0]).toBeGreaterThanOrEqual(due);
+  });
+});
