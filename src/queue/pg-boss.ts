@@ -170,8 +170,6 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
     );
   });
 
-  const workerIds = new Map<string, string[]>();
-
   async function open<Data>(
     definition: QueueDefinition,
     parse: (raw: unknown) => Data,
@@ -234,8 +232,16 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
       return true;
     }
 
+    /** This process's worker slots of the queue; `busy` while one runs a job. */
+    let slots: Array<{ id: string; busy: boolean }> = [];
+    /**
+     * One idle slot looks at once. A slot that finds a job wakes another, and looks again itself
+     * when done, so a backlog is soon taken at full concurrency, while one job costs a few
+     * fetches rather than one per slot.
+     */
     function wake(): void {
-      for (const id of workerIds.get(name) ?? []) boss.notifyWorker(id);
+      const idle = slots.find((slot) => !slot.busy);
+      if (idle) boss.notifyWorker(idle.id);
     }
 
     /**
@@ -262,7 +268,6 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
     looks.add(stopLooking);
     async function lookNow(): Promise<void> {
       look = undefined;
-      wake();
       let inMs: number | null = null;
       try {
         const { rows } = await direct.query(
@@ -274,7 +279,8 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
       } catch (error) {
         logger.warn({ err: error, queue: name }, 'could not look for the next due job; looking again later');
       }
-      // A job already due is the woken workers' (a busy slot takes it when it is done).
+      // A job already due is a slot's (a busy one takes it when it is done).
+      if (inMs !== null && inMs <= 0) wake();
       lookAt(Date.now() + (inMs !== null && inMs > 0 ? Math.min(inMs, lookMs) : lookMs));
     }
 
@@ -437,21 +443,20 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
       },
 
       async work(handler, { concurrency }) {
-        const ids: string[] = [];
         // One fetch loop per slot, each with one job: a slow job holds only its own slot. Idle,
-        // the slots do not poll: the queue's look wakes them when a job is due (`lookAt`). A slot
-        // that finds a job wakes all of them, so a backlog is taken at full concurrency at once.
-        const wakeAll = () => {
-          for (const id of ids) boss.notifyWorker(id);
-        };
-        for (let slot = 0; slot < Math.max(1, concurrency); slot++) {
-          const id = await boss.work<unknown>(
+        // the slots do not poll: the queue's look or a sender wakes one when a job is due.
+        const mine: Array<{ id: string; busy: boolean }> = [];
+        for (let n = 0; n < Math.max(1, concurrency); n++) {
+          const slot = { id: '', busy: false };
+          slot.id = await boss.work<unknown>(
             name,
             { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: SLOT_POLLING_SECONDS },
             async (jobs) => {
-              // A worker sleeps a polling interval after every fetch, even one that found work,
-              // unless notified meanwhile (worker.js:77): found one, so every slot looks again.
-              wakeAll();
+              slot.busy = true;
+              // More may be due: another slot looks too. This one looks again once done, as a
+              // worker notified meanwhile skips its sleep (worker.js:77).
+              wake();
+              boss.notifyWorker(slot.id);
               try {
                 for (const job of jobs) await runOne(job, handler);
               } catch (error) {
@@ -459,13 +464,14 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
                 // has, a look finds the retry's due time.
                 lookAt(Date.now() + 1_000);
                 throw error;
+              } finally {
+                slot.busy = false;
               }
-              wakeAll();
             },
           );
-          ids.push(id);
+          mine.push(slot);
         }
-        workerIds.set(name, [...(workerIds.get(name) ?? []), ...ids]);
+        slots = [...slots, ...mine];
         working = true;
         // Jobs already waiting, due now or later: the first look finds them.
         lookAt(Date.now());
@@ -473,8 +479,8 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
 
       async stopWork() {
         stopLooking();
-        const ids = workerIds.get(name) ?? [];
-        workerIds.delete(name);
+        const ids = slots.map((slot) => slot.id);
+        slots = [];
         // offWork only asks the workers to stop (manager.js `offWork`); a job they hold still runs.
         await Promise.all(ids.map((id) => boss.offWork({ id })));
         while (running > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
