@@ -209,8 +209,10 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
         retentionDays: RETENTION_DAYS,
       });
       if (sent === null) throw new Error(`queue ${name}: pg-boss refused job ${id}`);
-      // Due now: the sender wakes the workers once its transaction has committed (`wake`).
-      if (at.getTime() > Date.now()) lookAt(at.getTime());
+      // Due now, the sender wakes a worker once its transaction has committed (`wake`). A wake can
+      // still come too early (a send nested in a longer transaction), so the queue also looks a
+      // second later at the earliest; looks coalesce, so a busy queue pays at most one a second.
+      lookAt(Math.max(at.getTime(), Date.now() + 1_000));
     }
 
     async function enqueueWith(client: SqlClient, job: NewQueueJob<Data>): Promise<boolean> {
@@ -246,10 +248,10 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
 
     /**
      * The queue's next look, while this process works it. Idle, a queue costs one indexed query
-     * per look instead of a fetch per worker slot every poll: a look wakes the slots, then asks
-     * for the earliest job not yet started and, by the database's clock (the one pg-boss fetches
-     * by), when it is due; the next look is then, or at the interval if that is sooner. A job this
-     * process sends for later moves the look to its due time (`sendJob`).
+     * per look instead of a fetch per worker slot every poll: a look asks for the earliest job not
+     * yet started and, by the database's clock (the one pg-boss fetches by), when it is due. Due,
+     * a slot is woken; the next look is at its due time, or at the interval if that is sooner. A
+     * job this process sends moves the look to its due time (`sendJob`).
      */
     let look: { at: number; timer: ReturnType<typeof setTimeout> } | undefined;
     let working = false;

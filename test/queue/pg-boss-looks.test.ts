@@ -38,6 +38,31 @@ describe('looks for due jobs', () => {
     expect(ran[0]).toBeGreaterThanOrEqual(due);
   });
 
+  it('runs a job due now whose sender woke the workers before its transaction committed', async () => {
+    const host = await open({ pollingIntervalSeconds: 60 });
+    const queue = await host.queues.queue(definition('notify'), parseTestData);
+    const ran: number[] = [];
+    await queue.work(
+      async () => {
+        ran.push(Date.now());
+      },
+      { concurrency: 4 },
+    );
+    const client = await host.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await queue.enqueue({ key: 'notice:1', data: { n: 1 } }, client);
+      // Too early: the workers look and find nothing, the job is not committed yet.
+      queue.wake();
+      await sleep(300);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    // Found by the look a second after the send, not a minute later.
+    await eventually(() => expect(ran).toHaveLength(1), 20_000);
+  });
+
   it('finds a job another process sent for later at its next look, and runs it then', async () => {
     const worker = await open({ pollingIntervalSeconds: 1 });
     const sender = await open({ pollingIntervalSeconds: 60 });
