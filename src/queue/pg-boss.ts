@@ -248,10 +248,10 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
 
     /**
      * The queue's next look, while this process works it. Idle, a queue costs one indexed query
-     * per look instead of a fetch per worker slot every poll: a look asks for the earliest job not
-     * yet started and, by the database's clock (the one pg-boss fetches by), when it is due. Due,
-     * a slot is woken; the next look is at its due time, or at the interval if that is sooner. A
-     * job this process sends moves the look to its due time (`sendJob`).
+     * per look instead of a fetch per worker slot every poll: a look asks, by the database's clock
+     * (the one pg-boss fetches by), whether a job not yet started is due, and when the next one
+     * will be. One is due: a slot is woken. The next look is at the next due time, or at the
+     * interval if that is sooner. A job this process sends moves the look to its time (`sendJob`).
      */
     let look: { at: number; timer: ReturnType<typeof setTimeout> } | undefined;
     let working = false;
@@ -270,20 +270,26 @@ export async function startPgBossQueues(options: PgBossQueuesOptions): Promise<P
     looks.add(stopLooking);
     async function lookNow(): Promise<void> {
       look = undefined;
+      let due = false;
       let inMs: number | null = null;
       try {
+        // Both halves read the fetch's own index (name, start_after, for jobs not yet started).
         const { rows } = await direct.query(
-          `SELECT (extract(epoch FROM min(start_after) - now()) * 1000)::float8 AS in_ms
-           FROM ${schema}.job WHERE name = $1 AND state < 'active'`,
+          `SELECT EXISTS (SELECT 1 FROM ${schema}.job
+                          WHERE name = $1 AND state < 'active' AND start_after <= now()) AS due,
+                  (SELECT extract(epoch FROM min(start_after) - now()) * 1000 FROM ${schema}.job
+                   WHERE name = $1 AND state < 'active' AND start_after > now())::float8 AS in_ms`,
           [name],
         );
-        inMs = (rows[0] as { in_ms: number | null } | undefined)?.in_ms ?? null;
+        const row = rows[0] as { due: boolean; in_ms: number | null } | undefined;
+        due = row?.due ?? false;
+        inMs = row?.in_ms ?? null;
       } catch (error) {
         logger.warn({ err: error, queue: name }, 'could not look for the next due job; looking again later');
       }
       // A job already due is a slot's (a busy one takes it when it is done).
-      if (inMs !== null && inMs <= 0) wake();
-      lookAt(Date.now() + (inMs !== null && inMs > 0 ? Math.min(inMs, lookMs) : lookMs));
+      if (due) wake();
+      lookAt(Date.now() + (inMs === null ? lookMs : Math.min(inMs, lookMs)));
     }
 
     /**

@@ -63,6 +63,32 @@ describe('looks for due jobs', () => {
     await eventually(() => expect(ran).toHaveLength(1), 20_000);
   });
 
+  it('a look that finds one job due still sets the next look by the job due after it', async () => {
+    const host = await open({ pollingIntervalSeconds: 60 });
+    const queue = await host.queues.queue(definition('notify'), parseTestData);
+    const ran = new Map<string, number>();
+    await queue.work(
+      async (job) => {
+        ran.set(job.key, Date.now());
+      },
+      { concurrency: 2 },
+    );
+    const client = await host.pool.connect();
+    const later = Date.now() + 2_500;
+    try {
+      // Neither wakes anyone at its commit: the look a second after the sends finds the first
+      // due, and must come back for the second.
+      await client.query('BEGIN');
+      await queue.enqueue({ key: 'notice:now', data: { n: 1 } }, client);
+      await queue.enqueue({ key: 'reminder:later', data: { n: 2 }, dueAt: later }, client);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    await eventually(() => expect([...ran.keys()].sort()).toEqual(['notice:now', 'reminder:later']), 20_000);
+    expect(ran.get('reminder:later')).toBeGreaterThanOrEqual(later);
+  });
+
   it('finds a job another process sent for later at its next look, and runs it then', async () => {
     const worker = await open({ pollingIntervalSeconds: 1 });
     const sender = await open({ pollingIntervalSeconds: 60 });
