@@ -150,6 +150,7 @@ export function createAltegioBookingPort(options: AltegioBookingPortOptions): Bo
                 { serviceIds: request.serviceIds },
                 { signal },
               )
+              // A failure here is the times step's to report: it asks again.
               .catch(() => {});
           }
           const existing = await altegio

@@ -69,8 +69,8 @@ export class SchemaPool extends pg.Pool {
 
   /**
    * For statements that name their schema in full (pg-boss's: plans.js qualifies every table and
-   * function with it): run on a shared connection as it is, without pointing it first. An idle
-   * salon's queue polls would otherwise pay a `SET search_path` on nearly every fetch, since the
+   * function with it): run on a shared connection as it is, without pointing it first. A salon's
+   * queue fetches and looks would otherwise pay a `SET search_path` nearly every time, since the
    * host's connections pass from salon to salon between them.
    */
   qualifiedQuery(text: string, values?: unknown[]): Promise<pg.QueryResult> {
