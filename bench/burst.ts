@@ -3,11 +3,11 @@
  *
  * 2,000 clients of one branch have a visit at the same time, so their reminders (60 minutes
  * before) fall due in the same second; half of them press Confirm within a minute of receiving
- * theirs; meanwhile 20 other clients, arriving over that minute, book through the menu. The engine runs in this process, as
- * in production, against loopback fakes that refuse what the real services refuse: the Altegio
- * sandbox behind a proxy that answers 429 beyond 5 requests per second or 200 per minute, and the
- * fake Bot API in limit mode (429 beyond 30 messages per second, or 1 per second in a chat). Real
- * telegraf polls it. Time is real: the run lasts as long as the limits make it.
+ * theirs; meanwhile 20 other clients, arriving over that minute, book through the menu. The
+ * engine runs in this process, as in production, against loopback fakes that refuse what the real
+ * services refuse: the Altegio sandbox behind a proxy that answers 429 beyond 5 requests per second
+ * or 200 per minute, and the fake Bot API in limit mode (429 beyond 30 messages per second, or 1
+ * per second in a chat). Real telegraf polls it. Time is real: the run lasts as long as the limits make it.
  *
  * Seeding (the records, their mirror and planned reminders, the clients' chats) goes through the
  * real ingest and planner on the engine's database before the engine starts, as webhooks would

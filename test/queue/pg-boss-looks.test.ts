@@ -3,22 +3,31 @@
  * this process sends for later wakes it at the job's own time.
  */
 import { describe, expect, it } from 'vitest';
+import type { JobQueue } from '../../src/queue/port.js';
 import { eventually } from '../helpers/eventually.js';
-import { definition, parseTestData, sleep, useHosts } from './harness.js';
+import { definition, parseTestData, sleep, type TestData, useHosts } from './harness.js';
 
 const { open } = useHosts();
+
+/** Works `queue`, noting when each job ran: in order, and by key. */
+async function recordRuns(queue: JobQueue<TestData, unknown>, concurrency: number) {
+  const times: number[] = [];
+  const byKey = new Map<string, number>();
+  await queue.work(
+    async (job) => {
+      times.push(Date.now());
+      byKey.set(job.key, Date.now());
+    },
+    { concurrency },
+  );
+  return { times, byKey };
+}
 
 describe('looks for due jobs', () => {
   it('runs a job it sent for later at its time, though its look interval is far longer, asking nothing meanwhile', async () => {
     const host = await open({ pollingIntervalSeconds: 60 });
     const queue = await host.queues.queue(definition('deadlines'), parseTestData);
-    const ran: number[] = [];
-    await queue.work(
-      async () => {
-        ran.push(Date.now());
-      },
-      { concurrency: 8 },
-    );
+    const ran = (await recordRuns(queue, 8)).times;
     await sleep(500);
     let asked = 0;
     const query = host.pool.query.bind(host.pool);
@@ -41,13 +50,7 @@ describe('looks for due jobs', () => {
   it('runs a job due now whose sender woke the workers before its transaction committed', async () => {
     const host = await open({ pollingIntervalSeconds: 60 });
     const queue = await host.queues.queue(definition('notify'), parseTestData);
-    const ran: number[] = [];
-    await queue.work(
-      async () => {
-        ran.push(Date.now());
-      },
-      { concurrency: 4 },
-    );
+    const ran = (await recordRuns(queue, 4)).times;
     const client = await host.pool.connect();
     try {
       await client.query('BEGIN');
@@ -66,13 +69,7 @@ describe('looks for due jobs', () => {
   it('a look that finds one job due still sets the next look by the job due after it', async () => {
     const host = await open({ pollingIntervalSeconds: 60 });
     const queue = await host.queues.queue(definition('notify'), parseTestData);
-    const ran = new Map<string, number>();
-    await queue.work(
-      async (job) => {
-        ran.set(job.key, Date.now());
-      },
-      { concurrency: 2 },
-    );
+    const ran = (await recordRuns(queue, 2)).byKey;
     const client = await host.pool.connect();
     const later = Date.now() + 2_500;
     try {
@@ -95,13 +92,7 @@ describe('looks for due jobs', () => {
     const def = definition('deadlines');
     const working = await worker.queues.queue(def, parseTestData);
     const sending = await sender.queues.queue(def, parseTestData);
-    const ran: number[] = [];
-    await working.work(
-      async () => {
-        ran.push(Date.now());
-      },
-      { concurrency: 2 },
-    );
+    const ran = (await recordRuns(working, 2)).times;
 
     const due = Date.now() + 2_500;
     await sending.enqueue({ key: 'reminder:9:1', data: { n: 9 }, dueAt: due });
