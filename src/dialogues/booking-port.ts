@@ -12,6 +12,7 @@ import {
 } from '../domain/booking.js';
 import type { Settings } from '../domain/settings.js';
 import type { Logger } from '../log.js';
+import type { BookingAttempts } from './booking-attempts.js';
 
 export interface AltegioBookingPortOptions {
   altegio: CachedAltegioApi;
@@ -21,12 +22,10 @@ export interface AltegioBookingPortOptions {
   logger: Logger;
   /** Told when a client's call waits for the Altegio budget (the chat shows that it is in line). */
   onQueued?: CallScope['onQueued'];
+  /** Tells a first `book_record` from a repeat; without it every send counts as a possible repeat. */
+  attempts?: BookingAttempts;
 }
 
-/**
- * The booking machine's actors, answered by Altegio. Reference data comes through the cache, so a
- * whole booking costs the online-booking calls plus one `book_record`.
- */
 /** The branches served: `branches[]`, or in sandbox mode without any, every branch of the salon. */
 export async function servedBranchIds(
   options: Pick<AltegioBookingPortOptions, 'altegio' | 'settings' | 'serveAllBranches'>,
@@ -37,6 +36,10 @@ export async function servedBranchIds(
   return (await options.altegio.listCompanies({}, { signal })).map((company) => company.id);
 }
 
+/**
+ * The booking machine's actors, answered by Altegio. Reference data comes through the cache, so a
+ * whole booking costs the online-booking calls plus one `book_record`.
+ */
 export function createAltegioBookingPort(options: AltegioBookingPortOptions): BookingPort {
   const { logger } = options;
   // A client is waiting on every one of these calls: they go first in the Altegio budget.
@@ -122,6 +125,8 @@ export function createAltegioBookingPort(options: AltegioBookingPortOptions): Bo
         },
       ];
       const booking = { phone: request.phone, appointments };
+      // Noted before the send, so that a repeat of this step after a crash knows it is one.
+      const firstSend = (await options.attempts?.firstSend(request.idempotencyKey)) ?? false;
       try {
         const [booked] = await altegio.bookRecord(
           request.companyId,
@@ -131,16 +136,15 @@ export function createAltegioBookingPort(options: AltegioBookingPortOptions): Bo
         if (!booked) throw new Error('book_record answered no record');
         return await describeBooked(booked.recordId);
       } catch (error) {
-        // A step repeated after a crash finds its own earlier booking holding the slot: that is success.
         if (error instanceof AltegioApiError && error.isSlotUnavailable) {
-          // Otherwise the slot went to someone else: the times shown next must be Altegio's, fresh.
+          // The times shown next must be Altegio's, fresh.
           // A unix-time slot names no branch-local day: drop all of that master's days.
           const day = /^\d+$/.test(request.datetime)
             ? undefined
             : (toCalendarDate(request.datetime) ?? undefined);
           altegio.invalidateAvailability(request.companyId, { staffId: request.staffId, date: day });
-          // Those times are asked for now, beside the lookup: the cache hands them to the times
-          // step that follows, so the client waits for one call after the refusal, not two.
+          // Those times are asked for now, beside any lookup below: the cache hands them to the
+          // times step that follows, so the client waits for one call after the refusal, not two.
           if (day !== undefined) {
             altegio
               .bookTimes(
@@ -153,11 +157,15 @@ export function createAltegioBookingPort(options: AltegioBookingPortOptions): Bo
               // A failure here is the times step's to report: it asks again.
               .catch(() => {});
           }
-          const existing = await altegio
-            .findBooking(request.companyId, booking, { signal })
-            .catch(() => null);
-          const first = existing?.[0];
-          if (first) return describeBooked(first.recordId);
+          // A repeated step (after a crash, or the client's Retry) may find its own earlier booking
+          // holding the slot: that is success. A first send's refusal is someone else's booking.
+          if (!firstSend) {
+            const existing = await altegio
+              .findBooking(request.companyId, booking, { signal })
+              .catch(() => null);
+            const own = existing?.[0];
+            if (own) return describeBooked(own.recordId);
+          }
         }
         throw toBookingFailure(error);
       }

@@ -15,6 +15,7 @@ import {
   type OutboxWorker,
   type OutboxWorkerOptions,
 } from '../channels/outbox-worker.js';
+import { storeBookingAttempts } from '../dialogues/booking-attempts.js';
 import { createAltegioBookingPort } from '../dialogues/booking-port.js';
 import { createBusyNotice } from '../dialogues/busy-notice.js';
 import { createStoreFeedbackPort } from '../dialogues/feedback-port.js';
@@ -169,7 +170,12 @@ export function createDialoguesPart(options: DialoguesOptions): DialoguesPart {
           store: options.dialogueStore,
           kinds: createDialogueKinds({
             settings: options.settings,
-            booking: createAltegioBookingPort({ ...branchSource, logger, onQueued }),
+            booking: createAltegioBookingPort({
+              ...branchSource,
+              logger,
+              onQueued,
+              attempts: storeBookingAttempts(store, logger),
+            }),
             reminder: createAltegioReminderPort(altegio, clock, options.visitWrites(), { onQueued }),
             feedback: createStoreFeedbackPort(store),
           }),

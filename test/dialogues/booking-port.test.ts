@@ -1,17 +1,24 @@
 /**
- * The booking port's answer to a taken time: the client's next screen needs the fresh times and
- * the check that the slot was not the client's own; both are asked at once, so the refusal costs
- * the client one round trip to Altegio, not two.
+ * The booking port's answer to a taken time: the client's next screen needs the fresh times. Only
+ * a repeated send (after a crash, or the client's Retry) also checks that the slot was not taken
+ * by its own first send; both are asked at once, so the refusal costs the client one round trip
+ * to Altegio, not two.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { CachedAltegioApi } from '../../src/altegio/cache.js';
 import { AltegioApiError } from '../../src/altegio/errors.js';
+import { storeBookingAttempts } from '../../src/dialogues/booking-attempts.js';
 import { createAltegioBookingPort } from '../../src/dialogues/booking-port.js';
 import { parseSettings } from '../../src/domain/settings.js';
 import { createLogger } from '../../src/log.js';
+import { createStore } from '../../src/store/index.js';
 
-const settings = parseSettings({});
-if (!settings.ok) throw new Error('default settings do not parse');
+const parsed = parseSettings({});
+if (!parsed.ok) throw new Error('default settings do not parse');
+const defaults = parsed.settings;
 
 const taken = new AltegioApiError({
   endpoint: '/book_record/{cid}',
@@ -21,7 +28,10 @@ const taken = new AltegioApiError({
   serverMessage: 'The selected time is not available',
 });
 
-function fakeAltegio(found: () => Promise<unknown>) {
+const silent = createLogger({ level: 'silent' });
+
+/** Altegio refusing every `book_record` with 433; the lookup answers `ours` once `found` settles. */
+function fakeAltegio(found: () => Promise<unknown> = async () => {}, ours: number | null = null) {
   const calls: string[] = [];
   const client = {
     bookRecord: async () => {
@@ -37,7 +47,7 @@ function fakeAltegio(found: () => Promise<unknown>) {
       calls.push('find_booking');
       await found();
       calls.push('find_booking answered');
-      return null;
+      return ours === null ? null : [{ id: 1, recordId: ours, recordHash: null }];
     },
   };
   const altegio = { ...client, withPriority: () => client } as unknown as CachedAltegioApi;
@@ -55,15 +65,15 @@ const request = {
 };
 
 describe('booking port, a time taken meanwhile', () => {
-  it('asks for the fresh times of that master and day while it checks the slot was not ours', async () => {
+  it('on a possible repeat, asks for the fresh times of that master and day while it checks the slot was not ours', async () => {
     let answer: () => void = () => {};
     const lookup = new Promise<void>((resolve) => (answer = resolve));
     const { altegio, calls } = fakeAltegio(() => lookup);
     const port = createAltegioBookingPort({
       altegio,
-      settings: () => settings.settings,
+      settings: () => defaults,
       serveAllBranches: false,
-      logger: createLogger({ level: 'silent' }),
+      logger: silent,
     });
 
     const booking = port.createBooking(request, new AbortController().signal);
@@ -73,5 +83,67 @@ describe('booking port, a time taken meanwhile', () => {
 
     answer();
     await expect(booking).rejects.toMatchObject({ kind: 'slot-taken' });
+  });
+
+  describe('with the attempts noted in the store', () => {
+    const dirs: string[] = [];
+    afterEach(() => {
+      for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** A port as one engine process builds it, over the salon's database file. */
+    function processOn(databasePath: string, ours: number | null) {
+      const store = createStore(databasePath);
+      const { altegio, calls } = fakeAltegio(undefined, ours);
+      const port = createAltegioBookingPort({
+        altegio,
+        settings: () => defaults,
+        serveAllBranches: false,
+        logger: silent,
+        attempts: storeBookingAttempts(store, silent),
+      });
+      return { port, calls, close: () => store.close() };
+    }
+
+    it("a first send's refusal is someone else's booking: no lookup, just the fresh times", async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'booking-attempts-'));
+      dirs.push(dir);
+      const first = processOn(join(dir, 'bot.sqlite'), 9001);
+
+      await expect(first.port.createBooking(request, new AbortController().signal)).rejects.toMatchObject({
+        kind: 'slot-taken',
+      });
+      expect(first.calls).toEqual(['book_record', 'invalidate', 'book_times 1001 2026-12-05']);
+      await first.close();
+    });
+
+    it('the same attempt repeated by the next process finds its own booking holding the slot', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'booking-attempts-'));
+      dirs.push(dir);
+      const databasePath = join(dir, 'bot.sqlite');
+      // The first process sent book_record and died before it saved the step.
+      const crashed = processOn(databasePath, null);
+      await crashed.port.createBooking(request, new AbortController().signal).catch(() => {});
+      await crashed.close();
+
+      const next = processOn(databasePath, 9001);
+      await expect(next.port.createBooking(request, new AbortController().signal)).resolves.toEqual({
+        recordId: 9001,
+        datetime: request.datetime,
+      });
+      expect(next.calls).toContain('find_booking');
+
+      // A new confirmation is a new attempt: its refusal is not checked.
+      const other = processOn(databasePath, 9001);
+      await expect(
+        other.port.createBooking(
+          { ...request, idempotencyKey: 'booking-1:confirm-2' },
+          new AbortController().signal,
+        ),
+      ).rejects.toMatchObject({ kind: 'slot-taken' });
+      expect(other.calls).not.toContain('find_booking');
+      await next.close();
+      await other.close();
+    });
   });
 });
