@@ -1,8 +1,9 @@
 /**
- * A loopback HTTP proxy in front of the Altegio sandbox that can stop a record write at a chosen
- * point: before it reaches Altegio (`hold`), or after Altegio applied it but before the engine
- * hears the answer (`apply-then-hold`). A held request is never answered, as when the process
- * making it dies; `onHeld` tells the test, which kills that process.
+ * A loopback HTTP proxy in front of the Altegio sandbox that can stop a record write (an edit, a
+ * delete, or an online booking's `book_record`) at a chosen point: before it reaches Altegio
+ * (`hold`), or after Altegio applied it but before the engine hears the answer
+ * (`apply-then-hold`). A held request is never answered, as when the process making it dies;
+ * `nextHeld` tells the test, which kills that process.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +16,10 @@ export interface ForwardedWrite {
   status: number;
 }
 
-const isWrite = (request: IncomingMessage) => request.method === 'PUT' || request.method === 'DELETE';
+const isWrite = (request: IncomingMessage) =>
+  request.method === 'PUT' ||
+  request.method === 'DELETE' ||
+  (request.method === 'POST' && (request.url ?? '').startsWith('/book_record/'));
 
 export class AltegioProxy {
   mode: ProxyMode = 'pass';
