@@ -1,9 +1,9 @@
 /**
  * Burst benchmark: the morning a chain's reminders all go out together.
  *
- * 2,000 clients of one branch have a visit at the same time, so their reminders (60 minutes
- * before) fall due in the same second; half of them press Confirm within a minute of receiving
- * theirs; meanwhile 20 other clients, arriving over that minute, book through the menu. The
+ * 2,000 clients of one branch have a visit at the same time, so their reminders fall due in the
+ * same second; half of them press Confirm within a minute of receiving theirs; meanwhile 20 other
+ * clients, arriving over that minute, book through the menu, on the day of those visits. The
  * engine runs in this process, as in production, against loopback fakes that refuse what the real
  * services refuse: the Altegio sandbox behind a proxy that answers 429 beyond 5 requests per second
  * or 200 per minute, and the fake Bot API in limit mode (429 beyond 30 messages per second, or 1
@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { stringify } from 'yaml';
+import { createAltegioClient } from '../src/altegio/client.js';
 import {
   type CallPriority,
   createRateLimiter,
@@ -150,6 +151,25 @@ function timedLimiter(): {
   return { limiter, waits, calls };
 }
 
+/** Branch 101 of the sandbox is in Moscow. */
+const BRANCH_ZONE = { name: 'Europe/Moscow', offset: '+03:00' };
+const branchDay = new Intl.DateTimeFormat('en-CA', { timeZone: BRANCH_ZONE.name });
+
+/**
+ * The visits fall on the first day the bookers are offered, whatever the hour the bench runs, so
+ * that the confirmations' record webhooks touch the days the bookers book (the worst case for
+ * their availability cache): an hour after the reminders, or else at that day's opening.
+ */
+async function visitTime(sandboxUrl: string, dueAt: number): Promise<number> {
+  const widget = createAltegioClient({ baseUrl: sandboxUrl, partnerToken: DEFAULT_PARTNER_TOKEN });
+  const { bookingDates } = await widget.bookDates(BRANCH, { serviceIds: [301], staffId: 1001 });
+  const first = bookingDates[0];
+  if (!first) throw new Error('the sandbox offers no day to book');
+  const inAnHour = dueAt + HOUR;
+  if (branchDay.format(inAnHour) === first) return inAnHour;
+  return Date.parse(`${first}T10:00:00${BRANCH_ZONE.offset}`);
+}
+
 const phoneOf = (i: number) => `+7916${String(i).padStart(7, '0')}`;
 
 export async function benchBurst(args: string[]): Promise<string> {
@@ -173,12 +193,17 @@ export async function benchBurst(args: string[]): Promise<string> {
     () => rmSync(dir, { recursive: true, force: true }),
   ];
   try {
+    const dueAt = Math.ceil((Date.now() + LEAD_MS) / 1000) * 1000;
+    const visitMs = await visitTime(sandbox.url, dueAt);
+    const reminderOffsetMinutes = Math.round((visitMs - dueAt) / MINUTE);
     const settingsInput = {
       general: { channelPriority: ['telegram'] },
       variables: { language: 'en' },
       branches: [{ id: BRANCH, address: 'Tverskaya st. 12' }],
       records: { confirmation: 'status', confirmMenuTtl: '2h' },
-      templates: [{ kind: 'reminder', text: 'Reminder: {{services}} at {{time}}', offset: '60m' }],
+      templates: [
+        { kind: 'reminder', text: 'Reminder: {{services}} at {{time}}', offset: `${reminderOffsetMinutes}m` },
+      ],
     };
     const parsed = parseSettings(settingsInput);
     if (!parsed.ok) throw new Error(`bench settings: ${JSON.stringify(parsed.problems)}`);
@@ -187,8 +212,7 @@ export async function benchBurst(args: string[]): Promise<string> {
     const databasePath = join(dir, 'bot.sqlite');
 
     // === Seeding: records in Altegio, their mirror and reminders, the clients' chats.
-    const dueAt = Math.ceil((Date.now() + LEAD_MS) / 1000) * 1000;
-    const visitAt = new Date(dueAt + HOUR).toISOString();
+    const visitAt = new Date(visitMs).toISOString();
     const seededAt = Date.now();
     const store = createStore(databasePath);
     const ingest = createIngest({
