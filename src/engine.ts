@@ -5,6 +5,7 @@ import type { RateLimiter } from './altegio/rate-limiter.js';
 import type { ConsoleChatOptions } from './channels/console.js';
 import type { DispatcherOptions } from './channels/dispatcher.js';
 import type { OutboxItem } from './channels/outbox-worker.js';
+import { createUpdateJournal } from './channels/telegram-journal.js';
 import type { WhatsAppClientLike } from './channels/whatsapp.js';
 import { type Env, parseEnv } from './config/env.js';
 import type { SettingsHolder } from './config/settings-holder.js';
@@ -229,6 +230,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       defaultLanguage: () => currentSettings().variables.language,
       whatsappClient: options.whatsappClient,
       consoleChat: options.consoleChat,
+      telegramJournal: createUpdateJournal(store.inbound, logger),
       onError,
     });
     const serveAllBranches = altegio.sandbox !== undefined;

@@ -31,8 +31,11 @@ export interface OutboundMessage {
 /** The port every messenger adapter implements; a new channel is one file in this folder. */
 export interface ChannelAdapter {
   readonly name: ChatChannel;
-  /** Starts receiving; each inbound message is handed to `onInbound`, which returns at once. */
-  start(onInbound: (message: InboundMessage) => void): Promise<void>;
+  /**
+   * Starts receiving; each inbound message is handed to `onInbound`, which returns at once. A
+   * promise it returns settles once the message has been handled.
+   */
+  start(onInbound: (message: InboundMessage) => unknown): Promise<void>;
   stop(): Promise<void>;
   /** Sends one message. Rejects with a {@link ChannelSendError} the dispatcher can act on. */
   send(chatId: string, message: OutboundMessage): Promise<void>;

@@ -2,15 +2,18 @@ import type { Logger } from '../log.js';
 import { describeError, type InboundMessage } from './channel.js';
 
 /** Holds the handler an adapter's `start()` was given, and hands inbound messages to it. */
+/** Takes a message; a promise it returns settles once the message has been handled. */
+export type InboundHandler = (message: InboundMessage) => unknown;
+
 export interface InboundSlot {
-  attach(handler: (message: InboundMessage) => void): void;
+  attach(handler: InboundHandler): void;
   /** After this (`stop()`), messages go nowhere. */
   detach(): void;
   /**
-   * Hands a message over (to nobody before `attach`). A handler that throws is logged and goes no
-   * further: one bad update must not stop the adapter.
+   * Hands a message over (to nobody before `attach`) and returns what the handler returned. A
+   * handler that throws is logged and goes no further: one bad update must not stop the adapter.
    */
-  deliver(message: InboundMessage): void;
+  deliver(message: InboundMessage): unknown;
 }
 
 /** Creates the slot; `context` adds fields to the log line of a handler that threw. */
@@ -18,7 +21,7 @@ export function createInboundSlot(
   logger: Pick<Logger, 'error'>,
   context: (message: InboundMessage) => Record<string, unknown> = () => ({}),
 ): InboundSlot {
-  let handler: ((message: InboundMessage) => void) | undefined;
+  let handler: InboundHandler | undefined;
   return {
     attach: (next) => {
       handler = next;
@@ -27,11 +30,12 @@ export function createInboundSlot(
       handler = undefined;
     },
     deliver: (message) => {
-      if (!handler) return;
+      if (!handler) return undefined;
       try {
-        handler(message);
+        return handler(message);
       } catch (error) {
         logger.error({ error: describeError(error), ...context(message) }, 'inbound handler threw');
+        return undefined;
       }
     },
   };

@@ -4,6 +4,7 @@ import type { Update } from 'telegraf/types';
 import type { Logger } from '../log.js';
 import type { ChannelAdapter, ChannelHealth, OutboundMessage } from './channel.js';
 import type { CallbackTokenStore } from './telegram-callback.js';
+import type { UpdateJournal } from './telegram-journal.js';
 import type { PollingOptions } from './telegram-polling.js';
 
 /**
@@ -52,6 +53,12 @@ export interface TelegramChannelOptions {
    */
   webhook?: { path: string; secretToken: string; url?: string };
   phrases?: Partial<TelegramPhrases>;
+  /**
+   * Keeps each update until it is handled, so that none is lost when the process dies between
+   * Telegram's acknowledgement and the step's commit (`telegram-journal.ts`). Without it, an
+   * update in flight at a crash is lost.
+   */
+  journal?: UpdateJournal;
   /** Store for callback data too long to sign inline; in memory by default. */
   callbackStore?: CallbackTokenStore;
   /** Long-poll timeout and the backoff after a failed poll (see `telegram-polling.ts`). */

@@ -14,7 +14,10 @@ type AbortSignalOption = NonNullable<NonNullable<Parameters<Telegram['callApi']>
 
 export interface PollingOptions {
   telegram: Telegram;
-  /** Handles one update; it should return quickly (the runtime queues the work). */
+  /**
+   * Handles one update; it should return quickly (the runtime queues the work). An update it
+   * rejects is not confirmed to Telegram and comes again with the next poll.
+   */
   handle(update: Update): Promise<void>;
   allowedUpdates: Array<'message' | 'callback_query'>;
   logger: Logger;
@@ -94,12 +97,15 @@ export function startPolling(options: PollingOptions): Polling {
       refused = false;
       setHealth({ status: 'ok' });
       for (const update of updates) {
-        offset = Math.max(offset, update.update_id + 1);
         try {
           await options.handle(update);
         } catch (error) {
+          // Not confirmed: the next poll, after a pause, gets it again (the handler could not keep it).
           logger.error({ error: redact(describeError(error)), updateId: update.update_id }, 'update failed');
+          await pause(baseMs);
+          break;
         }
+        offset = Math.max(offset, update.update_id + 1);
       }
     }
   };

@@ -5,6 +5,7 @@ import type { Language } from '../domain/settings.js';
 import type { Logger } from '../log.js';
 import { botT } from '../templates/i18n.js';
 import { createTelegramChannel, type TelegramChannel } from './telegram.js';
+import type { UpdateJournal } from './telegram-journal.js';
 
 /** The request path Telegram posts updates to in webhook mode (the HTTP contract). */
 export const TELEGRAM_WEBHOOK_PATH = '/webhooks/telegram';
@@ -15,6 +16,7 @@ export function telegramFromEnv(
   logger: Logger,
   languageFor: (code: string | undefined) => Language,
   onError?: (error: Error, during: string) => void,
+  journal?: UpdateJournal,
 ): TelegramChannel | undefined {
   const token = env.telegramBotToken;
   if (!token) return undefined;
@@ -24,6 +26,7 @@ export function telegramFromEnv(
     apiRoot: env.telegramApiRoot,
     logger,
     ...(onError ? { onError } : {}),
+    ...(journal ? { journal } : {}),
     // Derived from the token so that buttons sent before a restart still verify after it.
     secret: createHash('sha256').update(`callback-data:${token}`).digest('hex'),
     phrases: {

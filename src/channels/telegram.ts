@@ -100,8 +100,8 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
     sideCalls.add(promise);
   };
 
-  const handleMessage = (update: Update, message: Message): void => {
-    if (message.chat.type !== 'private' || !message.from || message.from.is_bot) return;
+  const handleMessage = (update: Update, message: Message): unknown => {
+    if (message.chat.type !== 'private' || !message.from || message.from.is_bot) return undefined;
     const chatId = String(message.chat.id);
     const languageCode = message.from.language_code;
     if (languageCode !== undefined) languages.set(chatId, languageCode);
@@ -122,30 +122,31 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
         sideCall('contactRejected', () =>
           bot.telegram.sendMessage(chatId, phrases.contactRejected(languageCode)),
         );
-        return;
+        return undefined;
       }
-      inbound.deliver({ ...base, event: { type: 'user.contact', phone } });
-      return;
+      return inbound.deliver({ ...base, event: { type: 'user.contact', phone } });
     }
-    if (!('text' in message)) return;
+    if (!('text' in message)) return undefined;
 
     const text = message.text;
     const menu = replyKeyboards.get(chatId);
     const chosen = menu?.valueByLabel.get(text);
     if (menu && chosen !== undefined) {
-      inbound.deliver({
+      return inbound.deliver({
         ...base,
         event: { type: 'user.choice', value: chosen },
         ...(menu.menuId === undefined ? {} : { menuId: menu.menuId }),
       });
-      return;
     }
     const command = /^\/([A-Za-z_]+)(?:@\w+)?(?:\s|$)/.exec(text)?.[1]?.toLowerCase();
     const name = command === undefined ? undefined : COMMANDS[command];
-    inbound.deliver({ ...base, event: name ? { type: 'user.command', name } : { type: 'user.text', text } });
+    return inbound.deliver({
+      ...base,
+      event: name ? { type: 'user.command', name } : { type: 'user.text', text },
+    });
   };
 
-  const handleCallback = (update: Update, query: CallbackQuery): void => {
+  const handleCallback = (update: Update, query: CallbackQuery): unknown => {
     const languageCode = query.from.language_code;
     const message = query.message;
     const chatId = String(message?.chat.id ?? query.from.id);
@@ -156,7 +157,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
       sideCall('answerUnknown', () =>
         bot.telegram.answerCbQuery(query.id, phrases.unknownButton(languageCode ?? languages.get(chatId))),
       );
-      return;
+      return undefined;
     }
     if (languageCode !== undefined) languages.set(chatId, languageCode);
     const latest = latestMenu.get(chatId);
@@ -167,11 +168,11 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
         bot.telegram.answerCbQuery(query.id, phrases.staleButton(languageCode ?? languages.get(chatId))),
       );
       if ('reply_markup' in message && message.reply_markup) dropKeyboard(chatId, message.message_id);
-      return;
+      return undefined;
     }
     sideCall('answer', () => bot.telegram.answerCbQuery(query.id));
     if (message && data !== undefined) markChosen(chatId, message, data);
-    inbound.deliver({
+    return inbound.deliver({
       channel: 'telegram',
       chatId,
       updateId: String(update.update_id),
@@ -247,11 +248,28 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
     }
   };
 
+  /** Hands a kept update's message over; the journal hears once it was handled, however it went. */
   bot.use((ctx) => {
     const update = ctx.update;
-    if ('message' in update) handleMessage(update, update.message);
-    else if ('callback_query' in update) handleCallback(update, update.callback_query);
+    const handled =
+      'message' in update
+        ? handleMessage(update, update.message)
+        : 'callback_query' in update
+          ? handleCallback(update, update.callback_query)
+          : undefined;
+    const { journal } = options;
+    if (!journal) return;
+    const settled = () =>
+      journal.done(update.update_id).catch((error: unknown) => {
+        // It is then handed over once more at the next start, where the runtime drops it as seen.
+        logger.warn({ error: describeError(error), updateId: update.update_id }, 'update not marked handled');
+      });
+    void Promise.resolve(handled).then(settled, settled);
   });
+
+  /** Keeps an update before Telegram hears it arrived; false for one kept before, which is dropped. */
+  const keep = (update: Update): Promise<boolean> =>
+    options.journal ? options.journal.keep(update) : Promise.resolve(true);
   // A throwing handler would otherwise stop polling and set the process exit code.
   bot.catch((error, ctx) => {
     if (options.onError)
@@ -271,12 +289,34 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
           const inner = bot.webhookCallback(options.webhook.path, {
             secretToken: options.webhook.secretToken,
           });
+          const { secretToken } = options.webhook;
           return async (req, res) => {
             if (!running) {
               // Telegram retries a webhook that failed with 5xx, so nothing is lost before start.
               res.statusCode = 503;
               res.end();
               return;
+            }
+            const update = req.body;
+            // Only a genuine update is kept; telegraf answers the rest (403, 415).
+            if (
+              update &&
+              typeof update.update_id === 'number' &&
+              req.headers['x-telegram-bot-api-secret-token'] === secretToken
+            ) {
+              const fresh = await keep(update).catch((error: unknown) => {
+                logger.error(
+                  { error: describeError(error) },
+                  'could not keep a Telegram update; asking for it again',
+                );
+                return undefined;
+              });
+              if (fresh !== true) {
+                // 5xx: Telegram sends it again. 200 for one kept before: it is handled, or will be.
+                res.statusCode = fresh === undefined ? 503 : 200;
+                res.end();
+                return;
+              }
             }
             await inner(req, res);
           };
@@ -304,6 +344,11 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
       } catch (error) {
         throw toChannelSendError(error, redact);
       }
+      // Updates a process died with: handed over before any new one, so each chat keeps its order.
+      const pending = (await options.journal?.pending()) ?? [];
+      for (const update of pending) void bot.handleUpdate(update);
+      if (pending.length > 0)
+        logger.info({ updates: pending.length }, 'handling updates left over from the last run');
       running = true;
       logger.info(
         { username: bot.botInfo.username, mode: options.webhook ? 'webhook' : 'polling' },
@@ -313,7 +358,9 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
       if (options.webhook) return;
       polling = startPolling({
         telegram: bot.telegram,
-        handle: (update) => bot.handleUpdate(update),
+        handle: async (update) => {
+          if (await keep(update)) await bot.handleUpdate(update);
+        },
         allowedUpdates: ['message', 'callback_query'],
         logger,
         redact,

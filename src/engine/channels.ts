@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import type { ChannelAdapter, InboundMessage } from '../channels/channel.js';
 import { type ConsoleChatOptions, createConsoleChannel } from '../channels/console.js';
 import type { TelegramChannel } from '../channels/telegram.js';
+import type { UpdateJournal } from '../channels/telegram-journal.js';
 import { telegramFromEnv } from '../channels/telegram-setup.js';
 import {
   createWhatsAppChannel,
@@ -31,8 +32,8 @@ export interface ChannelsPart extends Part {
   readonly telegram: TelegramChannel | undefined;
   readonly whatsapp: WhatsAppChannel | undefined;
   isRunning(name: ChatChannel): boolean;
-  /** Where inbound messages go; set before the part starts. */
-  onInbound?: (message: InboundMessage) => void;
+  /** Where inbound messages go; set before the part starts. Its promise settles once handled. */
+  onInbound?: (message: InboundMessage) => Promise<void>;
 }
 
 export interface ChannelsOptions {
@@ -42,14 +43,20 @@ export interface ChannelsOptions {
   defaultLanguage(): Language;
   whatsappClient?: WhatsAppClientLike | undefined;
   consoleChat?: ConsoleChatOptions | undefined;
+  /** Keeps Telegram updates until handled (the store's inbound ledger). */
+  telegramJournal?: UpdateJournal;
   onError: EngineErrorHandler;
 }
 
 export function createChannelsPart(options: ChannelsOptions): ChannelsPart {
   const { env, logger, languageFor } = options;
   const channels: ChannelMap = {};
-  const telegram = telegramFromEnv(env, logger, languageFor, (error, during) =>
-    options.onError({ part: 'telegram', error, during }),
+  const telegram = telegramFromEnv(
+    env,
+    logger,
+    languageFor,
+    (error, during) => options.onError({ part: 'telegram', error, during }),
+    options.telegramJournal,
   );
   if (telegram) channels.telegram = telegram;
   const whatsapp =

@@ -80,7 +80,8 @@ export interface DialoguesPart extends Part {
   readonly runtime: DialogueRuntime;
   readonly inspector: RunningInspector | undefined;
   /** Hands a client's message to its dialogue; a failure goes to the error hook. */
-  onInbound(message: InboundMessage): void;
+  /** Hands a message to the runtime; settles once it is handled (a failure goes to `onError`). */
+  onInbound(message: InboundMessage): Promise<void>;
 }
 
 export function createDialoguesPart(options: DialoguesOptions): DialoguesPart {
@@ -152,7 +153,7 @@ export function createDialoguesPart(options: DialoguesOptions): DialoguesPart {
     },
     onInbound(message) {
       const chat = { channel: message.channel, chatId: message.chatId, languageCode: message.languageCode };
-      inChat(chat, () => part.runtime.handleInbound(message)).catch((error: unknown) => {
+      return inChat(chat, () => part.runtime.handleInbound(message)).catch((error: unknown) => {
         onError({ part: 'dialogues', error, during: 'handling a message', chat });
       });
     },

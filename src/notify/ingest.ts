@@ -121,8 +121,7 @@ export async function replayUnprocessedWebhooks(
   logger: Logger,
 ): Promise<void> {
   let replayed = 0;
-  for (const row of await store.inbound.unprocessed()) {
-    if (row.source !== 'altegio') continue;
+  for (const row of await store.inbound.unprocessed(100, 'altegio')) {
     const parsed = parseWebhook(row.payload);
     if (parsed.ok) await ingest(parsed.event, row.eventId, row.payload);
     else await store.inbound.markProcessed(row.source, row.eventId);

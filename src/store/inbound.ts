@@ -20,8 +20,8 @@ export interface InboundRepo {
   recordIfNew(source: string, eventId: string, payload?: unknown, at?: number): boolean;
   /** Marks an event handled; {@link InboundRepo.unprocessed} stops returning it. */
   markProcessed(source: string, eventId: string, at?: number): boolean;
-  /** Events stored but not handled, oldest first: replay them at start-up. */
-  unprocessed(limit?: number): InboundEvent[];
+  /** Events stored but not handled, oldest first (of one `source` when given): replay them at start-up. */
+  unprocessed(limit?: number, source?: string): InboundEvent[];
   get(source: string, eventId: string): InboundEvent | undefined;
   /**
    * Deletes processed events received before `before`, oldest first and at most `limit` (default
@@ -47,6 +47,11 @@ export function createInbound(db: Db, now: Now = Date.now): InboundRepo {
 
   const byKey = (source: string, eventId: string) =>
     and(eq(inboundEvents.source, source), eq(inboundEvents.eventId, eventId));
+  const pending = (source: string | undefined) =>
+    and(
+      isNull(inboundEvents.processedAt),
+      source === undefined ? undefined : eq(inboundEvents.source, source),
+    );
 
   return {
     recordIfNew(source, eventId, payload = null, at = now()) {
@@ -63,11 +68,11 @@ export function createInbound(db: Db, now: Now = Date.now): InboundRepo {
       );
     },
 
-    unprocessed(limit = 100) {
+    unprocessed(limit = 100, source) {
       return db
         .select()
         .from(inboundEvents)
-        .where(isNull(inboundEvents.processedAt))
+        .where(pending(source))
         .orderBy(asc(inboundEvents.receivedAt))
         .limit(limit)
         .all();

@@ -33,12 +33,17 @@ export function createPgInbound(ctx: PgContext, now: Now = Date.now): InboundPor
       return (result.rowCount ?? 0) > 0;
     },
 
-    unprocessed(limit = 100) {
+    unprocessed(limit = 100, source) {
       return ctx
         .db()
         .select()
         .from(inboundEvents)
-        .where(isNull(inboundEvents.processedAt))
+        .where(
+          and(
+            isNull(inboundEvents.processedAt),
+            source === undefined ? undefined : eq(inboundEvents.source, source),
+          ),
+        )
         .orderBy(asc(inboundEvents.receivedAt))
         .limit(limit);
     },
