@@ -1,10 +1,10 @@
 import type { Logger } from '../log.js';
 import { describeError, type InboundMessage } from './channel.js';
 
-/** Holds the handler an adapter's `start()` was given, and hands inbound messages to it. */
 /** Takes a message; a promise it returns settles once the message has been handled. */
 export type InboundHandler = (message: InboundMessage) => unknown;
 
+/** Holds the handler an adapter's `start()` was given, and hands inbound messages to it. */
 export interface InboundSlot {
   attach(handler: InboundHandler): void;
   /** After this (`stop()`), messages go nowhere. */

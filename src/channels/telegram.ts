@@ -7,6 +7,7 @@ import { Telegraf } from 'telegraf';
 import type { CallbackQuery, Message, Update } from 'telegraf/types';
 import type { UserEvent } from '../../machines/shared/events.js';
 import { normalizePhone } from '../domain/phone.js';
+import { sameSecret } from '../http/secret.js';
 import { LruMap } from '../lru.js';
 import { ChannelSendError, describeError, type OutboundMessage } from './channel.js';
 import { createInboundSlot } from './inbound.js';
@@ -302,7 +303,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
             if (
               update &&
               typeof update.update_id === 'number' &&
-              req.headers['x-telegram-bot-api-secret-token'] === secretToken
+              sameSecret(String(req.headers['x-telegram-bot-api-secret-token'] ?? ''), secretToken)
             ) {
               const fresh = await keep(update).catch((error: unknown) => {
                 logger.error(
