@@ -79,8 +79,7 @@ export interface DialoguesPart extends Part {
   /** Available once started. */
   readonly runtime: DialogueRuntime;
   readonly inspector: RunningInspector | undefined;
-  /** Hands a client's message to its dialogue; a failure goes to the error hook. */
-  /** Hands a message to the runtime; settles once it is handled (a failure goes to `onError`). */
+  /** Hands a client's message to its dialogue; settles once handled (a failure goes to the error hook). */
   onInbound(message: InboundMessage): Promise<void>;
 }
 

@@ -48,6 +48,10 @@ describe('inbound ledger on sqlite only (restart from file)', () => {
 
     const restarted = temp.open(path, clock);
     expect(restarted.sync.inbound.unprocessed().map((e) => e.eventId)).toEqual(['2']);
+    // One source's backlog, as each replay at start reads its own.
+    restarted.sync.inbound.recordIfNew('telegram', '7');
+    expect(restarted.sync.inbound.unprocessed(100, 'telegram').map((e) => e.eventId)).toEqual(['7']);
+    expect(restarted.sync.inbound.unprocessed(100, 'altegio').map((e) => e.eventId)).toEqual(['2']);
     expect(restarted.sync.inbound.recordIfNew('altegio', '1')).toBe(false);
     expect(restarted.sync.inbound.pruneProcessed(clock.now() + 1)).toBe(1);
     expect(restarted.sync.inbound.get('altegio', '1')).toBeUndefined();

@@ -227,6 +227,7 @@ describe('Postgres repositories', () => {
     expect(await inbound.recordIfNew('telegram', '1', undefined, 102)).toBe(true);
     expect(await inbound.get('telegram', '1')).toMatchObject({ payload: null, processedAt: null });
     expect((await inbound.unprocessed()).map((e) => e.source)).toEqual(['altegio', 'telegram']);
+    expect((await inbound.unprocessed(100, 'telegram')).map((e) => e.source)).toEqual(['telegram']);
     expect(await inbound.markProcessed('altegio', '1', 200)).toBe(true);
     expect(await inbound.markProcessed('altegio', '1', 201)).toBe(false);
     for (let i = 0; i < 5; i += 1) {
