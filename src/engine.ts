@@ -290,6 +290,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
       onOutbox: () => dialogues.outbox.wake(),
       onPlanned: () => playground?.controls.onPlanned(),
       jobTriggers,
+      jobClaims: instance && {
+        owner: instance.id,
+        liveOwners: () => instance.liveIds(),
+        onGone: (listener) => instance.onGone(listener),
+      },
       reconcileIntervalMs: options.reconcileIntervalMs,
     });
     await lifecycle.start(dialogues);

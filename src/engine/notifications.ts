@@ -20,7 +20,7 @@ import { createPlanner } from '../notify/planner.js';
 import { createReconciler } from '../notify/reconcile.js';
 import { renderTemplate } from '../notify/render.js';
 import { createVisitWrites } from '../notify/visit-writes.js';
-import { createNotificationWorker } from '../notify/worker.js';
+import { createNotificationWorker, type JobClaims } from '../notify/worker.js';
 import type { JobTriggers } from '../queue/job-triggers.js';
 import type { Store } from '../store/index.js';
 import type { EngineErrorHandler } from './errors.js';
@@ -42,6 +42,8 @@ export interface NotificationsOptions {
   onPlanned?(): void;
   /** On Postgres: pg-boss runs the notification jobs (see `queue/job-triggers.ts`). */
   jobTriggers?: JobTriggers | undefined;
+  /** Where processes share the database: this one's id, and who is live or gone. */
+  jobClaims?: JobClaims | undefined;
   /** Between reconcile syncs of the served branches' records. */
   reconcileIntervalMs?: number | undefined;
 }
@@ -78,6 +80,7 @@ export function createNotifications(options: NotificationsOptions) {
     visitWrites,
     tellAdmin,
     triggers: options.jobTriggers,
+    claims: options.jobClaims,
     onError: (error) =>
       options.onError({ part: 'notifications', error, during: 'running notification jobs' }),
   });

@@ -1,3 +1,4 @@
+import type { LeaseOwnership } from '../channels/outbox-worker.js';
 import { DialogueBusyError } from '../dialogues/runtime.js';
 import { afterRun, type JobTriggers } from '../queue/job-triggers.js';
 import type { JobOutcome, QueueJob } from '../queue/port.js';
@@ -37,6 +38,14 @@ export interface NotificationWorkerOptions extends JobHandlerOptions {
    * `queue/job-triggers.ts`), instead of this worker polling the table.
    */
   triggers?: JobTriggers | undefined;
+  /** With `triggers`, where processes share the database: who runs which row, who is gone. */
+  claims?: JobClaims | undefined;
+}
+
+/** This process among those sharing the database, as far as running job rows goes. */
+export interface JobClaims extends LeaseOwnership {
+  /** Calls `listener` with the processes found gone; returns the unsubscribe. */
+  onGone(listener: (owners: readonly number[]) => void): () => void;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -107,12 +116,29 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
   async function runTrigger(trigger: QueueJob<{ jobId: number }>): Promise<JobOutcome | void> {
     if (!triggers) return;
     if (!running) return { postpone: { until: clock.now() + 1000, reason: 'the worker is stopping' } };
-    const job = await triggers.claim(trigger.data.jobId, clock.now());
+    const job = await triggers.claim(trigger.data.jobId, clock.now(), options.claims?.owner);
     if (job) {
       await lanes.run(laneOf(job), () => runJob(job));
       logger.debug({ job: job.id, kind: job.kind }, 'notification job ran');
     }
     return afterRun(await triggers.get(trigger.data.jobId), clock.now());
+  }
+
+  let stopWatching: (() => void) | undefined;
+  /**
+   * Rows a process was running when it died run again now: those of processes gone before this
+   * one started, then, as the registry notices, of each one that stops. Without this they would
+   * wait out their run limit.
+   */
+  async function takeOverClaims(jobs: JobTriggers): Promise<void> {
+    const { claims } = options;
+    if (!claims) return;
+    const live = await claims.liveOwners();
+    const gone = (await jobs.claimants()).filter((owner) => !live.has(owner));
+    await jobs.releaseClaims(gone, clock.now());
+    stopWatching = claims.onGone((owners) => {
+      jobs.releaseClaims(owners, clock.now()).catch(reportError);
+    });
   }
 
   async function runVisitWrite(job: Job, payload: VisitWriteJob): Promise<void> {
@@ -194,6 +220,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
         // No recoverInterrupted here: another process may be running those rows right now; a
         // row whose run died is taken again once its run limit has passed.
         await triggers.adopt(clock.now());
+        await takeOverClaims(triggers);
         await triggers.queue.work(runTrigger, { concurrency: options.concurrency ?? 8 });
         return;
       }
@@ -228,6 +255,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions) {
     idle: () => lanes.idle(),
     async stop(): Promise<void> {
       running = false;
+      stopWatching?.();
       if (triggers) await triggers.queue.stopWork();
       else await loop.stop();
       await lanes.idle();

@@ -21,7 +21,7 @@
 import type { Logger } from '../log.js';
 import type { Job } from '../store/index.js';
 import type { PostgresStore } from '../store/pg/index.js';
-import { claimPgJob } from '../store/pg/jobs.js';
+import { claimPgJob, pgJobClaimants, releasePgJobClaims } from '../store/pg/jobs.js';
 import type { JobsPort } from '../store/ports.js';
 import { currentClient, type SqlClient } from './pg-boss.js';
 import type { JobOutcome, JobQueue, QueueCounts, QueueDefinition } from './port.js';
@@ -57,8 +57,15 @@ export type TriggerQueue = JobQueue<TriggerData, SqlClient>;
 /** The store's jobs on Postgres with pg-boss doing the running. */
 export interface JobTriggers {
   readonly queue: TriggerQueue;
-  /** Takes the trigger's row for a run; see {@link claimPgJob}. */
-  claim(jobId: number, now: number): Promise<Job | undefined>;
+  /** Takes the trigger's row for a run, for process `owner`; see {@link claimPgJob}. */
+  claim(jobId: number, now: number, owner?: number): Promise<Job | undefined>;
+  /** The processes that have rows running. */
+  claimants(): Promise<number[]>;
+  /**
+   * Gives the rows run by processes now gone back, each with a new trigger, so that they run
+   * again at once; answers how many.
+   */
+  releaseClaims(owners: readonly number[], now: number): Promise<number>;
   /** The row as it is now. */
   get(jobId: number): Promise<Job | undefined>;
   /** Gives every pending or running row without a live trigger one; answers how many. */
@@ -112,7 +119,20 @@ export function withJobTriggers(
 
   const triggers: JobTriggers = {
     queue,
-    claim: (jobId, now) => claimPgJob(store.db, jobId, now, now - JOB_RUN_LIMIT_MS),
+    claim: (jobId, now, owner) => claimPgJob(store.db, jobId, now, now - JOB_RUN_LIMIT_MS, owner),
+    claimants: () => pgJobClaimants(store.db),
+    async releaseClaims(owners, now) {
+      // Two steps: a crash between them leaves rows pending without a trigger, which `adopt`
+      // gives one at the next start.
+      const rows = await releasePgJobClaims(store.db, owners, now);
+      for (const row of rows) await trigger(row, `released-${now}`);
+      const released = rows.length;
+      if (released > 0) {
+        queue.wake();
+        logger.info({ released, owners }, 'jobs of a process that stopped run again');
+      }
+      return released;
+    },
     get: (jobId) => base.get(jobId),
     async adopt(now) {
       const live = await queue.liveKeys('job:');

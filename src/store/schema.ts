@@ -224,6 +224,11 @@ export const jobs = sqliteTable(
     recordId: integer('record_id'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
+    /**
+     * The engine process (`engine_instances` id) running the row, where processes share a Postgres
+     * database: when it is gone, the row is taken again at once instead of after its run limit.
+     */
+    claimedBy: integer('claimed_by'),
   },
   (t) => [
     uniqueIndex('jobs_dedupe_key_uq').on(t.dedupeKey),

@@ -67,6 +67,11 @@ export interface InstanceRegistration {
   setTenants(ids: readonly string[]): Promise<void>;
   /** The ids of the processes live on this registry now, this one's included. */
   liveIds(): Promise<Set<number>>;
+  /**
+   * Calls `listener` with the ids of processes that were live at one heartbeat and are gone
+   * (killed, cut off) at the next, so that their work is taken over at once. Returns the unsubscribe.
+   */
+  onGone(listener: (ids: readonly number[]) => void): () => void;
   /** Deletes the row and releases the lock and its connection; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -176,6 +181,30 @@ export async function registerInstance(
   }
   logger.info({ instance: id, longPolling, others: others.length }, 'registered with the database');
 
+  const liveIds = async (): Promise<Set<number>> => {
+    const found = await client.query<{ id: number }>(`SELECT id FROM engine_instances i WHERE ${LIVE}`, [
+      ns,
+      staleMs,
+    ]);
+    return new Set(found.rows.map((row) => Number(row.id)));
+  };
+  const goneListeners = new Set<(ids: readonly number[]) => void>();
+  /**
+   * The processes live at the last look (one per heartbeat while listened to), first those live at
+   * registration. One that registers and dies between two looks goes unreported: what it ran
+   * waits for its run limit.
+   */
+  let lastLive = new Set([...others.map((other) => other.id), id]);
+  const lookForGone = async () => {
+    if (goneListeners.size === 0) return;
+    const live = await liveIds();
+    const gone = [...lastLive].filter((other) => !live.has(other));
+    lastLive = live;
+    if (gone.length === 0) return;
+    logger.info({ gone }, 'engine processes stopped; their work is taken over');
+    for (const listener of goneListeners) listener(gone);
+  };
+
   let beating: Promise<void> = Promise.resolve();
   let tenants: readonly string[] = [];
   const beat = async () => {
@@ -192,6 +221,7 @@ export async function registerInstance(
           [id, hostname(), process.pid, longPolling, tenants],
         );
       }
+      await lookForGone();
     } catch (error) {
       logger.warn({ err: error, instance: id }, 'could not refresh this process in the registry');
     }
@@ -213,12 +243,10 @@ export async function registerInstance(
       beating = run.catch(() => undefined);
       return run;
     },
-    async liveIds() {
-      const found = await client.query<{ id: number }>(`SELECT id FROM engine_instances i WHERE ${LIVE}`, [
-        ns,
-        staleMs,
-      ]);
-      return new Set(found.rows.map((row) => Number(row.id)));
+    liveIds,
+    onGone(listener) {
+      goneListeners.add(listener);
+      return () => goneListeners.delete(listener);
     },
     stop() {
       stopped ??= (async () => {

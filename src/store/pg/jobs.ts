@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { and, asc, desc, eq, inArray, lt, lte, min, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, lt, lte, min, or, sql } from 'drizzle-orm';
 import type { Now } from '../db.js';
 import type { JobsPort } from '../ports.js';
 import type { Job } from '../schema.js';
@@ -232,10 +232,11 @@ export async function claimPgJob(
   id: number,
   at: number,
   staleBefore: number,
+  owner?: number,
 ): Promise<Job | undefined> {
   const [row] = await db
     .update(jobs)
-    .set({ state: 'running', attempts: sql`${jobs.attempts} + 1`, updatedAt: at })
+    .set({ state: 'running', attempts: sql`${jobs.attempts} + 1`, updatedAt: at, claimedBy: owner ?? null })
     .where(
       and(
         eq(jobs.id, id),
@@ -245,4 +246,26 @@ export async function claimPgJob(
     )
     .returning();
   return row;
+}
+
+/** The processes that have rows `running`, as {@link claimPgJob} recorded them. */
+export async function pgJobClaimants(db: PgDb): Promise<number[]> {
+  const rows = await db
+    .selectDistinct({ owner: jobs.claimedBy })
+    .from(jobs)
+    .where(and(eq(jobs.state, 'running'), isNotNull(jobs.claimedBy)));
+  return rows.flatMap((row) => (row.owner === null ? [] : [row.owner]));
+}
+
+/**
+ * Gives back the rows that processes now gone were running: `pending` again, due as they were, so
+ * that another process runs them now rather than once their run limit has passed.
+ */
+export async function releasePgJobClaims(db: PgDb, owners: readonly number[], at: number): Promise<Job[]> {
+  if (owners.length === 0) return [];
+  return db
+    .update(jobs)
+    .set({ state: 'pending', claimedBy: null, updatedAt: at })
+    .where(and(eq(jobs.state, 'running'), inArray(jobs.claimedBy, [...owners])))
+    .returning();
 }

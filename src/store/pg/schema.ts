@@ -154,6 +154,11 @@ export const jobs = pgTable(
     recordId: int64('record_id'),
     createdAt: int64('created_at').notNull(),
     updatedAt: int64('updated_at').notNull(),
+    /**
+     * The engine process (`engine_instances` id) running the row, where processes share a Postgres
+     * database: when it is gone, the row is taken again at once instead of after its run limit.
+     */
+    claimedBy: integer('claimed_by'),
   },
   (t) => [
     uniqueIndex('jobs_dedupe_key_uq').on(t.dedupeKey),
