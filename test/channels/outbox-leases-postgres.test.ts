@@ -7,7 +7,6 @@
  * message too (the client would get it twice), and a message a killed process was sending must
  * still go out, once.
  */
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboundMessage } from '../../src/channels/channel.js';
 import type { Dispatcher } from '../../src/channels/dispatcher.js';
@@ -17,7 +16,8 @@ import { createLogger } from '../../src/log.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/pg/index.js';
 import { type InstanceRegistration, registerInstance } from '../../src/store/pg/instances.js';
 import { eventually } from '../helpers/eventually.js';
-import { startTestPostgres, type TestDatabase, type TestPostgres } from '../helpers/postgres.js';
+import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { sharedDatabase } from '../helpers/shared-database.js';
 
 const logger = createLogger({ level: 'silent' });
 
@@ -32,8 +32,7 @@ interface Process {
 
 describe('outbox leases across processes on one Postgres database', () => {
   let server: TestPostgres;
-  let database: TestDatabase | undefined;
-  let admin: pg.Pool | undefined;
+  const database = sharedDatabase(() => server);
   const processes: Process[] = [];
 
   beforeAll(async () => {
@@ -48,9 +47,7 @@ describe('outbox leases across processes on one Postgres database', () => {
       await process.registration.stop();
       await process.store.close();
     }
-    await admin?.end();
-    await database?.drop();
-    database = admin = undefined;
+    await database.reset();
   });
 
   /** Starts a process; its channel keeps the message `hold` names without answering, as a send under way. */
@@ -58,15 +55,7 @@ describe('outbox leases across processes on one Postgres database', () => {
     name: string,
     options: { hold?: string; leaseCheckMs?: number } = {},
   ): Promise<Process> {
-    if (!database) {
-      database = await server.createDatabase();
-      admin = new pg.Pool({ connectionString: database.url });
-      admin.on('error', () => {});
-    }
-    // The application name lets the test cut this process's connections, as a kill does.
-    const url = new URL(database.url);
-    url.searchParams.set('application_name', name);
-    const store = await openPostgresStore(url.toString());
+    const store = await openPostgresStore(await database.urlFor(name));
     store.pool.on('error', () => {});
     const registration = await registerInstance(store.pool, { longPolling: false, logger });
     const handed: string[] = [];
@@ -101,9 +90,7 @@ describe('outbox leases across processes on one Postgres database', () => {
   /** What a kill leaves: the process does nothing more and its connections close. */
   async function kill(process: Process): Promise<void> {
     await process.worker.stop();
-    await admin?.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [
-      process.name,
-    ]);
+    await database.kill(process.name);
   }
 
   const enqueue = (process: Process, key: string) =>
@@ -118,7 +105,7 @@ describe('outbox leases across processes on one Postgres database', () => {
     processes.flatMap((process) => process.handed).filter((handed) => handed === key).length;
 
   async function stateOf(key: string) {
-    const { rows } = await (admin as pg.Pool).query<{ state: string; lease_owner: number | null }>(
+    const { rows } = await database.query<{ state: string; lease_owner: number | null }>(
       `SELECT state, lease_owner FROM outbox WHERE idempotency_key = $1`,
       [key],
     );

@@ -3,7 +3,6 @@
  * database, another one runs it as soon as the registry sees the kill, not once its five-minute
  * run limit has passed (a reminder would be that late). A live process's rows are left alone.
  */
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type JobTriggers,
@@ -15,7 +14,8 @@ import { type PgBossQueues, startPgBossQueues } from '../../src/queue/pg-boss.js
 import { openPostgresStore, type PostgresStore } from '../../src/store/pg/index.js';
 import { type InstanceRegistration, registerInstance } from '../../src/store/pg/instances.js';
 import { eventually } from '../helpers/eventually.js';
-import { startTestPostgres, type TestDatabase, type TestPostgres } from '../helpers/postgres.js';
+import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { sharedDatabase } from '../helpers/shared-database.js';
 import { silent } from './harness.js';
 
 interface Process {
@@ -28,8 +28,7 @@ interface Process {
 
 describe('job rows of a process that was killed', () => {
   let server: TestPostgres;
-  let database: TestDatabase | undefined;
-  let admin: pg.Pool | undefined;
+  const database = sharedDatabase(() => server);
   const processes: Process[] = [];
 
   beforeAll(async () => {
@@ -44,22 +43,11 @@ describe('job rows of a process that was killed', () => {
       await process.registration.stop().catch(() => {});
       await process.store.close().catch(() => {});
     }
-    await admin?.end();
-    admin = undefined;
-    await database?.drop();
-    database = undefined;
+    await database.reset();
   });
 
   async function open(name: string, heartbeatMs = 10_000): Promise<Process> {
-    if (!database) {
-      database = await server.createDatabase();
-      admin = new pg.Pool({ connectionString: database.url });
-      admin.on('error', () => {});
-    }
-    // The application name lets the test cut this process's connections, as a kill does.
-    const url = new URL(database.url);
-    url.searchParams.set('application_name', name);
-    const opened = await openPostgresStore(url.toString());
+    const opened = await openPostgresStore(await database.urlFor(name));
     opened.pool.on('error', () => {});
     const queues = await startPgBossQueues({
       pool: opened.pool,
@@ -94,10 +82,7 @@ describe('job rows of a process that was killed', () => {
   }
 
   /** What a kill leaves: its connections close, its registry lock with them. */
-  const kill = (process: Process) =>
-    admin?.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
-      process.name,
-    ]);
+  const kill = (process: Process) => database.kill(process.name);
 
   const enqueue = (process: Process, key: string) =>
     process.store.jobs.enqueue({ kind: 'notice', dueAt: Date.now(), dedupeKey: key, payload: {} });
