@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { InboundMessage } from '../../src/channels/channel.js';
 import { createTelegramChannel } from '../../src/channels/telegram.js';
 import { createUpdateJournal } from '../../src/channels/telegram-journal.js';
+import { registerTelegramWebhook } from '../../src/http/telegram-webhook.js';
 import { createLogger } from '../../src/log.js';
 import { createStore } from '../../src/store/index.js';
 import { FakeTelegramServer } from '../fakes/telegram-server.js';
@@ -58,11 +59,9 @@ describe('telegram updates kept until handled (webhook mode)', () => {
     cleanups.push(() => channel.stop());
     const handler = channel.webhookCallback;
     if (!handler) throw new Error('webhook handler missing');
+    // Mounted by the HTTP server's own route.
     const app = Fastify();
-    app.post('/webhooks/telegram', async (request, reply) => {
-      reply.hijack();
-      await handler(Object.assign(request.raw, { body: request.body as never }), reply.raw);
-    });
+    registerTelegramWebhook(app, handler);
     cleanups.push(() => app.close());
 
     const received: InboundMessage[] = [];

@@ -221,10 +221,13 @@ export async function registerInstance(
           [id, hostname(), process.pid, longPolling, tenants],
         );
       }
-      await lookForGone();
     } catch (error) {
       logger.warn({ err: error, instance: id }, 'could not refresh this process in the registry');
     }
+    // The processes last seen live stay the baseline: one gone now is reported at the next look.
+    await lookForGone().catch((error: unknown) => {
+      logger.warn({ err: error, instance: id }, 'could not look for engine processes gone');
+    });
   };
   const timer = setInterval(() => {
     beating = beating.then(beat);
