@@ -3,37 +3,21 @@
  * the step never committed. The next process hands the kept update over again, and the booking
  * is made once, whether or not the first send reached Altegio.
  */
-import type { ChildProcess } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
 import { TelegramUser } from '../helpers/telegram-user.js';
-import { AltegioProxy, type ProxyMode } from './altegio-proxy.js';
-import { createWorld, ONE_BRANCH, recordsOf, type World } from './harness.js';
-import { kill, startProcess } from './process.js';
+import type { ProxyMode } from './altegio-proxy.js';
+import { ONE_BRANCH, recordsOf } from './harness.js';
+import { kill, processesPerTest } from './process.js';
 
 describe('a booking survives a crash', () => {
-  let world: World | undefined;
-  let proxy: AltegioProxy | undefined;
-  const children: ChildProcess[] = [];
-  afterEach(async () => {
-    for (const child of children.splice(0)) await kill(child);
-    await proxy?.stop();
-    proxy = undefined;
-    await world?.close();
-    world = undefined;
-  });
+  const bot = processesPerTest();
 
   /** Books up to the summary, kills the engine during Confirm's `book_record`, starts another. */
   async function crashDuringConfirm(mode: ProxyMode, chatId: number, phone: string) {
-    world = await createWorld(ONE_BRANCH);
-    const w = world;
-    proxy = new AltegioProxy(w.sandbox.url);
-    const env = { ALTEGIO_API_URL: await proxy.start() };
-    const start = () => {
-      const started = startProcess(w, { env });
-      children.push(started.child);
-      return started;
-    };
+    const w = await bot.world(ONE_BRANCH);
+    const { proxy, env } = await bot.proxy(w);
+    const start = () => bot.start(w, { env });
 
     const first = start();
     await first.ready;

@@ -1,43 +1,26 @@
-import type { ChildProcess } from 'node:child_process';
 import type Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TelegramUser } from '../helpers/telegram-user.js';
-import { AltegioProxy } from './altegio-proxy.js';
-import { bookVisit, createWorld, type World } from './harness.js';
-import { inDatabase, kill, outboxSettled, startProcess } from './process.js';
+import { bookVisit } from './harness.js';
+import { inDatabase, kill, outboxSettled, processesPerTest } from './process.js';
 
 const PHONE = '+79160001313';
 const HOUR = 3_600_000;
 const count = (db: Database.Database, query: string): number => (db.prepare(query).get() as { n: number }).n;
 
 describe('a confirmation survives a crash', () => {
-  let world: World | undefined;
-  let proxy: AltegioProxy | undefined;
-  const children: ChildProcess[] = [];
-  afterEach(async () => {
-    for (const child of children.splice(0)) await kill(child);
-    await proxy?.stop();
-    proxy = undefined;
-    await world?.close();
-    world = undefined;
-  });
+  const bot = processesPerTest();
 
   it('is written to Altegio exactly once, though the engine was killed after the acknowledgement and again after the write', async () => {
-    world = await createWorld({
+    const w = await bot.world({
       general: { channelPriority: ['telegram'] },
       variables: { language: 'en' },
       branches: [{ id: 101 }],
       records: { confirmation: 'status' },
       templates: [{ kind: 'reminder', text: 'Reminder for {{services}}', offset: '60m' }],
     });
-    const w = world;
-    proxy = new AltegioProxy(w.sandbox.url);
-    const env = { ALTEGIO_API_URL: await proxy.start() };
-    const start = (clockOffsetMs: number) => {
-      const started = startProcess(w, { env, clockOffsetMs });
-      children.push(started.child);
-      return started;
-    };
+    const { proxy, env } = await bot.proxy(w);
+    const start = (clockOffsetMs: number) => bot.start(w, { env, clockOffsetMs });
 
     // Planned by one engine: a visit two hours ahead, so its reminder is due in an hour.
     const first = start(0);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
+import { AltegioProxy } from './altegio-proxy.js';
 import { createWorld, type World } from './harness.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'altegio-bot.js');
@@ -104,12 +105,17 @@ export async function kill(child: ChildProcess): Promise<void> {
  */
 export function processesPerTest(): {
   world: (settings: Record<string, unknown>) => Promise<World>;
+  /** A proxy in front of the world's Altegio; `env` points the processes started with it there. */
+  proxy: (world: World) => Promise<{ proxy: AltegioProxy; env: NodeJS.ProcessEnv }>;
   start: (world: World, options?: ProcessOptions) => ReturnType<typeof startProcess>;
 } {
   let world: World | undefined;
+  let proxy: AltegioProxy | undefined;
   const children: ChildProcess[] = [];
   afterEach(async () => {
     for (const child of children.splice(0)) await kill(child);
+    await proxy?.stop();
+    proxy = undefined;
     await world?.close();
     world = undefined;
   });
@@ -117,6 +123,10 @@ export function processesPerTest(): {
     world: async (settings) => {
       world = await createWorld(settings);
       return world;
+    },
+    proxy: async (on) => {
+      proxy = new AltegioProxy(on.sandbox.url);
+      return { proxy, env: { ALTEGIO_API_URL: await proxy.start() } };
     },
     start: (on, options) => {
       const started = startProcess(on, options);
